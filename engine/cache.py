@@ -1,0 +1,102 @@
+"""Results cache: one SQLite row per finished song, committed the moment the song finishes.
+
+Keyed by file identity (resolved path, size, mtime in ns), engine version and the analysis
+settings fingerprint, so an edited file or changed settings never reuse an old result.
+Content hashing was measured as too costly for its benefit (``docs/benchmarks.md``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+from pathlib import Path
+
+from engine.results import SongResult
+from engine.version import ENGINE_VERSION
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS songs (
+    path TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    engine_version TEXT NOT NULL,
+    settings TEXT NOT NULL,
+    result TEXT NOT NULL,
+    stored_at REAL NOT NULL DEFAULT (julianday('now')),
+    PRIMARY KEY (path, size, mtime_ns, engine_version, settings)
+)
+"""
+
+
+def default_cache_path() -> Path:
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("CalibrationStudio", appauthor=False)) / "results.sqlite3"
+
+
+def file_identity(path: str | os.PathLike[str]) -> tuple[str, int, int] | None:
+    try:
+        resolved = Path(path).resolve()
+        stat = resolved.stat()
+    except OSError:
+        return None
+    return str(resolved), stat.st_size, stat.st_mtime_ns
+
+
+class ResultsCache:
+    """Thread-safe; every write is its own committed transaction (WAL), so a crash loses nothing finished."""
+
+    def __init__(self, path: str | os.PathLike[str] | None = None):
+        self.path = Path(path) if path else default_cache_path()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(str(self.path), check_same_thread=False, timeout=10)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute(SCHEMA)
+        self._db.commit()
+
+    def get(self, path: str | os.PathLike[str], settings_fingerprint: str) -> SongResult | None:
+        identity = file_identity(path)
+        if identity is None:
+            return None
+        with self._lock:
+            row = self._db.execute(
+                "SELECT result FROM songs WHERE path=? AND size=? AND mtime_ns=? AND engine_version=? AND settings=?",
+                (*identity, ENGINE_VERSION, settings_fingerprint),
+            ).fetchone()
+        if row is None:
+            return None
+        try:
+            result = SongResult.from_json(json.loads(row[0]))
+        except (ValueError, TypeError, KeyError):
+            return None  # written by an incompatible build: analyse again
+        result.path = str(path)
+        result.cached = True
+        return result
+
+    def put(self, result: SongResult, settings_fingerprint: str) -> None:
+        identity = file_identity(result.path)
+        if identity is None:
+            return
+        payload = json.dumps(result.to_json())
+        with self._lock, self._db:
+            self._db.execute(
+                "INSERT OR REPLACE INTO songs (path, size, mtime_ns, engine_version, settings, result) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (*identity, ENGINE_VERSION, settings_fingerprint, payload),
+            )
+
+    def clear(self) -> int:
+        with self._lock, self._db:
+            return self._db.execute("DELETE FROM songs").rowcount
+
+    def __len__(self) -> int:
+        with self._lock:
+            return int(self._db.execute("SELECT COUNT(*) FROM songs").fetchone()[0])
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()

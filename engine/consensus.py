@@ -1,0 +1,130 @@
+"""Combine chunk results into one song result."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from engine import keys, tempo
+from engine.analysis import HOP_LENGTH, SILENCE_DB
+from engine.chunking import ChunkSpan
+from engine.results import ChunkResult, ChunkStatus, SongResult, SongStatus
+from engine.settings import AnalysisSettings
+
+
+def stitch_envelopes(chunks: list[ChunkResult], spans: dict[int, ChunkSpan], frame_rate: float) -> np.ndarray:
+    """Whole-song onset envelope from each chunk's own region (overlaps used once)."""
+    parts = []
+    for chunk in sorted(chunks, key=lambda c: c.index):
+        env = chunk.features.onset_envelope if chunk.features else None
+        if env is None or env.size == 0:
+            continue
+        span = spans[chunk.index]
+        first = round((span.own_start_s - span.start_s) * frame_rate)
+        last = round((span.own_end_s - span.start_s) * frame_rate)
+        parts.append(np.asarray(env[first:last], dtype=float))
+    return np.concatenate(parts) if parts else np.zeros(0)
+
+
+def combined_loudness(chunks: list[ChunkResult]) -> float | None:
+    """Power mean of chunk loudness, weighted by chunk length."""
+    levels = [(c.features.loudness_db, c.features.seconds_of_audio) for c in chunks if c.features]
+    if not levels:
+        return None
+    power = sum(10 ** (db / 10) * w for db, w in levels) / max(sum(w for _, w in levels), 1e-9)
+    return float(10 * np.log10(power)) if power > 0 else -120.0
+
+
+def song_tempo(
+    chunks: list[ChunkResult], spans: dict[int, ChunkSpan], settings: AnalysisSettings
+) -> tuple[float | None, float, list[tuple[float, float]], bool]:
+    """Song tempo from the stitched envelope; confidence is how many chunks agree with it (octave-aware)."""
+    frame_rate = settings.sample_rate / HOP_LENGTH
+    envelope = stitch_envelopes(chunks, spans, frame_rate)
+    candidates = tempo.tempo_candidates(envelope, frame_rate, settings.min_bpm, settings.max_bpm)
+    bpm, salience = tempo.choose_tempo(candidates)
+    if bpm <= 0:
+        return None, 0.0, [], False
+    voters = [c for c in chunks if c.features and c.features.bpm > 0]
+    if voters:
+        weights = np.array([c.features.seconds_of_audio for c in voters])
+        agree = np.array([tempo.same_tempo_family(c.features.bpm, bpm) for c in voters])
+        agreement = float((weights * agree).sum() / weights.sum())
+    else:
+        agreement = 0.0
+    unstable = len(voters) >= 2 and agreement < 0.75
+    confidence = float(np.clip(0.5 * agreement + 0.5 * salience, 0.0, 1.0))
+    return bpm, confidence, candidates, unstable
+
+
+def song_key(chunks: list[ChunkResult]) -> tuple[str, float, list[float], bool]:
+    """Key from chroma summed over the song; modulation flagged when confident chunks disagree."""
+    profiles = [c.features.chroma_sum for c in chunks if c.features and c.features.chroma_sum is not None]
+    if not profiles:
+        return "", 0.0, [], False
+    scores = keys.key_scores(np.sum(profiles, axis=0))
+    label, margin_confidence = keys.best_key(scores)
+    if not label:
+        return "", 0.0, [float(s) for s in scores], False
+    voters = [c for c in chunks if c.features and c.features.key]
+    agreeing = sum(1 for c in voters if c.features.key == label)
+    agreement = agreeing / len(voters) if voters else 0.0
+    confident_others = {c.features.key for c in voters if c.features.key != label and c.features.key_confidence > 0.3}
+    modulation = len(voters) >= 2 and bool(confident_others) and agreement < 0.67
+    confidence = float(np.clip(0.5 * agreement + 0.5 * margin_confidence, 0.0, 1.0))
+    return label, confidence, [float(s) for s in scores], modulation
+
+
+def _describe_failure(chunk: ChunkResult) -> str:
+    detail = f" ({chunk.error})" if chunk.error else ""
+    return f"chunk {chunk.index + 1}: {chunk.status.value}{detail}"
+
+
+def combine(
+    path: str,
+    duration_s: float,
+    spans: list[ChunkSpan],
+    chunks: list[ChunkResult],
+    settings: AnalysisSettings,
+    analysis_s: float,
+) -> SongResult:
+    """The song result: from the chunks that succeeded, ``partial`` when some did not."""
+    chunks = sorted(chunks, key=lambda c: c.index)
+    good = [c for c in chunks if c.status is ChunkStatus.OK and c.features is not None]
+    base = dict(
+        path=path,
+        duration_s=duration_s,
+        chunks_ok=len(good),
+        chunks_total=len(spans),
+        analysis_s=analysis_s,
+        chunks=chunks,
+    )
+    if not good:
+        reasons = sorted({c.error for c in chunks if c.error}) or ["no chunk could be analysed"]
+        return SongResult(status=SongStatus.ERROR, error="; ".join(reasons), **base)
+    loudness = combined_loudness(good)
+    if loudness is not None and loudness <= SILENCE_DB:
+        return SongResult(
+            status=SongStatus.ERROR, error=f"the audio is silent ({loudness:.0f} dBFS)", loudness_db=loudness, **base
+        )
+    by_index = {s.index: s for s in spans}
+    bpm, bpm_confidence, candidates, unstable = song_tempo(good, by_index, settings)
+    key, key_confidence, scores, modulation = song_key(good)
+    partial = len(good) < len(spans)
+    error = ""
+    if partial:
+        failed = [c for c in chunks if c.status is not ChunkStatus.OK]
+        error = "; ".join(_describe_failure(c) for c in failed)
+    return SongResult(
+        status=SongStatus.PARTIAL if partial else SongStatus.DONE,
+        error=error,
+        bpm=bpm,
+        bpm_confidence=bpm_confidence,
+        tempo_candidates=candidates,
+        key=key,
+        key_confidence=key_confidence,
+        key_scores=scores,
+        loudness_db=loudness,
+        key_modulation=modulation,
+        tempo_unstable=unstable,
+        **base,
+    )

@@ -1,0 +1,108 @@
+"""The engine's event stream: small typed records, safe to pass between threads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from engine.results import ChunkResult, SongResult
+
+
+@dataclass(frozen=True)
+class RunStarted:
+    total_songs: int
+    workers: int
+
+
+@dataclass(frozen=True)
+class WarmUp:
+    """Pool preparation, reported so a UI can show it instead of looking frozen."""
+
+    stage: str  # "parent" (imports + JIT in this process) | "workers" | "done"
+    done: int
+    total: int
+    seconds: float
+
+
+@dataclass(frozen=True)
+class SongStarted:
+    index: int
+    path: str
+    duration_s: float
+    chunks_total: int
+
+
+@dataclass(frozen=True)
+class ChunkStarted:
+    index: int  # song index
+    chunk: int
+    worker_pid: int
+    start_s: float
+    end_s: float
+
+
+@dataclass(frozen=True)
+class ChunkFinished:
+    index: int  # song index
+    chunk: ChunkResult
+
+
+@dataclass(frozen=True)
+class PoolRecovered:
+    """A worker was killed or died and the pool replaced it; the run goes on."""
+
+    reason: str  # "timeout" | "worker died" | "cancel"
+    worker_pid: int | None
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class SongFinished:
+    index: int
+    result: SongResult
+
+
+@dataclass(frozen=True)
+class SongFailed:
+    index: int
+    path: str
+    error: str
+    result: SongResult
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    songs_total: int = 0
+    songs_done: int = 0
+    songs_partial: int = 0
+    songs_failed: int = 0
+    songs_cached: int = 0
+    songs_skipped: int = 0
+    chunks_timed_out: int = 0
+    chunks_failed: int = 0
+    worker_replacements: int = 0
+    audio_seconds: float = 0.0
+    wall_seconds: float = 0.0
+    cancelled: bool = False
+
+    @property
+    def realtime_factor(self) -> float:
+        return self.audio_seconds / self.wall_seconds if self.wall_seconds > 0 else 0.0
+
+
+@dataclass(frozen=True)
+class RunFinished:
+    summary: RunSummary
+    results: list[SongResult] = field(default_factory=list)
+
+
+Event = (
+    RunStarted
+    | WarmUp
+    | SongStarted
+    | ChunkStarted
+    | ChunkFinished
+    | PoolRecovered
+    | SongFinished
+    | SongFailed
+    | RunFinished
+)

@@ -1,0 +1,249 @@
+"""The one process pool. Nothing else in the product creates processes.
+
+Built on ``pebble.ProcessPool``, which kills and replaces a worker whose task passes its
+timeout and reports a worker that died, things ``concurrent.futures`` cannot do. Workers are
+started with the spawn method on every platform (forking a process that runs Qt threads is
+unsafe), run at lower priority with one BLAS/OpenMP/numba thread each, and are forbidden to
+start processes of their own: the nested pool that deadlocked the system this replaces.
+
+This module must stay importable without numpy or librosa: spawned workers import it first,
+and thread limits have to be in the environment before those libraries load.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import multiprocessing.process
+import os
+import queue
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from engine.errors import NestedPoolError, PoolClosedError
+
+THREAD_ENV_VARS = (
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "VECLIB_MAXIMUM_THREADS",
+    "NUMEXPR_NUM_THREADS",
+    "NUMBA_NUM_THREADS",
+)
+WORKER_NICE = 5
+NESTED_POOL_MESSAGE = (
+    "Calibration Studio pool workers may not start processes or pools of their own: "
+    "a nested pool is what deadlocked the calibration run this product replaces. "
+    "Do the work inside the chunk function, or return it to the engine."
+)
+
+_in_worker = False
+_notices: Any = None  # the worker's end of the notice queue
+
+
+def in_worker() -> bool:
+    """True inside a pool worker process."""
+    return _in_worker
+
+
+def _refuse_process_start(self: multiprocessing.process.BaseProcess) -> None:
+    raise NestedPoolError(NESTED_POOL_MESSAGE)
+
+
+def _lower_priority() -> None:
+    try:
+        if hasattr(os, "nice"):
+            os.nice(WORKER_NICE)
+        else:  # Windows
+            import psutil
+
+            psutil.Process().nice(psutil.BELOW_NORMAL_PRIORITY_CLASS)
+    except (OSError, ImportError):
+        pass
+
+
+def _worker_initializer(notices: Any, warm_up: Callable[[], None] | None, numba_cache_dir: str | None) -> None:
+    """Runs once in each new worker, before any task."""
+    global _in_worker, _notices
+    _in_worker = True
+    _notices = notices
+    for name in THREAD_ENV_VARS:
+        os.environ[name] = "1"
+    if numba_cache_dir:
+        os.environ["NUMBA_CACHE_DIR"] = numba_cache_dir
+    multiprocessing.process.BaseProcess.start = _refuse_process_start  # type: ignore[method-assign]
+    _lower_priority()
+    if warm_up is not None:
+        warm_up()
+    notices.put(("ready", os.getpid(), None, time.time()))
+
+
+def run_task(token: Any, function: Callable[..., Any], args: tuple) -> tuple[Any, int, float]:
+    """Wrapper every task runs in: announces which worker took it, and times it."""
+    started = time.time()
+    if _notices is not None:
+        _notices.put(("start", os.getpid(), token, started))
+    value = function(*args)
+    return value, os.getpid(), time.time() - started
+
+
+@dataclass(frozen=True)
+class Notice:
+    kind: str  # "ready" | "start"
+    pid: int
+    token: Any
+    at: float
+
+
+def _limit_parent_threads_for_children() -> dict[str, str | None]:
+    """Spawned children copy our environment at start: set thread limits for them, return what to restore."""
+    saved = {name: os.environ.get(name) for name in THREAD_ENV_VARS}
+    for name in THREAD_ENV_VARS:
+        os.environ[name] = "1"
+    return saved
+
+
+def _restore_env(saved: dict[str, str | None]) -> None:
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+
+
+class AnalysisPool:
+    """Owns the worker processes; creates them once and rebuilds them only after a hard failure."""
+
+    def __init__(self, workers: int, warm_up: Callable[[], None] | None = None, numba_cache_dir: str | None = None):
+        if in_worker() or multiprocessing.parent_process() is not None:
+            raise NestedPoolError(NESTED_POOL_MESSAGE)
+        self.workers = workers
+        self._warm_up = warm_up
+        self._numba_cache_dir = numba_cache_dir
+        self._context = multiprocessing.get_context("spawn")
+        self._lock = threading.Lock()
+        self._pool: Any = None
+        self._notices: Any = None
+        self.ready_pids: set[int] = set()
+        self.rebuilds = 0
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def start(self) -> None:
+        from pebble import ProcessPool
+
+        with self._lock:
+            if self._pool is not None and self._pool.active:
+                return
+            self._notices = self._context.Queue()
+            saved = _limit_parent_threads_for_children()
+            try:
+                self._pool = ProcessPool(
+                    max_workers=self.workers,
+                    initializer=_worker_initializer,
+                    initargs=(self._notices, self._warm_up, self._numba_cache_dir),
+                    context=self._context,
+                )
+                # pebble starts workers lazily; make them now so warm-up overlaps with other set-up.
+                self._pool.schedule(os.getpid)
+            finally:
+                _restore_env(saved)
+            self.ready_pids = set()
+
+    @property
+    def running(self) -> bool:
+        return self._pool is not None and self._pool.active
+
+    def wait_ready(
+        self,
+        timeout: float,
+        on_progress: Callable[[int, int], None] | None = None,
+        should_stop: Callable[[], bool] | None = None,
+    ) -> bool:
+        """Wait (bounded) until every worker has run its warm-up."""
+        deadline = time.monotonic() + timeout
+        while len(self.ready_pids) < self.workers and time.monotonic() < deadline:
+            if should_stop is not None and should_stop():
+                return False
+            before = len(self.ready_pids)
+            self.poll_notices(0.1)
+            if on_progress is not None and len(self.ready_pids) != before:
+                on_progress(min(len(self.ready_pids), self.workers), self.workers)
+        return len(self.ready_pids) >= self.workers
+
+    def submit(self, token: Any, function: Callable[..., Any], args: tuple, timeout: float | None) -> Any:
+        """Schedule ``function(*args)``; pebble kills its worker if it runs longer than ``timeout``."""
+        if self._pool is None:
+            raise PoolClosedError("the analysis pool is not running")
+        return self._pool.schedule(run_task, args=(token, function, args), timeout=timeout)
+
+    def poll_notices(self, wait: float = 0.0) -> list[Notice]:
+        """Drain worker notices (ready / task started), waiting at most ``wait`` seconds for the first."""
+        found: list[Notice] = []
+        if self._notices is None:
+            if wait:
+                time.sleep(wait)
+            return found
+        try:
+            item = self._notices.get(timeout=wait) if wait > 0 else self._notices.get_nowait()
+            while True:
+                notice = Notice(*item)
+                if notice.kind == "ready":
+                    self.ready_pids.add(notice.pid)
+                found.append(notice)
+                item = self._notices.get_nowait()
+        except (queue.Empty, OSError, EOFError, ValueError):
+            pass
+        return found
+
+    def worker_pids(self) -> list[int]:
+        """Live worker processes (children of this process started by the pool)."""
+        return [p.pid for p in worker_processes()]
+
+    def stop(self, kill: bool = True) -> None:
+        """Stop every worker now. With ``kill``, SIGKILL first so a worker stuck in C code cannot delay us."""
+        with self._lock:
+            pool, notices = self._pool, self._notices
+            self._pool, self._notices = None, None
+        if pool is None:
+            return
+        if kill:
+            for proc in worker_processes():
+                try:
+                    proc.kill()
+                except Exception:
+                    pass
+        pool.stop()
+        try:
+            pool.join(timeout=5)
+        except Exception:
+            pass
+        if notices is not None:
+            notices.close()
+            notices.join_thread()
+        self.ready_pids = set()
+
+    def rebuild(self) -> None:
+        """Throw the whole pool away and start a fresh one: the last resort when pebble itself is stuck."""
+        self.stop(kill=True)
+        self.rebuilds += 1
+        self.start()
+
+
+def worker_processes() -> list[Any]:
+    """Pool workers alive under this process; multiprocessing's resource tracker is not one of them."""
+    import psutil
+
+    found = []
+    for child in psutil.Process().children(recursive=True):
+        try:
+            cmdline = " ".join(child.cmdline())
+        except (psutil.Error, OSError):
+            continue
+        if "resource_tracker" in cmdline:
+            continue
+        if "multiprocessing" in cmdline or "spawn_main" in cmdline or getattr(sys, "frozen", False):
+            found.append(child)
+    return found

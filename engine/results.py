@@ -1,0 +1,164 @@
+"""Result records the engine hands out: one per chunk, one per song."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from enum import Enum
+from typing import Any
+
+import numpy as np
+
+
+class ChunkStatus(str, Enum):
+    OK = "ok"
+    TIMEOUT = "timeout"  # passed its deadline; the worker was killed
+    FAILED = "failed"  # the worker died or raised twice
+    ERROR = "error"  # the audio of this chunk could not be decoded
+
+
+class SongStatus(str, Enum):
+    DONE = "done"
+    PARTIAL = "partial"  # some chunks failed; the result comes from the others
+    ERROR = "error"
+
+
+@dataclass
+class ChunkFeatures:
+    """What a worker computes for one chunk (a pure function of samples and settings).
+
+    ``onset_envelope`` and ``chroma_sum`` let the parent form whole-song estimates without
+    any audio crossing a pipe; they are not cached or exported.
+    """
+
+    bpm: float
+    bpm_confidence: float
+    tempo_candidates: list[tuple[float, float]]
+    key: str
+    key_confidence: float
+    key_scores: list[float]
+    loudness_db: float
+    onset_envelope: np.ndarray | None = None
+    chroma_sum: np.ndarray | None = None
+    seconds_of_audio: float = 0.0
+
+
+@dataclass
+class ChunkResult:
+    song_path: str
+    index: int
+    start_s: float
+    end_s: float
+    status: ChunkStatus
+    seconds: float = 0.0
+    worker_pid: int | None = None
+    features: ChunkFeatures | None = None
+    error: str = ""
+    attempts: int = 1
+
+    def to_row(self) -> dict[str, Any]:
+        f = self.features
+        return {
+            "path": self.song_path,
+            "chunk": self.index,
+            "start_s": round(self.start_s, 3),
+            "end_s": round(self.end_s, 3),
+            "status": self.status.value,
+            "seconds": round(self.seconds, 4),
+            "worker_pid": self.worker_pid or "",
+            "bpm": round(f.bpm, 2) if f else "",
+            "bpm_confidence": round(f.bpm_confidence, 3) if f else "",
+            "key": f.key if f else "",
+            "key_confidence": round(f.key_confidence, 3) if f else "",
+            "loudness_db": round(f.loudness_db, 2) if f else "",
+            "attempts": self.attempts,
+            "error": self.error,
+        }
+
+
+@dataclass
+class SongResult:
+    path: str
+    status: SongStatus
+    error: str = ""
+    duration_s: float = 0.0
+    bpm: float | None = None
+    bpm_confidence: float = 0.0
+    tempo_candidates: list[tuple[float, float]] = field(default_factory=list)
+    key: str = ""
+    key_confidence: float = 0.0
+    key_scores: list[float] = field(default_factory=list)
+    loudness_db: float | None = None
+    key_modulation: bool = False
+    tempo_unstable: bool = False
+    chunks_ok: int = 0
+    chunks_total: int = 0
+    analysis_s: float = 0.0
+    cached: bool = False
+    chunks: list[ChunkResult] = field(default_factory=list)
+
+    @property
+    def file(self) -> str:
+        return self.path.replace("\\", "/").rsplit("/", 1)[-1]
+
+    def to_row(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "file": self.file,
+            "status": self.status.value,
+            "error": self.error,
+            "duration_s": round(self.duration_s, 3),
+            "bpm": round(self.bpm, 2) if self.bpm is not None else "",
+            "bpm_confidence": round(self.bpm_confidence, 3),
+            "key": self.key,
+            "key_confidence": round(self.key_confidence, 3),
+            "loudness_db": round(self.loudness_db, 2) if self.loudness_db is not None else "",
+            "key_modulation": int(self.key_modulation),
+            "tempo_unstable": int(self.tempo_unstable),
+            "chunks_ok": self.chunks_ok,
+            "chunks_total": self.chunks_total,
+            "analysis_s": round(self.analysis_s, 3),
+            "cached": int(self.cached),
+        }
+
+    def to_json(self) -> dict[str, Any]:
+        """Cacheable form: everything but the per-chunk arrays."""
+        data = asdict(self)
+        data["status"] = self.status.value
+        data["chunks"] = [
+            {
+                **{k: v for k, v in asdict(c).items() if k != "features"},
+                "status": c.status.value,
+                "features": _features_json(c.features),
+            }
+            for c in self.chunks
+        ]
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> SongResult:
+        chunks = [
+            ChunkResult(
+                **{
+                    **c,
+                    "status": ChunkStatus(c["status"]),
+                    "features": ChunkFeatures(**c["features"]) if c.get("features") else None,
+                }
+            )
+            for c in data.get("chunks", [])
+        ]
+        fields_ = {**data, "status": SongStatus(data["status"]), "chunks": chunks}
+        fields_["tempo_candidates"] = [tuple(t) for t in data.get("tempo_candidates", [])]
+        return cls(**fields_)
+
+
+def _features_json(features: ChunkFeatures | None) -> dict[str, Any] | None:
+    if features is None:
+        return None
+    data = asdict(features)
+    data["onset_envelope"] = None
+    data["chroma_sum"] = None
+    return data
+
+
+def error_result(path: str, message: str, duration_s: float = 0.0) -> SongResult:
+    return SongResult(path=path, status=SongStatus.ERROR, error=message, duration_s=duration_s)

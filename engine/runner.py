@@ -1,0 +1,419 @@
+"""The sequential runner: one song at a time, its chunks in parallel in the one pool.
+
+Every wait here is bounded. pebble enforces each chunk's deadline by killing its worker;
+a watchdog above it rebuilds the whole pool if even that does not come back, so no failure
+of a worker can stall the run. The runner is a generator of events, safe to drive from any
+single thread (the CLI's main thread or the GUI's QThread); ``cancel``/``pause``/``resume``
+may be called from any other thread.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, wait
+from dataclasses import dataclass, field
+from itertools import count
+from pathlib import Path
+from typing import Any
+
+from engine import events as ev
+from engine.chunking import ChunkSpan, plan_chunks
+from engine.errors import AudioDecodeError, EngineError, NestedPoolError
+from engine.results import ChunkFeatures, ChunkResult, ChunkStatus, SongResult, SongStatus, error_result
+from engine.settings import AnalysisSettings, EngineOptions
+
+ChunkFunction = Callable[[str, float, float, AnalysisSettings], ChunkFeatures]
+
+POLL_SECONDS = 0.1
+WARM_UP_TIMEOUT = 300.0
+"""Cold numba compilation on a slow machine takes minutes; later warm-ups take seconds."""
+WATCHDOG_GRACE = 60.0
+"""Past deadline + grace a chunk is taken as lost even if pebble did not report it: rebuild the pool."""
+MAX_ATTEMPTS = 2
+
+
+class _Cancelled(Exception):
+    pass
+
+
+@dataclass
+class _InFlight:
+    span: ChunkSpan
+    attempt: int
+    token: int
+    submitted: float
+    started: float | None = None
+    pid: int | None = None
+
+
+@dataclass
+class _Tally:
+    done: int = 0
+    partial: int = 0
+    failed: int = 0
+    cached: int = 0
+    timeouts: int = 0
+    chunk_failures: int = 0
+    replacements: int = 0
+    audio_s: float = 0.0
+    results: list[SongResult] = field(default_factory=list)
+
+
+def _signal_name(exitcode: int | None) -> str:
+    if exitcode is None:
+        return "unknown exit"
+    if exitcode < 0:
+        import signal
+
+        try:
+            return f"killed by {signal.Signals(-exitcode).name}"
+        except ValueError:
+            return f"killed by signal {-exitcode}"
+    return f"exit code {exitcode}"
+
+
+def _default_chunk_function() -> ChunkFunction:
+    from engine.analysis import analyse_chunk
+
+    return analyse_chunk
+
+
+def _numba_cache_dir() -> str:
+    """A writable numba cache: an installed or frozen app's own folders may be read-only."""
+    if os.environ.get("NUMBA_CACHE_DIR"):
+        return os.environ["NUMBA_CACHE_DIR"]
+    from platformdirs import user_cache_dir
+
+    path = Path(user_cache_dir("CalibrationStudio", appauthor=False)) / "numba"
+    path.mkdir(parents=True, exist_ok=True)
+    return str(path)
+
+
+class Engine:
+    """Analyses songs; owns the pool (created once, reused for every run) and the results cache."""
+
+    def __init__(
+        self,
+        settings: AnalysisSettings | None = None,
+        options: EngineOptions | None = None,
+        chunk_function: ChunkFunction | None = None,
+        warm_up: Callable[[], None] | None = None,
+    ):
+        self.settings = settings or AnalysisSettings()
+        self.options = options or EngineOptions()
+        self._chunk_function = chunk_function or _default_chunk_function()
+        if warm_up is None and chunk_function is None:
+            from engine.analysis import warm_up as default_warm_up
+
+            warm_up = default_warm_up
+        self._warm_up = warm_up
+        self._pool: Any = None
+        self._cancel = threading.Event()
+        self._running = threading.Event()
+        self._running.set()
+        self._tokens = count(1)
+        self._cache: Any = None
+        if self.options.use_cache:
+            from engine.cache import ResultsCache
+
+            self._cache = ResultsCache(self.options.cache_path)
+
+    # -- control, callable from any thread ------------------------------------------------------
+    def cancel(self) -> None:
+        self._cancel.set()
+        self._running.set()
+
+    def pause(self) -> None:
+        self._running.clear()
+
+    def resume(self) -> None:
+        self._running.set()
+
+    @property
+    def paused(self) -> bool:
+        return not self._running.is_set()
+
+    @property
+    def pool_rebuilds(self) -> int:
+        return self._pool.rebuilds if self._pool is not None else 0
+
+    def worker_pids(self) -> list[int]:
+        return self._pool.worker_pids() if self._pool is not None else []
+
+    def close(self) -> None:
+        """Stop the workers and close the cache. Safe to call twice."""
+        if self._pool is not None:
+            self._pool.stop(kill=True)
+            self._pool = None
+        if self._cache is not None:
+            self._cache.close()
+            self._cache = None
+
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- the run ---------------------------------------------------------------------------------
+    def run(self, paths: Sequence[str | os.PathLike[str]], force: bool | None = None) -> Iterator[ev.Event]:
+        """Analyse ``paths`` in order, yielding events; ends with exactly one :class:`RunFinished`."""
+        force = self.options.force if force is None else force
+        self._cancel.clear()
+        started = time.monotonic()
+        tally = _Tally()
+        yield ev.RunStarted(total_songs=len(paths), workers=self.options.workers)
+        cancelled = False
+        try:
+            for index, raw_path in enumerate(paths):
+                self._check_cancel()
+                self._wait_while_paused()
+                path = str(raw_path)
+                cached = None if force or self._cache is None else self._cache.get(path, self.settings.fingerprint())
+                if cached is not None:
+                    tally.cached += 1
+                    self._count(tally, cached)
+                    yield ev.SongFinished(index, cached)
+                    continue
+                yield from self._ensure_pool()
+                result = yield from self._analyse_song(index, path, tally)
+                self._count(tally, result)
+                if result.status is not SongStatus.ERROR and self._cache is not None:
+                    self._cache.put(result, self.settings.fingerprint())
+                if result.status is SongStatus.ERROR:
+                    yield ev.SongFailed(index, path, result.error, result)
+                else:
+                    yield ev.SongFinished(index, result)
+        except _Cancelled:
+            cancelled = True
+            if self._pool is not None:
+                self._pool.stop(kill=True)  # leaves no child process; the next run starts a fresh pool
+                self._pool = None
+        summary = ev.RunSummary(
+            songs_total=len(paths),
+            songs_done=tally.done,
+            songs_partial=tally.partial,
+            songs_failed=tally.failed,
+            songs_cached=tally.cached,
+            songs_skipped=len(paths) - len(tally.results),
+            chunks_timed_out=tally.timeouts,
+            chunks_failed=tally.chunk_failures,
+            worker_replacements=tally.replacements,
+            audio_seconds=tally.audio_s,
+            wall_seconds=time.monotonic() - started,
+            cancelled=cancelled,
+        )
+        yield ev.RunFinished(summary, tally.results)
+
+    def warm_up(self) -> Iterator[ev.WarmUp]:
+        """Start and warm the pool now (a UI may call this at launch); a no-op when it is ready."""
+        yield from self._ensure_pool()
+
+    # -- internals ---------------------------------------------------------------------------------
+    @staticmethod
+    def _count(tally: _Tally, result: SongResult) -> None:
+        tally.results.append(result)
+        if result.status is SongStatus.ERROR:
+            tally.failed += 1
+        else:
+            tally.audio_s += result.duration_s
+            if result.status is SongStatus.PARTIAL:
+                tally.partial += 1
+            else:
+                tally.done += 1
+
+    def _check_cancel(self) -> None:
+        if self._cancel.is_set():
+            raise _Cancelled
+
+    def _wait_while_paused(self) -> None:
+        while not self._running.wait(POLL_SECONDS):
+            self._check_cancel()
+        self._check_cancel()
+
+    def _ensure_pool(self) -> Iterator[ev.WarmUp]:
+        if self._pool is not None and self._pool.running and len(self._pool.ready_pids) >= self.options.workers:
+            return
+        from engine.pool import AnalysisPool
+
+        began = time.monotonic()
+        if self._pool is None:
+            yield ev.WarmUp("parent", 0, 1, 0.0)
+            if self._warm_up is not None:
+                os.environ.setdefault("NUMBA_CACHE_DIR", _numba_cache_dir())
+                self._warm_up()  # numba compiles and writes its cache here, once, before any worker reads it
+            yield ev.WarmUp("parent", 1, 1, time.monotonic() - began)
+            self._pool = AnalysisPool(self.options.workers, self._warm_up, os.environ.get("NUMBA_CACHE_DIR"))
+        self._pool.start()
+        total = self.options.workers
+        yield ev.WarmUp("workers", len(self._pool.ready_pids), total, time.monotonic() - began)
+        deadline = time.monotonic() + WARM_UP_TIMEOUT
+        while len(self._pool.ready_pids) < total:
+            self._check_cancel()
+            if time.monotonic() > deadline:
+                raise EngineError(f"the analysis workers did not start within {WARM_UP_TIMEOUT:.0f} s")
+            before = len(self._pool.ready_pids)
+            self._pool.poll_notices(POLL_SECONDS)
+            if len(self._pool.ready_pids) != before:
+                yield ev.WarmUp("workers", min(len(self._pool.ready_pids), total), total, time.monotonic() - began)
+        yield ev.WarmUp("done", total, total, time.monotonic() - began)
+
+    def _analyse_song(self, index: int, path: str, tally: _Tally) -> Iterator[ev.Event]:
+        began = time.monotonic()
+        try:
+            from engine.decoding import probe
+
+            info = probe(path)
+            spans = plan_chunks(info.duration_s, self.settings)
+        except (AudioDecodeError, ValueError) as exc:
+            return error_result(path, str(exc))
+        yield ev.SongStarted(index, path, info.duration_s, len(spans))
+        chunks: dict[int, ChunkResult] = {}
+        yield from self._run_chunks(index, path, spans, chunks, tally)
+        from engine.consensus import combine
+
+        return combine(path, info.duration_s, spans, list(chunks.values()), self.settings, time.monotonic() - began)
+
+    def _submit(self, path: str, span: ChunkSpan, attempt: int) -> tuple[Any, _InFlight]:
+        token = next(self._tokens)
+        args = (path, span.start_s, span.end_s, self.settings)
+        deadline = self.options.deadline_for(span.seconds)
+        future = self._pool.submit(token, self._chunk_function, args, timeout=deadline)
+        return future, _InFlight(span, attempt, token, time.monotonic())
+
+    def _run_chunks(
+        self, index: int, path: str, spans: list[ChunkSpan], chunks: dict[int, ChunkResult], tally: _Tally
+    ) -> Iterator[ev.Event]:
+        pending: deque[tuple[ChunkSpan, int]] = deque((span, 1) for span in spans)
+        inflight: dict[Any, _InFlight] = {}
+        by_token: dict[int, _InFlight] = {}
+        while pending or inflight:
+            self._check_cancel()
+            while pending and len(inflight) < self.options.workers and self._running.is_set():
+                span, attempt = pending.popleft()
+                future, item = self._submit(path, span, attempt)
+                inflight[future] = item
+                by_token[item.token] = item
+            if inflight:
+                done, _ = wait(list(inflight), timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
+            else:  # paused with nothing running
+                done = set()
+                self._running.wait(POLL_SECONDS)
+            for notice in self._pool.poll_notices():
+                item = by_token.get(notice.token) if notice.kind == "start" else None
+                if item is not None and item.started is None:
+                    item.started, item.pid = time.monotonic(), notice.pid
+                    yield ev.ChunkStarted(index, item.span.index, notice.pid, item.span.start_s, item.span.end_s)
+            for future in done:
+                item = inflight.pop(future)
+                by_token.pop(item.token, None)
+                result, retry, recovery = self._classify(path, item, future)
+                if recovery is not None:
+                    tally.replacements += 1
+                    yield recovery
+                if retry:
+                    pending.appendleft((item.span, item.attempt + 1))
+                    continue
+                if result.status is ChunkStatus.TIMEOUT:
+                    tally.timeouts += 1
+                elif result.status is ChunkStatus.FAILED:
+                    tally.chunk_failures += 1
+                chunks[item.span.index] = result
+                yield ev.ChunkFinished(index, result)
+            yield from self._watchdog(index, path, inflight, by_token, pending, chunks, tally)
+
+    def _watchdog(
+        self,
+        index: int,
+        path: str,
+        inflight: dict[Any, _InFlight],
+        by_token: dict[int, _InFlight],
+        pending: deque,
+        chunks: dict[int, ChunkResult],
+        tally: _Tally,
+    ) -> Iterator[ev.Event]:
+        """Last line of defence: a chunk far past its deadline that pebble never reported."""
+        now = time.monotonic()
+        lost = [
+            item
+            for item in inflight.values()
+            if now - item.submitted > self.options.deadline_for(item.span.seconds) + WATCHDOG_GRACE
+        ]
+        if not lost:
+            return
+        for future, item in list(inflight.items()):
+            future.cancel()
+            if item not in lost:
+                pending.appendleft((item.span, item.attempt))
+        inflight.clear()
+        by_token.clear()
+        self._pool.rebuild()
+        tally.replacements += 1
+        yield ev.PoolRecovered("timeout", None, "a chunk was not returned after its deadline; pool rebuilt")
+        for item in lost:
+            result = ChunkResult(
+                path,
+                item.span.index,
+                item.span.start_s,
+                item.span.end_s,
+                ChunkStatus.TIMEOUT,
+                seconds=now - item.submitted,
+                worker_pid=item.pid,
+                attempts=item.attempt,
+                error="no answer from its worker; pool rebuilt",
+            )
+            tally.timeouts += 1
+            chunks[item.span.index] = result
+            yield ev.ChunkFinished(index, result)
+        yield from self._ensure_pool()
+
+    def _classify(self, path: str, item: _InFlight, future: Any) -> tuple[ChunkResult, bool, ev.PoolRecovered | None]:
+        """Turn a finished future into a chunk result; say whether to retry and what the pool went through."""
+        from pebble import ProcessExpired
+
+        span = item.span
+        elapsed = time.monotonic() - (item.started or item.submitted)
+
+        def make(status: ChunkStatus, error: str = "", **extra: Any) -> ChunkResult:
+            return ChunkResult(
+                path,
+                span.index,
+                span.start_s,
+                span.end_s,
+                status,
+                seconds=elapsed,
+                worker_pid=extra.pop("pid", item.pid),
+                error=error,
+                attempts=item.attempt,
+                **extra,
+            )
+
+        try:
+            features, pid, seconds = future.result(timeout=0)
+        except TimeoutError as exc:
+            if not exc.args or exc.args[0] != "Task timeout":  # raised by the chunk function itself
+                return make(ChunkStatus.FAILED, f"TimeoutError: {exc}"), item.attempt < MAX_ATTEMPTS, None
+            limit = exc.args[1] if len(exc.args) > 1 else None
+            text = f"timed out after {limit:.0f} s; worker replaced" if limit else "timed out; worker replaced"
+            return make(ChunkStatus.TIMEOUT, text), False, ev.PoolRecovered("timeout", item.pid, text)
+        except ProcessExpired as exc:
+            text = f"worker process died ({_signal_name(exc.exitcode)})"
+            retry = item.attempt < MAX_ATTEMPTS
+            recovery = ev.PoolRecovered("worker died", exc.pid, text)
+            return make(ChunkStatus.FAILED, text, pid=exc.pid), retry, recovery
+        except AudioDecodeError as exc:
+            return make(ChunkStatus.ERROR, str(exc)), False, None
+        except NestedPoolError as exc:
+            return make(ChunkStatus.FAILED, str(exc)), False, None
+        except Exception as exc:  # MemoryError, a bug in analysis, a broken pool: retry once
+            text = f"{type(exc).__name__}: {exc}".rstrip(": ")
+            if not self._pool.running:
+                self._pool.rebuild()
+            return make(ChunkStatus.FAILED, text), item.attempt < MAX_ATTEMPTS, None
+        result = make(ChunkStatus.OK, pid=pid, features=features)
+        result.seconds = seconds
+        return result, False, None

@@ -1,0 +1,88 @@
+"""Analysis settings and engine options.
+
+Settings that change analysis output (:class:`AnalysisSettings`) are kept apart from
+options that only change how the work is scheduled (:class:`EngineOptions`), because the
+first are part of the results-cache key and the second must not be.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class AnalysisSettings:
+    """Everything that changes what the analysis returns for a song.
+
+    Defaults were chosen with ``bench/chunk_plan.py``; see ``docs/benchmarks.md``.
+    """
+
+    sample_rate: int = 22050
+    chunk_seconds: float = 30.0
+    overlap_seconds: float = 0.0
+    max_chunks: int = 64
+    min_bpm: float = 40.0
+    max_bpm: float = 240.0
+
+    def __post_init__(self) -> None:
+        if self.sample_rate < 4000:
+            raise ValueError(f"sample_rate {self.sample_rate} Hz is too low for analysis (min 4000)")
+        if self.chunk_seconds < 2.0:
+            raise ValueError(f"chunk_seconds {self.chunk_seconds} is too short (min 2 s)")
+        if not 0.0 <= self.overlap_seconds < self.chunk_seconds / 2:
+            raise ValueError("overlap_seconds must be >= 0 and less than half of chunk_seconds")
+        if self.max_chunks < 1:
+            raise ValueError("max_chunks must be at least 1")
+        if not 0 < self.min_bpm < self.max_bpm:
+            raise ValueError("need 0 < min_bpm < max_bpm")
+
+    def fingerprint(self) -> str:
+        """Short stable hash: part of the cache key, so changed settings never reuse old results."""
+        payload = json.dumps(asdict(self), sort_keys=True).encode()
+        return hashlib.sha256(payload).hexdigest()[:16]
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> AnalysisSettings:
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+    def with_changes(self, **changes: object) -> AnalysisSettings:
+        return replace(self, **changes)
+
+
+def default_workers() -> int:
+    """One worker per core: chunk analysis is CPU-bound and single-threaded per worker."""
+    return max(1, os.cpu_count() or 1)
+
+
+@dataclass(frozen=True)
+class EngineOptions:
+    """How the work is scheduled; never changes the results."""
+
+    workers: int = field(default_factory=default_workers)
+    chunk_timeout: float | None = None
+    """Seconds a chunk may run before its worker is killed; ``None`` derives it from the chunk length."""
+    timeout_floor: float = 30.0
+    use_cache: bool = True
+    force: bool = False
+    cache_path: Path | None = None
+    """SQLite file; ``None`` uses the user cache folder."""
+
+    def __post_init__(self) -> None:
+        if self.workers < 1:
+            raise ValueError("workers must be at least 1")
+        if self.chunk_timeout is not None and self.chunk_timeout <= 0:
+            raise ValueError("chunk_timeout must be positive")
+
+    def deadline_for(self, chunk_seconds: float) -> float:
+        """A generous bound: analysis runs at ~100x realtime, so one second per audio second is ample."""
+        if self.chunk_timeout is not None:
+            return self.chunk_timeout
+        return max(self.timeout_floor, 1.0 * chunk_seconds)
