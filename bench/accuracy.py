@@ -1,0 +1,77 @@
+"""Accuracy of the engine beside the naive librosa baseline, per source, on the dev set.
+
+    python bench/accuracy.py [--data DIR] [--workers N] [--no-baseline]
+
+Prints a markdown table (Acc1, Acc2, MAE, key exact, MIREX; n songs) per system and source.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+from common import DEFAULT_DATA, Reference, load_dev_set, run_naive
+
+from engine.events import RunFinished
+from engine.runner import Engine
+from engine.scoring import score
+from engine.settings import EngineOptions
+
+
+def run_engine(references: list[Reference], workers: int) -> tuple[dict[Path, tuple[float | None, str]], float]:
+    with Engine(options=EngineOptions(workers=workers, use_cache=False)) as engine:
+        for _ in engine.warm_up():
+            pass
+        started = time.perf_counter()
+        results = {}
+        for event in engine.run([ref.path for ref in references]):
+            if isinstance(event, RunFinished):
+                results = {Path(r.path): (r.bpm, r.key) for r in event.results}
+        return results, time.perf_counter() - started
+
+
+def table(systems: dict[str, tuple[dict[Path, tuple[float | None, str]], float]], references: list[Reference]) -> str:
+    audio_s = sum(ref.duration_s for ref in references)
+    lines = [
+        "| system | source | n tempo | Acc1 | Acc2 | MAE BPM | n key | key exact | MIREX | × realtime |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    sources = sorted({ref.source for ref in references}) + ["all"]
+    for name, (results, wall) in systems.items():
+        for source in sources:
+            subset = [r for r in references if source == "all" or r.source == source]
+            scores = score(
+                [(results[r.path][0], r.bpm) for r in subset if r.bpm is not None],
+                [(results[r.path][1], r.key) for r in subset if r.key is not None],
+            )
+            cells = [_fmt(v) for v in (scores.acc1, scores.acc2, scores.bpm_mae)]
+            key_cells = [_fmt(v) for v in (scores.key_exact, scores.mirex)]
+            speed = f"{audio_s / wall:.0f}×" if source == "all" else ""
+            lines.append(
+                f"| {name} | {source} | {scores.n_tempo} | {' | '.join(cells)} | {scores.n_key} | "
+                f"{' | '.join(key_cells)} | {speed} |"
+            )
+    return "\n".join(lines)
+
+
+def _fmt(value: float | None) -> str:
+    return "–" if value is None else f"{value:.3f}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--workers", type=int, default=None)
+    parser.add_argument("--no-baseline", action="store_true")
+    args = parser.parse_args()
+    references = load_dev_set(args.data)
+    workers = args.workers or EngineOptions().workers
+    systems = {f"engine ({workers} workers)": run_engine(references, workers)}
+    if not args.no_baseline:
+        systems["naive librosa (1 process)"] = run_naive(references)
+    print(table(systems, references))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,57 @@
+"""Shared pieces of the benchmarks: the dev data set and the naive librosa baseline."""
+
+from __future__ import annotations
+
+import csv
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+DEFAULT_DATA = (REPO.parent / "shared" / "datasets" / "dev").resolve()
+
+
+@dataclass(frozen=True)
+class Reference:
+    path: Path
+    source: str
+    duration_s: float
+    bpm: float | None
+    key: str | None
+
+
+def load_dev_set(data_dir: Path = DEFAULT_DATA) -> list[Reference]:
+    """Rows of ``ground_truth.csv``; a label that is not reliable is left out (``None``)."""
+    rows = []
+    with open(data_dir / "ground_truth.csv", newline="", encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            bpm = float(row["tempo_bpm"]) if row["tempo_reliable"] == "1" and row["tempo_bpm"] else None
+            key = row["key"] if row["key_reliable"] == "1" and row["key"] else None
+            rows.append(Reference(data_dir / "audio" / row["file"], row["source"], float(row["duration_s"]), bpm, key))
+    return rows
+
+
+def naive_analyse(path: Path) -> tuple[float, str]:
+    """The hand-written librosa script users start from: load, beat_track, chroma_cqt + Krumhansl."""
+    import librosa
+    import numpy as np
+
+    from engine.keys import best_key, key_scores
+
+    y, sr = librosa.load(str(path), sr=22050, mono=True)
+    tempo, _ = librosa.beat.beat_track(y=y, sr=sr)
+    chroma = librosa.feature.chroma_cqt(y=y, sr=sr)
+    key, _ = best_key(key_scores(chroma.mean(axis=1), profile="krumhansl"))
+    return float(np.atleast_1d(tempo)[0]), key
+
+
+def run_naive(references: list[Reference]) -> tuple[dict[Path, tuple[float, str]], float]:
+    """Naive baseline on every file, one process; returns results and wall seconds (after a warm-up)."""
+    naive_analyse(references[0].path)  # JIT and imports outside the timing, as for the engine
+    started = time.perf_counter()
+    results = {ref.path: naive_analyse(ref.path) for ref in references}
+    return results, time.perf_counter() - started

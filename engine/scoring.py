@@ -1,0 +1,132 @@
+"""Scoring detected tempo and key against reference values.
+
+The MIREX key score comes from ``mir_eval.key.weighted_score`` (not re-implemented);
+tempo accuracy follows the usual definitions: Acc1 = within 4 % of the reference, Acc2 =
+also within 4 % of double, half, triple or a third of it.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+TEMPO_TOLERANCE = 0.04
+RATIO_CLASSES = {"same": 1.0, "double": 2.0, "half": 0.5, "triple": 3.0, "third": 1 / 3}
+KEY_RELATIONS = ("same", "fifth", "relative", "parallel", "other")
+
+
+def tempo_ratio_class(detected: float, reference: float, tolerance: float = TEMPO_TOLERANCE) -> str:
+    """Which multiple of the reference the detected tempo is: same, double, half, triple, third, or other."""
+    if not detected or not reference or detected <= 0 or reference <= 0:
+        return "other"
+    for name, factor in RATIO_CLASSES.items():
+        if abs(detected / (reference * factor) - 1.0) <= tolerance:
+            return name
+    return "other"
+
+
+def acc1(detected: float, reference: float) -> bool:
+    return tempo_ratio_class(detected, reference) == "same"
+
+
+def acc2(detected: float, reference: float) -> bool:
+    return tempo_ratio_class(detected, reference) != "other"
+
+
+def _parse(key: str) -> tuple[int, str] | None:
+    import mir_eval
+
+    try:
+        mir_eval.key.validate_key(key)
+    except ValueError:
+        return None
+    tonic, mode = key.split()
+    semitone = mir_eval.key.KEY_TO_SEMITONE[tonic.lower()]
+    return (semitone, mode) if semitone is not None else None
+
+
+def mirex_score(reference: str, detected: str) -> float:
+    """MIREX weighted key score: 1 same, 0.5 fifth above, 0.3 relative, 0.2 parallel, else 0."""
+    import mir_eval
+
+    if not detected or _parse(detected) is None or _parse(reference) is None:
+        return 0.0
+    return float(mir_eval.key.weighted_score(reference, detected))
+
+
+def key_relation(reference: str, detected: str) -> str:
+    """same / fifth (either direction, same mode) / relative / parallel / other."""
+    ref, det = _parse(reference), _parse(detected) if detected else None
+    if ref is None or det is None:
+        return "other"
+    offset = (det[0] - ref[0]) % 12
+    if ref[1] == det[1]:
+        if offset == 0:
+            return "same"
+        if offset in (5, 7):
+            return "fifth"
+        return "other"
+    if offset == 0:
+        return "parallel"
+    if (ref[1] == "major" and offset == 9) or (ref[1] == "minor" and offset == 3):
+        return "relative"
+    return "other"
+
+
+def root_offset(reference: str, detected: str) -> int | None:
+    """Detected tonic minus reference tonic in semitones, folded to -5..+6."""
+    ref, det = _parse(reference), _parse(detected) if detected else None
+    if ref is None or det is None:
+        return None
+    offset = (det[0] - ref[0]) % 12
+    return offset - 12 if offset > 6 else offset
+
+
+@dataclass
+class Scores:
+    """Summary metrics over a set of songs; ``None`` where no song had that reference."""
+
+    n_tempo: int = 0
+    n_key: int = 0
+    acc1: float | None = None
+    acc2: float | None = None
+    bpm_mae: float | None = None
+    key_exact: float | None = None
+    mirex: float | None = None
+    ratio_classes: dict[str, int] = field(default_factory=dict)
+    key_relations: dict[str, int] = field(default_factory=dict)
+    root_offsets: dict[int, int] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, float | int | None]:
+        return {
+            "n_tempo": self.n_tempo,
+            "n_key": self.n_key,
+            "acc1": self.acc1,
+            "acc2": self.acc2,
+            "bpm_mae": self.bpm_mae,
+            "key_exact": self.key_exact,
+            "mirex": self.mirex,
+        }
+
+
+def score(tempo_pairs: Iterable[tuple[float | None, float]], key_pairs: Iterable[tuple[str | None, str]]) -> Scores:
+    """Score ``(detected, reference)`` pairs; a missing detection counts as wrong."""
+    tempo_pairs = [(d or 0.0, r) for d, r in tempo_pairs]
+    key_pairs = [(d or "", r) for d, r in key_pairs]
+    result = Scores(n_tempo=len(tempo_pairs), n_key=len(key_pairs))
+    if tempo_pairs:
+        classes = [tempo_ratio_class(d, r) for d, r in tempo_pairs]
+        result.ratio_classes = dict(Counter(classes))
+        result.acc1 = float(np.mean([c == "same" for c in classes]))
+        result.acc2 = float(np.mean([c != "other" for c in classes]))
+        result.bpm_mae = float(np.mean([abs(d - r) for d, r in tempo_pairs]))
+    if key_pairs:
+        result.key_exact = float(np.mean([key_relation(r, d) == "same" for d, r in key_pairs]))
+        result.mirex = float(np.mean([mirex_score(r, d) for d, r in key_pairs]))
+        result.key_relations = dict(Counter(key_relation(r, d) for d, r in key_pairs))
+        offsets = [root_offset(r, d) for d, r in key_pairs]
+        result.root_offsets = dict(Counter(o for o in offsets if o is not None))
+    return result
