@@ -37,7 +37,7 @@ def table(systems: dict[str, tuple[dict[Path, tuple[float | None, str]], float]]
         "| system | source | n tempo | Acc1 | Acc2 | MAE BPM | n key | key exact | MIREX | × realtime |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
-    sources = sorted({ref.source for ref in references}) + ["all"]
+    sources = [*sorted({ref.source for ref in references}), "all"]
     for name, (results, wall) in systems.items():
         for source in sources:
             subset = [r for r in references if source == "all" or r.source == source]
