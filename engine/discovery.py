@@ -113,11 +113,13 @@ def discover(paths: Iterable[str | os.PathLike[str]], exclude: Iterable[Path] = 
 
     for raw in paths:
         path = Path(raw).expanduser()
+        first = len(songs)
         if path.is_dir():
             walk(path)
         elif path.is_file():
             add_file(path)
         else:
             found.missing.append(path)
-    found.songs = sorted(songs, key=natural_key)
+        songs[first:] = sorted(songs[first:], key=natural_key)  # keep the order the paths were given in
+    found.songs = songs
     return found

@@ -19,6 +19,7 @@ import queue
 import sys
 import threading
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -75,6 +76,8 @@ def _worker_initializer(notices: Any, warm_up: Callable[[], None] | None, numba_
     if numba_cache_dir:
         os.environ["NUMBA_CACHE_DIR"] = numba_cache_dir
     multiprocessing.process.BaseProcess.start = _refuse_process_start  # type: ignore[method-assign]
+    # librosa warns about very short chunks; the chunk's result already says what it could measure.
+    warnings.filterwarnings("ignore", category=UserWarning, module=r"librosa\..*")
     _lower_priority()
     if warm_up is not None:
         warm_up()

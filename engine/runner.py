@@ -93,6 +93,16 @@ def _numba_cache_dir() -> str:
     return str(path)
 
 
+def _jit_marker() -> Path:
+    """Marks a numba cache already filled by this combination of libraries and engine."""
+    from importlib.metadata import version
+
+    from engine.version import ENGINE_VERSION
+
+    stamp = f"{version('librosa')}-{version('numba')}-{ENGINE_VERSION}"
+    return Path(os.environ["NUMBA_CACHE_DIR"]) / f".warm-{stamp}"
+
+
 class Engine:
     """Analyses songs; owns the pool (created once, reused for every run) and the results cache."""
 
@@ -245,7 +255,12 @@ class Engine:
             yield ev.WarmUp("parent", 0, 1, 0.0)
             if self._warm_up is not None:
                 os.environ.setdefault("NUMBA_CACHE_DIR", _numba_cache_dir())
-                self._warm_up()  # numba compiles and writes its cache here, once, before any worker reads it
+                marker = _jit_marker()
+                if not marker.exists():
+                    # numba compiles and writes its cache here, once, before any worker reads it
+                    # (concurrent writers can corrupt it: librosa issue 1998).
+                    self._warm_up()
+                    marker.touch()
             yield ev.WarmUp("parent", 1, 1, time.monotonic() - began)
             self._pool = AnalysisPool(self.options.workers, self._warm_up, os.environ.get("NUMBA_CACHE_DIR"))
         self._pool.start()

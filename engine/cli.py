@@ -1,0 +1,262 @@
+"""Headless command line: the same engine as the window, without Qt.
+
+    python main.py analyze PATH... --out DIR [options]
+
+Exit status: 0 when the run completed (songs that failed have ``status=error`` and an
+``error`` text in results.csv), 1 when the run itself could not complete, 2 for usage errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from engine import events as ev
+from engine.version import APP_VERSION, ENGINE_VERSION
+
+EXIT_OK, EXIT_RUN_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def _number(kind: type, minimum: float, strict: bool):
+    """An argparse type that names the bad value instead of printing a traceback."""
+    noun = "whole number" if kind is int else "number"
+
+    def parse(text: str) -> float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a {noun}") from None
+        if value < minimum or (strict and value == minimum):
+            bound = "greater than" if strict else "at least"
+            raise argparse.ArgumentTypeError(f"{text!r} must be {bound} {minimum:g}")
+        return value
+
+    return parse
+
+
+_positive_float = _number(float, 0, strict=True)
+_non_negative_float = _number(float, 0, strict=False)
+_positive_int = _number(int, 1, strict=False)
+
+
+def add_analyze_parser(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    from engine.settings import AnalysisSettings, default_workers
+
+    defaults = AnalysisSettings()
+    parser = commands.add_parser(
+        "analyze",
+        help="analyse songs and write results.csv and chunks.csv",
+        description="Analyse every audio file in PATHs (folders are scanned recursively), one song at a time, "
+        "its chunks in parallel, and write DIR/results.csv and DIR/chunks.csv.",
+    )
+    parser.add_argument("paths", nargs="+", metavar="PATH", help="audio files or folders")
+    parser.add_argument("--out", required=True, type=Path, metavar="DIR", help="folder for the CSV files")
+    parser.add_argument(
+        "--workers",
+        type=_positive_int,
+        default=default_workers(),
+        metavar="N",
+        help="worker processes (default: number of cores, %(default)s here)",
+    )
+    parser.add_argument(
+        "--chunk-seconds",
+        type=_positive_float,
+        default=defaults.chunk_seconds,
+        metavar="S",
+        help="analysis window length in seconds (default %(default)s)",
+    )
+    parser.add_argument(
+        "--overlap",
+        type=_non_negative_float,
+        default=defaults.overlap_seconds,
+        metavar="S",
+        help="overlap between windows in seconds (default %(default)s)",
+    )
+    parser.add_argument(
+        "--max-chunks",
+        type=_positive_int,
+        default=defaults.max_chunks,
+        metavar="N",
+        help="most windows per song; longer songs get longer windows (default %(default)s)",
+    )
+    parser.add_argument(
+        "--chunk-timeout",
+        type=_positive_float,
+        default=None,
+        metavar="S",
+        help="seconds a chunk may run before its worker is killed and replaced (default: max(30, chunk length))",
+    )
+    parser.add_argument("--force", action="store_true", help="re-analyse songs even when cached")
+    parser.add_argument("--no-cache", action="store_true", help="neither read nor write the results cache")
+    parser.add_argument(
+        "--cache-file",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="results cache (SQLite) to use instead of the one in the user cache folder",
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress output")
+    return parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="main.py",
+        description="Calibration Studio command line: analyse songs for tempo and key without the window.",
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"Calibration Studio {APP_VERSION} (engine {ENGINE_VERSION})"
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    add_analyze_parser(commands)
+    return parser
+
+
+class _Progress:
+    """A tqdm bar on a terminal, plain lines otherwise (logs, CI, pipes)."""
+
+    def __init__(self, total: int, quiet: bool):
+        self.quiet = quiet
+        self.bar = None
+        if not quiet and sys.stderr.isatty():
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, unit="song", dynamic_ncols=True, file=sys.stderr)
+        self.total = total
+
+    def event(self, event: ev.Event) -> None:
+        if self.quiet:
+            return
+        if isinstance(event, ev.WarmUp):
+            if event.stage == "parent" and event.done == 0:
+                self._say("Preparing analysis engine…")
+            elif event.stage == "done":
+                self._say(f"Analysis engine ready ({event.total} workers, {event.seconds:.1f} s)")
+        elif isinstance(event, ev.SongStarted) and self.bar is not None:
+            self.bar.set_postfix_str(Path(event.path).name[:40])
+        elif isinstance(event, ev.PoolRecovered):
+            self._say(f"warning: {event.reason}: {event.detail}")
+        elif isinstance(event, ev.SongFinished | ev.SongFailed):
+            result = event.result
+            if self.bar is not None:
+                self.bar.update(1)
+                if isinstance(event, ev.SongFailed):
+                    self.bar.write(f"error: {Path(result.path).name}: {result.error}")
+            else:
+                self._say(f"[{event.index + 1}/{self.total}] {describe(result)}")
+
+    def _say(self, text: str) -> None:
+        if self.bar is not None:
+            self.bar.write(text)
+        else:
+            print(text, file=sys.stderr, flush=True)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def describe(result) -> str:
+    name = Path(result.path).name
+    if result.status.value == "error":
+        return f"{name}: error: {result.error}"
+    bpm = f"{result.bpm:.1f} BPM" if result.bpm else "no tempo"
+    key = result.key or "no key"
+    cached = ", cached" if result.cached else ""
+    partial = f", partial: {result.error}" if result.status.value == "partial" else ""
+    return f"{name}: {bpm}, {key} ({result.analysis_s:.1f} s{cached}){partial}"
+
+
+def run_analyze(args: argparse.Namespace) -> int:
+    from engine.discovery import discover
+    from engine.exports import write_results
+    from engine.runner import Engine
+    from engine.settings import AnalysisSettings, EngineOptions
+
+    try:
+        settings = AnalysisSettings(
+            chunk_seconds=args.chunk_seconds, overlap_seconds=args.overlap, max_chunks=args.max_chunks
+        )
+        options = EngineOptions(
+            workers=args.workers,
+            chunk_timeout=args.chunk_timeout,
+            use_cache=not args.no_cache,
+            force=args.force,
+            cache_path=args.cache_file,
+        )
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    found = discover(args.paths)
+    for missing in found.missing:
+        print(f"error: no such file or folder: {missing}", file=sys.stderr)
+    if found.missing:
+        return EXIT_USAGE
+    if not args.quiet:
+        skipped = f", {found.skipped_non_audio} non-audio files skipped" if found.skipped_non_audio else ""
+        print(f"{len(found.songs)} songs found{skipped}", file=sys.stderr)
+    if not found.songs:
+        print("error: no audio files found", file=sys.stderr)
+        return EXIT_RUN_FAILED
+    results = {}
+    progress = _Progress(len(found.songs), args.quiet)
+    summary = None
+    interrupted = False
+    started = time.monotonic()
+    try:
+        with Engine(settings, options) as engine:
+            try:
+                for event in engine.run(found.songs):
+                    progress.event(event)
+                    if isinstance(event, ev.SongFinished | ev.SongFailed):
+                        results[event.index] = event.result
+                    elif isinstance(event, ev.RunFinished):
+                        summary = event.summary
+            except KeyboardInterrupt:
+                interrupted = True
+    except Exception as exc:  # the run itself broke: still save what finished
+        progress.close()
+        print(f"error: the run could not complete: {exc}", file=sys.stderr)
+        _save(write_results, args.out, results)
+        return EXIT_RUN_FAILED
+    progress.close()
+    if not _save(write_results, args.out, results):
+        return EXIT_RUN_FAILED
+    if interrupted:
+        print(f"interrupted: {len(results)} finished songs saved to {args.out}", file=sys.stderr)
+        return 130
+    if not args.quiet and summary is not None:
+        print(
+            f"{summary.songs_done} done, {summary.songs_partial} partial, {summary.songs_failed} failed "
+            f"({summary.songs_cached} from cache) in {time.monotonic() - started:.1f} s, "
+            f"{summary.realtime_factor:.0f}× realtime; results in {args.out}",
+            file=sys.stderr,
+        )
+    return EXIT_OK
+
+
+def _save(write_results, out: Path, results: dict) -> bool:
+    from engine.csv_io import ExportError
+
+    try:
+        write_results(out, [results[i] for i in sorted(results)])
+    except ExportError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return False
+    return True
+
+
+COMMANDS = {"analyze": run_analyze}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    return COMMANDS[args.command](args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,71 @@
+"""Atomic CSV/JSON writing: a crash or a full disk never leaves a half-written export behind."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+CSV_ENCODING = "utf-8-sig"
+"""UTF-8 with a byte-order mark: Excel needs it to read non-ASCII names, pandas and csv skip it."""
+
+
+class ExportError(OSError):
+    """A file could not be written; the message says which and why."""
+
+
+def _atomic_write(path: Path, write: Any, newline: str | None = None, encoding: str = "utf-8") -> None:
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise ExportError(exc.errno, f"cannot write to {path.parent}: {exc.strerror or exc}") from None
+    try:
+        with os.fdopen(fd, "w", encoding=encoding, newline=newline) as handle:
+            write(handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp_name, path)
+    except OSError as exc:
+        try:
+            os.unlink(tmp_name)
+        except OSError:
+            pass
+        raise ExportError(exc.errno, f"cannot write {path}: {exc.strerror or exc}") from None
+    except BaseException:
+        try:
+            os.unlink(tmp_name)
+        except OSError:
+            pass
+        raise
+
+
+def write_csv(path: str | os.PathLike[str], fieldnames: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> None:
+    """Write rows under a header; unknown keys are an error, missing ones are left empty."""
+
+    def write(handle: Any) -> None:
+        writer = csv.DictWriter(handle, fieldnames=list(fieldnames), restval="")
+        writer.writeheader()
+        writer.writerows(rows)
+
+    _atomic_write(Path(path), write, newline="", encoding=CSV_ENCODING)
+
+
+def write_json(path: str | os.PathLike[str], data: Any) -> None:
+    _atomic_write(Path(path), lambda handle: json.dump(data, handle, indent=2, sort_keys=False, default=str))
+
+
+def append_csv_row(path: str | os.PathLike[str], fieldnames: Sequence[str], row: Mapping[str, Any]) -> None:
+    """Append one row (rewriting atomically), creating the file with a header when new."""
+    path = Path(path)
+    existing: list[dict[str, str]] = []
+    if path.exists():
+        with open(path, newline="", encoding=CSV_ENCODING) as handle:
+            existing = list(csv.DictReader(handle))
+    columns = list(fieldnames) + [c for c in (existing[0].keys() if existing else []) if c not in fieldnames]
+    write_csv(path, columns, [*existing, dict(row)])

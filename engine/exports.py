@@ -1,0 +1,64 @@
+"""The engine's own CSV files: ``results.csv`` (one row per song) and ``chunks.csv`` (one row per chunk)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+from engine.csv_io import write_csv
+from engine.results import SongResult
+
+RESULT_COLUMNS = (
+    "path",
+    "file",
+    "status",
+    "error",
+    "duration_s",
+    "bpm",
+    "bpm_confidence",
+    "key",
+    "key_confidence",
+    "loudness_db",
+    "key_modulation",
+    "tempo_unstable",
+    "chunks_ok",
+    "chunks_total",
+    "analysis_s",
+    "cached",
+)
+CHUNK_COLUMNS = (
+    "path",
+    "chunk",
+    "start_s",
+    "end_s",
+    "status",
+    "seconds",
+    "worker_pid",
+    "bpm",
+    "bpm_confidence",
+    "key",
+    "key_confidence",
+    "loudness_db",
+    "attempts",
+    "error",
+)
+
+
+def write_results(
+    directory: str | os.PathLike[str],
+    results: Iterable[SongResult],
+    extra_columns: Iterable[str] = (),
+    extra: dict[str, dict] | None = None,
+) -> tuple[Path, Path]:
+    """Write both files atomically into ``directory``; ``extra`` adds columns per song path (calibration)."""
+    directory = Path(directory)
+    results = list(results)
+    extra = extra or {}
+    columns = [*RESULT_COLUMNS, *extra_columns]
+    song_rows = [{**r.to_row(), **extra.get(r.path, {})} for r in results]
+    chunk_rows = [c.to_row() for r in results for c in r.chunks]
+    results_path, chunks_path = directory / "results.csv", directory / "chunks.csv"
+    write_csv(results_path, columns, song_rows)
+    write_csv(chunks_path, CHUNK_COLUMNS, chunk_rows)
+    return results_path, chunks_path
