@@ -86,6 +86,6 @@ def warm_up(settings: AnalysisSettings | None = None) -> None:
     """Run a tiny analysis so imports and numba compilation happen now, not on the first song."""
     settings = settings or AnalysisSettings()
     sr = settings.sample_rate
-    t = np.arange(int(2.0 * sr)) / sr
+    t = np.arange(int(4.0 * sr)) / sr
     clicks = (np.sin(2 * np.pi * 440 * t) * (np.mod(t, 0.5) < 0.05)).astype(np.float32)
     analyse_samples(clicks, sr, settings)
