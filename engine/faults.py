@@ -1,0 +1,76 @@
+"""Chunk functions that misbehave on purpose: for ``doctor``, the soak benchmark and the tests.
+
+Each wraps the real analysis and injects one fault into the first chunk of the songs named in
+``faults``, so the engine's recovery is exercised through the real pool, never a mock.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from pathlib import Path
+
+from engine.analysis import analyse_chunk
+from engine.results import ChunkFeatures
+from engine.settings import AnalysisSettings
+
+FAULT_KINDS = ("hang", "kill", "kill_once", "segfault", "abort", "memory", "raise", "nested_pool", "slow")
+
+
+def _segfault() -> None:
+    import ctypes
+
+    ctypes.string_at(0)  # reads address 0: SIGSEGV
+
+
+def _nested_pool() -> None:
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(2) as pool:
+        pool.submit(os.getpid).result()
+
+
+def inject(kind: str, marker_dir: str | None = None) -> None:
+    """Misbehave now, inside a worker."""
+    if kind == "hang":
+        while True:
+            time.sleep(3600)
+    elif kind == "slow":
+        time.sleep(2.0)
+    elif kind == "kill":
+        os.kill(os.getpid(), signal.SIGKILL)
+    elif kind == "kill_once":
+        marker = Path(marker_dir or ".") / f"killed-{os.getppid()}"
+        if not marker.exists():
+            marker.touch()
+            os.kill(os.getpid(), signal.SIGKILL)
+    elif kind == "segfault":
+        _segfault()
+    elif kind == "abort":
+        os.abort()
+    elif kind == "memory":
+        raise MemoryError("injected: could not allocate")
+    elif kind == "raise":
+        raise RuntimeError("injected failure")
+    elif kind == "nested_pool":
+        _nested_pool()
+    else:
+        raise ValueError(f"unknown fault {kind!r}; known: {', '.join(FAULT_KINDS)}")
+
+
+def faulty_chunk(
+    path: str,
+    start_s: float,
+    end_s: float,
+    settings: AnalysisSettings,
+    *,
+    faults: dict[str, str],
+    marker_dir: str | None = None,
+    every_chunk: bool = False,
+) -> ChunkFeatures:
+    """The real chunk analysis, with the fault ``faults[path]`` injected into the song's first chunk."""
+    kind = faults.get(str(path))
+    if kind and (every_chunk or start_s == 0.0):
+        inject(kind, marker_dir)
+    return analyse_chunk(path, start_s, end_s, settings)

@@ -1,0 +1,22 @@
+"""Test set-up shared by every test module."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before any Qt import: CI has no display
+
+import pytest
+
+
+@pytest.fixture
+def no_stray_workers():
+    """Fail the test if it leaves a pool worker behind."""
+    yield
+    import psutil
+
+    from engine.pool import worker_processes
+
+    leftovers = worker_processes()
+    _, alive = psutil.wait_procs(leftovers, timeout=5)
+    assert not alive, f"worker processes left behind: {[p.pid for p in alive]}"
