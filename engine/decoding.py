@@ -48,7 +48,10 @@ def _check_file(path: Path) -> None:
 
 def _soundfile_error(path: Path, exc: Exception) -> AudioDecodeError:
     text = str(exc)
-    if "Format not recognised" in text or "unknown format" in text.lower():
+    # The file was checked to exist first, so libsndfile's "does not exist or is not a regular
+    # file" (what it says for random bytes with an audio extension) also means unreadable data.
+    unreadable = ("format not recognised", "unknown format", "not a regular file", "unspecified internal error")
+    if any(phrase in text.lower() for phrase in unreadable):
         return AudioDecodeError(f"not a readable audio file (unknown or corrupt {path.suffix or 'file'} data)")
     return AudioDecodeError(f"cannot decode audio: {text.split(': ', 1)[-1] if ': ' in text else text}")
 

@@ -15,7 +15,18 @@ from engine.analysis import analyse_chunk
 from engine.results import ChunkFeatures
 from engine.settings import AnalysisSettings
 
-FAULT_KINDS = ("hang", "kill", "kill_once", "segfault", "abort", "memory", "raise", "nested_pool", "slow")
+FAULT_KINDS = (
+    "hang",
+    "kill",
+    "kill_once",
+    "segfault",
+    "abort",
+    "memory",
+    "raise",
+    "nested_pool",
+    "engine_pool",
+    "slow",
+)
 
 
 def _segfault() -> None:
@@ -55,6 +66,10 @@ def inject(kind: str, marker_dir: str | None = None) -> None:
         raise RuntimeError("injected failure")
     elif kind == "nested_pool":
         _nested_pool()
+    elif kind == "engine_pool":
+        from engine.pool import AnalysisPool
+
+        AnalysisPool(1)
     else:
         raise ValueError(f"unknown fault {kind!r}; known: {', '.join(FAULT_KINDS)}")
 

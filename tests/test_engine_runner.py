@@ -1,0 +1,182 @@
+"""The engine end to end: real audio, the real spawn pool, real faults injected into real workers."""
+
+from __future__ import annotations
+
+import threading
+from functools import partial
+
+import psutil
+import pytest
+
+from engine import events as ev
+from engine.analysis import warm_up
+from engine.faults import faulty_chunk
+from engine.results import ChunkStatus, SongStatus
+from engine.runner import Engine
+from engine.settings import AnalysisSettings, EngineOptions
+from tests.audio import song
+
+SETTINGS = AnalysisSettings(chunk_seconds=4.0)
+
+
+@pytest.fixture(scope="module")
+def songs(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("songs")
+    return [song(folder / "a.wav", 120, 9.0), song(folder / "b.wav", 90, 6.0), song(folder / "c.wav", 140, 3.0)]
+
+
+def make_engine(tmp_path, faults=None, **options):
+    chunk_function = (
+        partial(faulty_chunk, faults={str(k): v for k, v in faults.items()}, marker_dir=str(tmp_path))
+        if faults
+        else None
+    )
+    opts = EngineOptions(workers=2, cache_path=tmp_path / "cache.sqlite3", **options)
+    return Engine(SETTINGS, opts, chunk_function=chunk_function, warm_up=warm_up)
+
+
+def results_by_path(events):
+    finished = [e for e in events if isinstance(e, ev.RunFinished)]
+    assert len(finished) == 1 and events[-1] is finished[0]
+    return {r.path: r for r in finished[0].results}
+
+
+def test_events_in_order_and_chunks_in_parallel(tmp_path, songs, no_stray_workers):
+    with make_engine(tmp_path, use_cache=False) as engine:
+        events = list(engine.run(songs))
+        pids = set(engine.worker_pids())
+    assert isinstance(events[0], ev.RunStarted)
+    assert any(isinstance(e, ev.WarmUp) and e.stage == "done" for e in events)
+    for index, path in enumerate(songs):
+        own = [e for e in events if getattr(e, "index", None) == index]
+        assert isinstance(own[0], ev.SongStarted) and own[0].path == str(path)
+        assert isinstance(own[-1], ev.SongFinished)
+        chunk_events = [e for e in own if isinstance(e, ev.ChunkFinished)]
+        assert len(chunk_events) == own[0].chunks_total
+        assert {e.chunk.worker_pid for e in chunk_events} <= pids
+    first_song = [e for e in events if isinstance(e, ev.ChunkFinished) and e.index == 0]
+    assert len({e.chunk.worker_pid for e in first_song}) == 2  # 9 s in 4 s windows: both workers used
+    results = results_by_path(events)
+    assert all(r.status is SongStatus.DONE and r.bpm and r.key for r in results.values())
+
+
+def test_workers_are_spawned_at_lower_priority(tmp_path, songs, no_stray_workers):
+    with make_engine(tmp_path, use_cache=False) as engine:
+        list(engine.warm_up())
+        workers = [psutil.Process(pid) for pid in engine.worker_pids()]
+        assert len(workers) == 2
+        for worker in workers:
+            assert "spawn" in " ".join(worker.cmdline())
+            assert worker.nice() > psutil.Process().nice()
+
+
+def test_cache_hit_on_rerun_and_force(tmp_path, songs, no_stray_workers):
+    with make_engine(tmp_path) as engine:
+        first = results_by_path(list(engine.run(songs)))
+        second_events = list(engine.run(songs))
+        forced = results_by_path(list(engine.run(songs[:1], force=True)))
+    second = results_by_path(second_events)
+    assert not any(isinstance(e, ev.SongStarted) for e in second_events)
+    assert all(r.cached for r in second.values())
+    assert {p: (r.bpm, r.key) for p, r in second.items()} == {p: (r.bpm, r.key) for p, r in first.items()}
+    assert not forced[str(songs[0])].cached
+    with make_engine(tmp_path) as reopened:  # survives a restart: it is on disk
+        assert all(r.cached for r in results_by_path(list(reopened.run(songs))).values())
+
+
+def test_hanging_chunk_hits_its_deadline_and_the_run_goes_on(tmp_path, songs, no_stray_workers):
+    with make_engine(tmp_path, faults={songs[0]: "hang"}, chunk_timeout=5.0, use_cache=False) as engine:
+        events = list(engine.run(songs[:2]))
+    results = results_by_path(events)
+    hung = results[str(songs[0])]
+    assert hung.status is SongStatus.PARTIAL
+    assert hung.chunks[0].status is ChunkStatus.TIMEOUT and "timed out" in hung.chunks[0].error
+    assert all(c.status is ChunkStatus.OK for c in hung.chunks[1:])
+    assert any(isinstance(e, ev.PoolRecovered) and e.reason == "timeout" for e in events)
+    assert results[str(songs[1])].status is SongStatus.DONE
+
+
+@pytest.mark.parametrize("fault", ["kill", "segfault", "memory"])
+def test_dying_or_failing_worker_is_retried_once_then_marked_failed(tmp_path, songs, fault, no_stray_workers):
+    with make_engine(tmp_path, faults={songs[0]: fault}, use_cache=False) as engine:
+        events = list(engine.run(songs[:2]))
+    results = results_by_path(events)
+    broken = results[str(songs[0])]
+    assert broken.status is SongStatus.PARTIAL
+    assert broken.chunks[0].status is ChunkStatus.FAILED and broken.chunks[0].attempts == 2
+    expected = {"kill": "SIGKILL", "segfault": "SIGSEGV", "memory": "MemoryError"}[fault]
+    assert expected in broken.chunks[0].error
+    assert results[str(songs[1])].status is SongStatus.DONE
+
+
+def test_killed_worker_recovers_on_retry(tmp_path, songs, no_stray_workers):
+    with make_engine(tmp_path, faults={songs[0]: "kill_once"}, use_cache=False) as engine:
+        events = list(engine.run(songs[:1]))
+    result = results_by_path(events)[str(songs[0])]
+    assert result.status is SongStatus.DONE and result.chunks[0].attempts == 2
+    assert any(isinstance(e, ev.PoolRecovered) and e.reason == "worker died" for e in events)
+
+
+@pytest.mark.parametrize("fault", ["nested_pool", "engine_pool"])
+def test_worker_cannot_create_a_pool(tmp_path, songs, fault, no_stray_workers):
+    with make_engine(tmp_path, faults={songs[2]: fault}, use_cache=False) as engine:
+        events = list(engine.run(songs[2:]))
+    result = results_by_path(events)[str(songs[2])]
+    assert result.status is SongStatus.ERROR
+    assert "may not start processes or pools" in result.error
+
+
+def test_bad_files_fail_clearly_and_the_run_continues(tmp_path, songs, no_stray_workers):
+    empty = tmp_path / "empty.wav"
+    empty.write_bytes(b"")
+    noise = tmp_path / "noise.mp3"
+    noise.write_bytes(bytes(range(256)) * 40)
+    truncated = tmp_path / "truncated.flac"
+    song(truncated, 100, 9.0)
+    truncated.write_bytes(truncated.read_bytes()[:3000])
+    with make_engine(tmp_path, use_cache=False) as engine:
+        events = list(engine.run([empty, noise, truncated, songs[1]]))
+    results = results_by_path(events)
+    assert "empty" in results[str(empty)].error
+    assert "not a readable audio file" in results[str(noise)].error
+    assert results[str(truncated)].status in (SongStatus.ERROR, SongStatus.PARTIAL)
+    assert results[str(truncated)].error
+    assert results[str(songs[1])].status is SongStatus.DONE
+    failed = [e for e in events if isinstance(e, ev.SongFailed)]
+    assert {e.path for e in failed} >= {str(empty), str(noise)}
+
+
+def test_cancel_mid_run_stops_and_leaves_no_child(tmp_path, songs, no_stray_workers):
+    faults = {s: "slow" for s in songs}
+    engine = make_engine(tmp_path, faults=faults, use_cache=False)
+    seen: list[ev.Event] = []
+
+    def drive():
+        for event in engine.run(songs * 3):
+            seen.append(event)
+            if isinstance(event, ev.ChunkStarted):
+                engine.cancel()
+
+    thread = threading.Thread(target=drive)
+    thread.start()
+    thread.join(timeout=60)
+    assert not thread.is_alive()
+    summary = seen[-1].summary
+    assert summary.cancelled and summary.songs_done < len(songs) * 3
+    assert engine.worker_pids() == []
+    engine.close()
+
+
+def test_pause_holds_the_run_until_resume(tmp_path, songs, no_stray_workers):
+    with make_engine(tmp_path, use_cache=False) as engine:
+        list(engine.warm_up())
+        engine.pause()
+        seen: list[ev.Event] = []
+        thread = threading.Thread(target=lambda: seen.extend(engine.run(songs[1:])))
+        thread.start()
+        thread.join(timeout=1.5)
+        assert thread.is_alive() and not any(isinstance(e, ev.SongStarted) for e in seen)
+        engine.resume()
+        thread.join(timeout=60)
+        assert not thread.is_alive()
+        assert isinstance(seen[-1], ev.RunFinished) and seen[-1].summary.songs_done == 2
