@@ -1,0 +1,113 @@
+"""Engine throughput against the naive single-process librosa script, on the same files in the same run.
+
+    python bench/throughput.py [FOLDER] [--workers N] [--chunk-seconds S] [--overlap S] [--no-baseline]
+
+Prints both speeds as multiples of realtime and their ratio, the time from pressing Start to the
+first chunk result (numba cache warm: a new engine has to start its workers) and with a pool
+warmed beforehand (what the window does at launch), and the peak memory of parent plus workers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import threading
+import time
+from pathlib import Path
+
+import psutil
+from common import DEFAULT_DATA, Reference, run_naive
+
+from engine.decoding import probe
+from engine.discovery import discover
+from engine.events import ChunkFinished, RunFinished
+from engine.runner import Engine
+from engine.settings import AnalysisSettings, EngineOptions
+
+
+class PeakMemory:
+    """Samples RSS of this process and all its children every 50 ms."""
+
+    def __init__(self) -> None:
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        me = psutil.Process()
+        while not self._stop.wait(0.05):
+            total = 0
+            for proc in [me, *me.children(recursive=True)]:
+                try:
+                    total += proc.memory_info().rss
+                except psutil.Error:
+                    pass
+            self.peak = max(self.peak, total)
+
+    def __enter__(self) -> PeakMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def run_engine(paths: list[Path], settings: AnalysisSettings, workers: int) -> dict[str, float]:
+    """Times a cold start (new pool) to the first chunk, then the whole set on the warm pool."""
+    options = EngineOptions(workers=workers, use_cache=False)
+    with Engine(settings, options) as engine:
+        started = time.perf_counter()
+        first_chunk = None
+        for event in engine.run(paths[:1]):
+            if isinstance(event, ChunkFinished) and first_chunk is None:
+                first_chunk = time.perf_counter() - started
+        warm_started = time.perf_counter()
+        warm_first = None
+        with PeakMemory() as memory:
+            for event in engine.run(paths):
+                if isinstance(event, ChunkFinished) and warm_first is None:
+                    warm_first = time.perf_counter() - warm_started
+                if isinstance(event, RunFinished):
+                    summary = event.summary
+            wall = time.perf_counter() - warm_started
+    return {
+        "wall": wall,
+        "first_chunk_cold": first_chunk or 0.0,
+        "first_chunk_warm": warm_first or 0.0,
+        "peak_mb": memory.peak / 2**20,
+        "failed": summary.songs_failed,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("folder", nargs="?", type=Path, default=DEFAULT_DATA / "audio")
+    parser.add_argument("--workers", type=int, default=EngineOptions().workers)
+    parser.add_argument("--chunk-seconds", type=float, default=AnalysisSettings().chunk_seconds)
+    parser.add_argument("--overlap", type=float, default=AnalysisSettings().overlap_seconds)
+    parser.add_argument("--no-baseline", action="store_true")
+    args = parser.parse_args()
+    paths = discover([args.folder]).songs
+    audio_s = sum(probe(p).duration_s for p in paths)
+    settings = AnalysisSettings(chunk_seconds=args.chunk_seconds, overlap_seconds=args.overlap)
+    print(
+        f"{len(paths)} songs, {audio_s / 60:.1f} min of audio; {args.workers} workers, "
+        f"chunks {settings.chunk_seconds:g} s, overlap {settings.overlap_seconds:g} s; {psutil.cpu_count()} cores"
+    )
+    engine = run_engine(paths, settings, args.workers)
+    engine_speed = audio_s / engine["wall"]
+    print(f"engine:   {engine_speed:7.1f}× realtime ({engine['wall']:.1f} s), {engine['failed']} songs failed")
+    print(
+        f"          first chunk result after Start: {engine['first_chunk_cold']:.2f} s with a new pool, "
+        f"{engine['first_chunk_warm']:.2f} s with a warm pool"
+    )
+    print(f"          peak memory, parent + workers: {engine['peak_mb']:.0f} MB")
+    if not args.no_baseline:
+        _, naive_wall = run_naive([Reference(p, "", 0.0, None, None) for p in paths])
+        naive_speed = audio_s / naive_wall
+        print(f"naive:    {naive_speed:7.1f}× realtime ({naive_wall:.1f} s, 1 process)")
+        print(f"ratio:    {engine_speed / naive_speed:.2f}× the naive baseline's throughput")
+
+
+if __name__ == "__main__":
+    main()
