@@ -99,6 +99,9 @@ def add_analyze_parser(commands: argparse._SubParsersAction) -> argparse.Argumen
         help="results cache (SQLite) to use instead of the one in the user cache folder",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress output")
+    from engine.calibration.cli import add_reference_arguments
+
+    add_reference_arguments(parser)
     return parser
 
 
@@ -112,6 +115,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     add_analyze_parser(commands)
+    from engine.calibration.cli import add_calibrate_parser
+
+    add_calibrate_parser(commands)
     return parser
 
 
@@ -190,6 +196,11 @@ def run_analyze(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    from engine.calibration.cli import CalibrationPlan
+
+    plan = CalibrationPlan.from_args(args)  # reference and profile checked before any analysis
+    if plan is None:
+        return EXIT_USAGE
     found = discover(args.paths)
     for missing in found.missing:
         print(f"error: no such file or folder: {missing}", file=sys.stderr)
@@ -223,7 +234,7 @@ def run_analyze(args: argparse.Namespace) -> int:
         _save(write_results, args.out, results)
         return EXIT_RUN_FAILED
     progress.close()
-    if not _save(write_results, args.out, results):
+    if not _save(write_results, args.out, results, plan, settings, summary, args.quiet):
         return EXIT_RUN_FAILED
     if interrupted:
         print(f"interrupted: {len(results)} finished songs saved to {args.out}", file=sys.stderr)
@@ -238,18 +249,27 @@ def run_analyze(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _save(write_results, out: Path, results: dict) -> bool:
+def _save(write_results, out: Path, results: dict, plan=None, settings=None, summary=None, quiet=False) -> bool:
     from engine.csv_io import ExportError
 
     try:
-        write_results(out, [results[i] for i in sorted(results)])
+        if plan is None:
+            write_results(out, [results[i] for i in sorted(results)])
+        else:  # with calibrated columns, the calibration files, run.json and history.csv
+            plan.save_run(out, [results[i] for i in sorted(results)], settings, summary, quiet)
     except ExportError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return False
     return True
 
 
-COMMANDS = {"analyze": run_analyze}
+def run_calibrate(args: argparse.Namespace) -> int:
+    from engine.calibration.cli import run_calibrate as calibrate
+
+    return calibrate(args)
+
+
+COMMANDS = {"analyze": run_analyze, "calibrate": run_calibrate}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

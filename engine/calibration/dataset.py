@@ -1,0 +1,78 @@
+"""The songs a calibration is fitted on: each analysed song beside its matched reference row.
+
+Analysed songs come from a live run (:class:`~engine.results.SongResult`) or from an earlier
+run's ``results.csv`` (``calibrate DIR``), so both are reduced to :class:`AnalysedSong` first.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from engine.matching import MatchReport
+from engine.reference import ReferenceRow
+from engine.results import SongResult
+
+MEASUREMENTS = ("loudness_db",)
+"""Engine measurements a feature scaler may start from."""
+
+
+@dataclass(frozen=True)
+class AnalysedSong:
+    path: str
+    status: str
+    bpm: float | None = None
+    key: str = ""
+    measurements: dict[str, float] = field(default_factory=dict)
+
+    @classmethod
+    def from_result(cls, result: SongResult) -> AnalysedSong:
+        measurements = {"loudness_db": result.loudness_db} if result.loudness_db is not None else {}
+        return cls(result.path, result.status.value, result.bpm, result.key, measurements)
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, str]) -> AnalysedSong:
+        """From a ``results.csv`` row; blank or unreadable numbers become missing, never an exception."""
+        measurements = {name: v for name in MEASUREMENTS if (v := _number(row.get(name))) is not None}
+        return cls(
+            str(row.get("path", "")),
+            str(row.get("status", "")),
+            _number(row.get("bpm")),
+            row.get("key") or "",
+            measurements,
+        )
+
+
+def _number(text: str | None) -> float | None:
+    try:
+        value = float(text) if text not in (None, "") else None
+    except ValueError:
+        return None
+    return value if value is not None and math.isfinite(value) else None
+
+
+@dataclass(frozen=True)
+class Observation:
+    """One matched song: what the engine said and what the reference says."""
+
+    song: AnalysedSong
+    row: ReferenceRow
+    method: str
+
+    @property
+    def path(self) -> str:
+        return self.song.path
+
+    @property
+    def has_tempo(self) -> bool:
+        return self.row.bpm is not None and self.song.bpm is not None and self.song.bpm > 0
+
+    @property
+    def has_key(self) -> bool:
+        return self.row.key is not None and bool(self.song.key)
+
+
+def observations(songs: Sequence[AnalysedSong], rows: Sequence[ReferenceRow], report: MatchReport) -> list[Observation]:
+    """Matched songs in the order of ``songs``; songs that failed analysis carry no detection but stay listed."""
+    return [Observation(songs[m.song], rows[m.row], m.method) for m in sorted(report.matches, key=lambda m: m.song)]

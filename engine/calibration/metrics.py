@@ -1,0 +1,66 @@
+"""The metrics table: one row per metric, one column per version of the answers (raw, calibrated …).
+
+All the numbers come from :mod:`engine.scoring` (MIREX via ``mir_eval``); this module only
+lays them side by side over the same songs, so raw and calibrated are always comparable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from engine.scoring import KEY_RELATIONS, RATIO_CLASSES, score
+
+RATIO_NAMES = (*RATIO_CLASSES, "other")
+ROOT_OFFSETS = tuple(range(-5, 7))
+
+TempoColumn = Sequence[float | None]
+KeyColumn = Sequence[str | None]
+
+
+def tempo_rows(reference: Sequence[float], columns: Mapping[str, TempoColumn]) -> list[dict[str, Any]]:
+    """Acc1, Acc2, MAE and ratio-class counts of each column against ``reference``."""
+    scored = {name: score(list(zip(values, reference, strict=True)), []) for name, values in columns.items()}
+    n = len(reference)
+    rows = [
+        _row("tempo_acc1", n, {c: s.acc1 for c, s in scored.items()}),
+        _row("tempo_acc2", n, {c: s.acc2 for c, s in scored.items()}),
+        _row("tempo_mae_bpm", n, {c: s.bpm_mae for c, s in scored.items()}),
+    ]
+    for ratio in RATIO_NAMES:
+        rows.append(_row(f"tempo_ratio_{ratio}", n, {c: s.ratio_classes.get(ratio, 0) for c, s in scored.items()}))
+    return rows
+
+
+def key_rows(reference: Sequence[str], columns: Mapping[str, KeyColumn]) -> list[dict[str, Any]]:
+    """Exact, MIREX, relation counts and the root-offset histogram of each column against ``reference``."""
+    scored = {name: score([], list(zip(values, reference, strict=True))) for name, values in columns.items()}
+    n = len(reference)
+    rows = [
+        _row("key_exact", n, {c: s.key_exact for c, s in scored.items()}),
+        _row("key_mirex", n, {c: s.mirex for c, s in scored.items()}),
+    ]
+    for relation in KEY_RELATIONS:
+        rows.append(
+            _row(f"key_relation_{relation}", n, {c: s.key_relations.get(relation, 0) for c, s in scored.items()})
+        )
+    for offset in ROOT_OFFSETS:
+        rows.append(
+            _row(f"key_root_offset_{offset:+d}", n, {c: s.root_offsets.get(offset, 0) for c, s in scored.items()})
+        )
+    return rows
+
+
+def _row(metric: str, n: int, values: Mapping[str, Any]) -> dict[str, Any]:
+    return {"metric": metric, "n": n, **{c: _round(v) for c, v in values.items()}}
+
+
+def _round(value: Any) -> Any:
+    return round(value, 4) if isinstance(value, float) else ("" if value is None else value)
+
+
+def headline(rows: Sequence[Mapping[str, Any]], column: str) -> dict[str, Any]:
+    """The four numbers a user looks at first, from one column of the table."""
+    wanted = ("tempo_acc1", "tempo_acc2", "tempo_mae_bpm", "key_exact", "key_mirex")
+    by_metric = {r["metric"]: r for r in rows}
+    return {m: by_metric[m].get(column, "") for m in wanted if m in by_metric}

@@ -1,0 +1,75 @@
+"""From analysed songs and reference files to matched observations: the steps every front end runs.
+
+The command line and the window call the same functions, so a calibration made in one is
+the calibration the other would make. Reference rows from CSV files are matched first; the
+songs' own tags only fill in for songs no CSV row matched (a hand-checked CSV outranks a tag
+some other program wrote).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from engine.calibration.dataset import AnalysedSong, Observation, observations
+from engine.matching import Match, MatchReport, SongIdentity, match_songs
+from engine.reference import ReferenceRow, ReferenceSet, load_references, reference_from_tags
+
+
+@dataclass
+class Matched:
+    """Songs paired with reference rows, with everything that did not pair."""
+
+    songs: list[AnalysedSong]
+    rows: list[ReferenceRow]
+    report: MatchReport
+    reference: ReferenceSet
+    observations: list[Observation] = field(default_factory=list)
+
+    @property
+    def unmatched_songs(self) -> list[AnalysedSong]:
+        return [self.songs[i] for i in self.report.unmatched_songs]
+
+    @property
+    def unmatched_rows(self) -> list[ReferenceRow]:
+        return [self.rows[i] for i in self.report.unmatched_rows if self.rows[i].source != "tags"]
+
+    def row_for(self, song_index: int) -> tuple[ReferenceRow, str] | None:
+        match = self.report.by_song().get(song_index)
+        return (self.rows[match.row], match.method) if match else None
+
+
+def load_reference_files(paths: Sequence[str | os.PathLike[str]]) -> ReferenceSet:
+    """All CSV files into one set (raises ReferenceFileError for a file that is not a table at all)."""
+    return load_references(paths)
+
+
+def match_reference(
+    songs: Sequence[AnalysedSong],
+    reference: ReferenceSet,
+    use_tags: bool = False,
+    fuzzy_threshold: float | None = None,
+    read_song_tags: bool = True,
+) -> Matched:
+    """Match CSV rows to songs, then (``use_tags``) each remaining song to its own tags."""
+    songs = list(songs)
+    identities = [SongIdentity.from_path(s.path, use_tags=read_song_tags) for s in songs]
+    rows = list(reference.rows)
+    report = match_songs(identities, rows, fuzzy_threshold)
+    combined = ReferenceSet(
+        rows=rows, errors=list(reference.errors), fingerprints=list(reference.fingerprints), columns=reference.columns
+    )
+    if use_tags and report.unmatched_songs:
+        remaining = list(report.unmatched_songs)
+        tags = reference_from_tags(songs[i].path for i in remaining)
+        for row in tags.rows:  # a tag row's line is its song's position in ``remaining``
+            report.matches.append(Match(remaining[row.line - 1], len(combined.rows), "tags"))
+            combined.rows.append(row)
+        combined.errors.extend(tags.errors)
+        matched_songs = {m.song for m in report.matches}
+        report.unmatched_songs = [i for i in report.unmatched_songs if i not in matched_songs]
+        report.matches.sort(key=lambda m: m.song)
+    matched = Matched(songs, combined.rows, report, combined)
+    matched.observations = observations(songs, combined.rows, report)
+    return matched
