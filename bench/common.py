@@ -55,3 +55,21 @@ def run_naive(references: list[Reference]) -> tuple[dict[Path, tuple[float, str]
     started = time.perf_counter()
     results = {ref.path: naive_analyse(ref.path) for ref in references}
     return results, time.perf_counter() - started
+
+
+def run_engine_on(references: list[Reference], settings=None, workers: int | None = None):
+    """Engine results ``{path: SongResult}`` on a warm pool without cache, and the wall seconds of the run."""
+    from engine.events import RunFinished
+    from engine.runner import Engine
+    from engine.settings import AnalysisSettings, EngineOptions
+
+    options = EngineOptions(use_cache=False) if workers is None else EngineOptions(workers=workers, use_cache=False)
+    with Engine(settings or AnalysisSettings(), options) as engine:
+        for _ in engine.warm_up():
+            pass
+        started = time.perf_counter()
+        results = {}
+        for event in engine.run([ref.path for ref in references]):
+            if isinstance(event, RunFinished):
+                results = {Path(r.path): r for r in event.results}
+        return results, time.perf_counter() - started
