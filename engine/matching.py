@@ -20,6 +20,8 @@ from engine.reference import ReferenceRow
 from engine.tags import read_tags
 from engine.textnorm import artists_agree, normalise_artist, normalise_title, split_stem
 
+FUZZY_MARGIN = 0.02
+"""A fuzzy pair must beat every rival for its row and its song by this much similarity."""
 METHODS = ("path", "file name", "title and artist", "title", "fuzzy")
 
 
@@ -224,9 +226,20 @@ class _State:
                 ratio = matcher.ratio()
                 if ratio >= threshold:
                     pairs.append((ratio, r, s))
+        by_row: dict[int, list[tuple[float, int]]] = defaultdict(list)
+        by_song: dict[int, list[tuple[float, int]]] = defaultdict(list)
+        for ratio, r, s in pairs:
+            by_row[r].append((ratio, s))
+            by_song[s].append((ratio, r))
         for ratio, r, s in sorted(pairs, key=lambda p: (-p[0], p[1], p[2])):
-            if r in self.free_rows and s in self.free_songs:
-                self.pair(s, r, "fuzzy", ratio)
+            if r not in self.free_rows or s not in self.free_songs:
+                continue
+            rivals = [x for x, other in by_row[r] if other != s and other in self.free_songs]
+            rivals += [x for x, other in by_song[s] if other != r and other in self.free_rows]
+            if any(x >= ratio - FUZZY_MARGIN for x in rivals):  # a near tie is a guess, not a match
+                self.report.notes.append(f"{self.rows[r].describe()}: fuzzy match is ambiguous; left unmatched")
+                continue
+            self.pair(s, r, "fuzzy", ratio)
 
     @staticmethod
     def _text(title: str, artist: str) -> str:

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from engine.errors import EngineError
-from engine.keynotation import KeyNotationError, label, parse_key
+from engine.keynotation import MISSING, KeyNotationError, label, parse_key
 from engine.tags import read_tags
 from engine.textnorm import normalise_artist, normalise_title
 
@@ -79,7 +79,7 @@ class ReferenceRow:
     duration_s: float | None = None
     features: dict[str, float] = field(default_factory=dict)
     cells: tuple[str, ...] = field(default=(), repr=False, compare=False)
-    """The row as read (stripped), to tell an exact duplicate from a conflicting one."""
+    """The row as read (stripped, case-folded), to tell an exact duplicate from a conflicting one."""
 
     @property
     def has_values(self) -> bool:
@@ -104,7 +104,8 @@ class RowError:
 
     def __str__(self) -> str:
         where = f"{Path(self.source).name}: " if self.source else ""
-        return f"{where}line {self.line}: {self.message}"
+        line = f"line {self.line}: " if self.line > 0 else ""  # tags have no lines
+        return f"{where}{line}{self.message}"
 
 
 @dataclass(frozen=True)
@@ -290,7 +291,7 @@ def _parse_row(
         file=cell("file"),
         title=cell("title"),
         artist=cell("artist"),
-        cells=tuple(c.strip() for c in cells),
+        cells=tuple(c.strip().casefold() for c in cells),
     )
     if not row.file and not row.title:
         errors.append(RowError(line, "no file name or title; row ignored", source))
@@ -373,7 +374,7 @@ def parse_number(text: str, what: str) -> float:
 
 def parse_bpm(text: str) -> float | None:
     text = text.strip()
-    if not text:
+    if text.lower() in MISSING:
         return None
     value = parse_number(re.sub(r"\s*bpm$", "", text, flags=re.IGNORECASE), "BPM")
     if not BPM_RANGE[0] <= value <= BPM_RANGE[1]:
@@ -409,25 +410,25 @@ def _same_values(a: ReferenceRow, b: ReferenceRow) -> bool:
 def reference_from_tags(paths: Iterable[str | os.PathLike[str]]) -> ReferenceSet:
     """Reference values from the songs' own tags (ID3 TBPM/TKEY, MP4 tmpo, Vorbis BPM/INITIALKEY).
 
-    Each row names its file by full path, so it matches its own song; ``line`` is the song's
-    position in the list (1-based) so errors can still point somewhere.
+    Each row names its file by full path, so it matches its own song; a row's ``line`` is the
+    song's position in the list (1-based); an error names the file (``line`` 0).
     """
     result = ReferenceSet()
     for position, path in enumerate(paths, start=1):
         source = str(path)
         tags = read_tags(path)
         if tags.error:
-            result.errors.append(RowError(position, tags.error, source))
+            result.errors.append(RowError(0, tags.error, source))
             continue
         row = ReferenceRow(line=position, source="tags", file=str(path), title=tags.title, artist=tags.artist)
         try:
             row.bpm = parse_bpm(tags.bpm)
         except ValueError as exc:
-            result.errors.append(RowError(position, f"tag {exc}", source))
+            result.errors.append(RowError(0, f"tag {exc}", source))
         try:
             row.key = parse_key(tags.key) if tags.key else None
         except KeyNotationError as exc:
-            result.errors.append(RowError(position, f"tag {exc}", source))
+            result.errors.append(RowError(0, f"tag {exc}", source))
         if row.bpm is not None or row.key is not None:
             result.rows.append(row)
     return result
