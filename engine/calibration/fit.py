@@ -244,7 +244,8 @@ def _tempo_better(stage: str, after: Scores, before: Scores) -> bool:
 
 
 def _key_better(stage: str, after: Scores, before: Scores) -> bool:
-    return (after.mirex or 0) > (before.mirex or 0)
+    """More keys exactly right, and no loss in the MIREX score (which also credits near misses)."""
+    return (after.key_exact or 0) > (before.key_exact or 0) and (after.mirex or 0) >= (before.mirex or 0) - 1e-9
 
 
 def _tempo_per_song(stage: str, answers: Any, reference: Any) -> np.ndarray:
@@ -259,7 +260,7 @@ def _tempo_per_song(stage: str, answers: Any, reference: Any) -> np.ndarray:
 
 
 def _key_per_song(stage: str, answers: Any, reference: Any) -> np.ndarray:
-    return np.array([key_rules.mirex_score(r, a) for a, r in zip(answers, reference, strict=True)])
+    return np.array([a == r for a, r in zip(answers, reference, strict=True)], dtype=float)
 
 
 def _summary(s: Scores) -> dict[str, Any]:
@@ -275,8 +276,8 @@ def _reason(domain: str, found: list, accepted: bool, before: Scores, after: Sco
         )
     else:
         text = (
-            f"cross-validated MIREX {before.mirex:.3f} → {after.mirex:.3f}, "
-            f"exact {before.key_exact:.3f} → {after.key_exact:.3f}"
+            f"cross-validated exact {before.key_exact:.3f} → {after.key_exact:.3f}, "
+            f"MIREX {before.mirex:.3f} → {after.mirex:.3f}"
         )
     text += f"; held-out songs better/worse {verdict.better}/{verdict.worse} (sign test p = {verdict.p_value:.3f})"
     if accepted:

@@ -81,7 +81,8 @@ def _exact(detected: Sequence[str], reference: Sequence[str]) -> np.ndarray:
 def fit_mode_shift(detected: Sequence[str], reference: Sequence[str], min_support: int) -> list[Correction]:
     """For each detected mode, the one relation (relative, parallel, fifth) that fixes the most songs, if any.
 
-    Kept only when it turns at least ``min_support`` more songs exact than it breaks and raises the MIREX score.
+    Kept only when it turns at least ``min_support`` more songs exact than it breaks without lowering the
+    MIREX score (which credits a fifth above, so a fifth-shift must fix enough songs to pay for it).
     """
     rules: list[Correction] = []
     current = list(detected)
@@ -92,7 +93,7 @@ def fit_mode_shift(detected: Sequence[str], reference: Sequence[str], min_suppor
             shifted = apply([rule], current)
             net = int(_exact(shifted, reference).sum()) - int(_exact(current, reference).sum())
             mirex_gain = float(_mirex(shifted, reference).sum() - _mirex(current, reference).sum())
-            if net >= min_support and mirex_gain > 0 and (best is None or (net, mirex_gain) > best[:2]):
+            if net >= min_support and mirex_gain >= 0 and (best is None or (net, mirex_gain) > best[:2]):
                 best = (net, mirex_gain, relation)
         if best is not None:
             rule = {"type": "mode_shift", "from_mode": mode, "relation": best[2]}
@@ -106,7 +107,7 @@ def fit_mode_shift(detected: Sequence[str], reference: Sequence[str], min_suppor
 def fit_remap(detected: Sequence[str], reference: Sequence[str], min_support: int) -> list[Correction]:
     """Detected key → the reference key most often behind it, when that beats leaving it alone.
 
-    An entry needs ``min_support`` songs behind it and must raise those songs' MIREX score.
+    An entry needs ``min_support`` songs behind it and must not lower those songs' MIREX score.
     """
     behind: dict[str, Counter[str]] = defaultdict(Counter)
     for d, r in zip(detected, reference, strict=True):
@@ -119,7 +120,7 @@ def fit_remap(detected: Sequence[str], reference: Sequence[str], min_support: in
         if target == source or support < min_support or support <= counts[source]:
             continue
         refs = [r for d, r in zip(detected, reference, strict=True) if d == source]
-        if sum(mirex_score(r, target) for r in refs) <= sum(mirex_score(r, source) for r in refs):
+        if sum(mirex_score(r, target) for r in refs) < sum(mirex_score(r, source) for r in refs):
             continue
         entries[source] = {
             "to": target,
