@@ -9,6 +9,7 @@ Exit status: 0 when the run completed (songs that failed have ``status=error`` a
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 import time
 from collections.abc import Sequence
@@ -18,6 +19,15 @@ from engine import events as ev
 from engine.version import APP_VERSION, ENGINE_VERSION
 
 EXIT_OK, EXIT_RUN_FAILED, EXIT_USAGE = 0, 1, 2
+log = logging.getLogger(__name__)
+
+
+def program_name() -> str:
+    """What to call ourselves in usage lines: main.py, the frozen app's binary, or an entry point."""
+    name = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else ""
+    if name in ("", "-c", "__main__.py"):
+        return "python -m engine" if name == "__main__.py" else "main.py"
+    return name
 
 
 def _number(kind: type, minimum: float, strict: bool):
@@ -107,7 +117,7 @@ def add_analyze_parser(commands: argparse._SubParsersAction) -> argparse.Argumen
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="main.py",
+        prog=program_name(),
         description="Calibration Studio command line: analyse songs for tempo and key without the window.",
     )
     parser.add_argument(
@@ -134,6 +144,10 @@ class _Progress:
         self.total = total
 
     def event(self, event: ev.Event) -> None:
+        if isinstance(event, ev.PoolRecovered):
+            log.warning("%s: %s", event.reason, event.detail)
+        elif isinstance(event, ev.SongFailed):
+            log.warning("%s: %s", event.result.path, event.result.error)
         if self.quiet:
             return
         if isinstance(event, ev.WarmUp):
@@ -275,7 +289,13 @@ COMMANDS = {"analyze": run_analyze, "calibrate": run_calibrate}
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    return COMMANDS[args.command](args)
+    from engine.logs import setup_logging
+
+    setup_logging(f"command line ({args.command})")
+    log.info("arguments: %s", list(sys.argv[1:] if argv is None else argv))
+    code = COMMANDS[args.command](args)
+    log.info("%s finished with exit status %s", args.command, code)
+    return code
 
 
 if __name__ == "__main__":

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import tempfile
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before any Qt import: CI has no display
+os.environ.setdefault("CALIBRATION_STUDIO_LOG_DIR", tempfile.mkdtemp(prefix="calibration-studio-test-logs-"))
 
 import pytest
 

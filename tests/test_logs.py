@@ -15,6 +15,7 @@ from engine import logs
 
 @pytest.fixture
 def log_dir(tmp_path, monkeypatch):
+    logs.stop_logging()  # an in-process CLI test may have set it up already
     folder = tmp_path / "logs"
     monkeypatch.setenv(logs.ENV_DIR, str(folder))
     yield folder
@@ -52,6 +53,7 @@ def test_unwritable_log_folder_returns_none_and_logging_still_works(tmp_path, mo
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
     monkeypatch.setenv(logs.ENV_DIR, str(blocker / "logs"))
+    logs.stop_logging()
     try:
         assert logs.setup_logging("test") is None
         logging.getLogger("x").warning("goes nowhere, raises nothing")

@@ -1,0 +1,98 @@
+"""The Help menu: "Show Log File" and an About box that says which libraries this copy runs on.
+
+A bug report about tempo or key numbers is only useful with the versions of librosa and numpy
+that produced them, so the About box lists them, selectable, with the log file's location.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import platform
+import sys
+from html import escape
+
+from PySide6.QtCore import Qt, QUrl, qVersion
+from PySide6.QtGui import QAction, QDesktopServices
+from PySide6.QtWidgets import QMainWindow, QMenu, QMessageBox, QWidget
+
+from engine.logs import log_file
+from engine.version import APP_VERSION, ENGINE_VERSION
+
+LIBRARIES = ("PySide6", "librosa", "numpy", "numba", "scipy", "soundfile", "pyqtgraph", "pebble")
+
+
+def library_version(name: str) -> str:
+    """A library's version without importing it (librosa takes seconds to import)."""
+    module = sys.modules.get(name)
+    found = getattr(module, "__version__", None)
+    if found:
+        return str(found)
+    try:
+        return importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        pass
+    try:  # a frozen app may carry a package without its metadata: import it after all
+        return str(getattr(__import__(name), "__version__", "unknown"))
+    except ImportError:
+        return "not installed"
+
+
+def versions() -> dict[str, str]:
+    found = {
+        "Calibration Studio": APP_VERSION,
+        "Analysis engine": ENGINE_VERSION,
+        "Python": f"{platform.python_version()} ({platform.python_implementation()})",
+        "Qt": qVersion(),
+    }
+    found.update({name: library_version(name) for name in LIBRARIES})
+    found["System"] = platform.platform()
+    return found
+
+
+def about_text() -> str:
+    rows = "".join(
+        f"<tr><td>{escape(name)}</td><td>&nbsp;&nbsp;{escape(value)}</td></tr>" for name, value in versions().items()
+    )
+    frozen = " (app bundle)" if getattr(sys, "frozen", False) else ""
+    return (
+        f"<h3>Calibration Studio {escape(APP_VERSION)}</h3>"
+        "<p>Calibrates a tempo (BPM) and key analysis engine against reference values.</p>"
+        f"<table>{rows}</table>"
+        f"<p>Log file{frozen}:<br><code>{escape(str(log_file()))}</code></p>"
+    )
+
+
+def show_about(parent: QWidget | None) -> QMessageBox:
+    box = QMessageBox(parent)
+    box.setWindowTitle("About Calibration Studio")
+    box.setText(about_text())
+    box.setIconPixmap(box.windowIcon().pixmap(64, 64))
+    box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    box.open()  # not exec(): the run goes on behind it
+    return box
+
+
+def show_log_file(parent: QWidget | None) -> bool:
+    """Open the log in the system's viewer (Console on macOS); say so if there is none yet."""
+    path = log_file()
+    if path.is_file() and QDesktopServices.openUrl(QUrl.fromLocalFile(str(path))):
+        return True
+    folder = path.parent
+    if folder.is_dir() and QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder))):
+        return True
+    QMessageBox.information(parent, "Log file", f"There is no log file yet. It will be written to:\n{path}")
+    return False
+
+
+def install_help_menu(window: QMainWindow) -> dict[str, QAction]:
+    """Add the Help menu; on macOS Qt moves "About" into the application menu, as Mac apps have it."""
+    menu: QMenu = window.menuBar().addMenu("&Help")
+    log_action = QAction("Show Log File", window)
+    log_action.triggered.connect(lambda: show_log_file(window))
+    about_action = QAction("About Calibration Studio", window)
+    about_action.setMenuRole(QAction.MenuRole.AboutRole)
+    about_action.triggered.connect(lambda: show_about(window))
+    menu.addAction(log_action)
+    menu.addSeparator()
+    menu.addAction(about_action)
+    return {"log": log_action, "about": about_action}
