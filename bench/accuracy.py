@@ -1,8 +1,10 @@
 """Accuracy of the engine beside the naive librosa baseline, per source, on the dev set.
 
-    python bench/accuracy.py [--data DIR] [--workers N] [--no-baseline]
+    python bench/accuracy.py [--data DIR] [--workers N] [--no-baseline] [--no-calibration]
 
-Prints a markdown table (Acc1, Acc2, MAE, key exact, MIREX; n songs) per system and source.
+Prints a markdown table (Acc1, Acc2, MAE, key exact, MIREX; n songs) per system and source,
+each system raw and calibrated (cross-validated: every song's answer from a profile fitted
+on the other folds), then what each calibration kept and why.
 """
 
 from __future__ import annotations
@@ -47,7 +49,7 @@ def table(systems: dict[str, tuple[dict[Path, tuple[float | None, str]], float]]
             )
             cells = [_fmt(v) for v in (scores.acc1, scores.acc2, scores.bpm_mae)]
             key_cells = [_fmt(v) for v in (scores.key_exact, scores.mirex)]
-            speed = f"{audio_s / wall:.0f}×" if source == "all" else ""
+            speed = f"{audio_s / wall:.0f}×" if source == "all" and wall else ""
             lines.append(
                 f"| {name} | {source} | {scores.n_tempo} | {' | '.join(cells)} | {scores.n_key} | "
                 f"{' | '.join(key_cells)} | {speed} |"
@@ -64,13 +66,27 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--workers", type=int, default=None)
     parser.add_argument("--no-baseline", action="store_true")
+    parser.add_argument("--no-calibration", action="store_true", help="raw answers only")
     args = parser.parse_args()
     references = load_dev_set(args.data)
     workers = args.workers or EngineOptions().workers
     systems = {f"engine ({workers} workers)": run_engine(references, workers)}
     if not args.no_baseline:
         systems["naive librosa (1 process)"] = run_naive(references)
+    notes = {}
+    if not args.no_calibration:
+        from calibrated import cross_validated
+
+        raw, systems = systems, {}
+        for name, (results, wall) in raw.items():
+            systems[name] = (results, wall)
+            answers, notes[name] = cross_validated(results, references)
+            systems[f"{name} + calibration (cross-validated)"] = (answers, 0.0)
     print(table(systems, references))
+    for name, lines in notes.items():
+        print(f"\nCalibration of {name}:")
+        for line in lines:
+            print(f"- {line}")
 
 
 if __name__ == "__main__":
