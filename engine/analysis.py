@@ -11,6 +11,10 @@ from engine.settings import AnalysisSettings
 
 HOP_LENGTH = 512
 CHROMA_HOP = 2048
+CHROMA_BINS_PER_OCTAVE = 36
+CHROMA_OCTAVES = 6
+CHROMA_FMIN_HZ = 65.40639  # C2
+TAIL_SECONDS = 8.0
 SILENCE_DB = -80.0
 
 
@@ -23,20 +27,65 @@ def loudness_db(y: np.ndarray) -> float:
 
 
 def onset_envelope(y: np.ndarray, sr: int) -> np.ndarray:
+    """Spectral flux of a log-mel spectrogram on an absolute dB scale.
+
+    librosa's default references each call's loudest frame, so envelopes of neighbouring
+    chunks would be on different scales; a fixed reference (and a fixed floor) lets the
+    parent stitch chunk envelopes into one song envelope without seams.
+    """
     import librosa
 
-    return librosa.onset.onset_strength(y=y, sr=sr, hop_length=HOP_LENGTH).astype(np.float32)
+    mel = librosa.feature.melspectrogram(y=y, sr=sr, hop_length=HOP_LENGTH)
+    log_mel = librosa.power_to_db(mel, ref=1.0, amin=1e-8, top_db=None)
+    return librosa.onset.onset_strength(S=log_mel, sr=sr, hop_length=HOP_LENGTH).astype(np.float32)
 
 
-def pitch_class_profile(y: np.ndarray, sr: int) -> np.ndarray:
-    """Summed chroma: (12,) energy per pitch class, tuned to the recording."""
+def fold_semitones(cqt_magnitude: np.ndarray, bins_per_octave: int = CHROMA_BINS_PER_OCTAVE) -> np.ndarray:
+    """(12, frames) chroma from a constant-Q magnitude with three bins per semitone.
+
+    The tuning is read off the spectrum itself: whichever of the three sub-semitone bins holds
+    the most energy over the chunk is taken as the semitone centre, and each pitch class sums
+    that bin and its two neighbours. This costs nothing, whereas ``librosa.estimate_tuning``
+    was a third of the chunk's analysis time; a recording up to a sixth of a semitone off A440
+    still lands in the right bins.
+    """
+    per_octave = bins_per_octave // 12
+    bins, frames = cqt_magnitude.shape
+    folded = cqt_magnitude.reshape(bins // bins_per_octave, bins_per_octave, frames).sum(axis=0)
+    sub_energy = folded.reshape(12, per_octave, frames).sum(axis=(0, 2))
+    centre = int(np.argmax(sub_energy))
+    if centre > per_octave // 2:
+        centre -= per_octave
+    rolled = np.roll(folded, per_octave // 2 - centre, axis=0)
+    return rolled.reshape(12, per_octave, frames).sum(axis=1)
+
+
+def chroma_frames(y: np.ndarray, sr: int) -> np.ndarray:
+    """(12, frames) chroma from a 36-bins-per-octave CQT over C2..B7, linear magnitude.
+
+    The lowest octave (C1..B1) is left out: it holds kick drums and rumble more than pitch,
+    and dropping it made the mma grooves' keys all right (0.972 -> 1.000) while saving time.
+    Linear magnitude beat log and power compression (``docs/accuracy.md``).
+    """
     import librosa
 
-    tuning = librosa.estimate_tuning(y=y, sr=sr, n_fft=4096)
-    chroma = librosa.feature.chroma_cqt(
-        y=y, sr=sr, hop_length=CHROMA_HOP, bins_per_octave=36, n_octaves=6, tuning=tuning
+    cqt = librosa.cqt(
+        y,
+        sr=sr,
+        hop_length=CHROMA_HOP,
+        fmin=CHROMA_FMIN_HZ,
+        n_bins=CHROMA_BINS_PER_OCTAVE * CHROMA_OCTAVES,
+        bins_per_octave=CHROMA_BINS_PER_OCTAVE,
+        tuning=0.0,
     )
-    return chroma.sum(axis=1)
+    return fold_semitones(np.abs(cqt))
+
+
+def pitch_class_profile(y: np.ndarray, sr: int) -> tuple[np.ndarray, np.ndarray]:
+    """Summed chroma of the whole stretch and of its last :data:`TAIL_SECONDS` (for the final cadence)."""
+    chroma = chroma_frames(y, sr)
+    tail_frames = max(1, round(TAIL_SECONDS * sr / CHROMA_HOP))
+    return chroma.sum(axis=1), chroma[:, -tail_frames:].sum(axis=1)
 
 
 def analyse_samples(y: np.ndarray, sr: int, settings: AnalysisSettings) -> ChunkFeatures:
@@ -59,7 +108,7 @@ def analyse_samples(y: np.ndarray, sr: int, settings: AnalysisSettings) -> Chunk
     envelope = onset_envelope(y, sr)
     candidates = tempo.tempo_candidates(envelope, sr / HOP_LENGTH, settings.min_bpm, settings.max_bpm)
     bpm, bpm_confidence = tempo.choose_tempo(candidates)
-    chroma = pitch_class_profile(y, sr)
+    chroma, tail = pitch_class_profile(y, sr)
     scores = keys.key_scores(chroma)
     key, key_confidence = keys.best_key(scores)
     return ChunkFeatures(
@@ -73,6 +122,7 @@ def analyse_samples(y: np.ndarray, sr: int, settings: AnalysisSettings) -> Chunk
         onset_envelope=envelope,
         chroma_sum=chroma.astype(np.float64),
         seconds_of_audio=seconds,
+        chroma_tail=tail.astype(np.float64),
     )
 
 

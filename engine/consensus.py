@@ -56,12 +56,19 @@ def song_tempo(
     return bpm, confidence, candidates, unstable
 
 
-def song_key(chunks: list[ChunkResult]) -> tuple[str, float, list[float], bool]:
-    """Key from chroma summed over the song; modulation flagged when confident chunks disagree."""
+def song_key(chunks: list[ChunkResult], last_index: int | None = None) -> tuple[str, float, list[float], bool]:
+    """Key from chroma summed over the song, its ending weighted up; modulation flagged when confident chunks disagree.
+
+    ``last_index`` is the index of the song's final chunk: its ``chroma_tail`` (the last
+    seconds of the song) gets the final-cadence weight of :func:`keys.with_final_cadence`.
+    When that chunk failed, the song's ending is unknown and no chunk's tail is used.
+    """
     profiles = [c.features.chroma_sum for c in chunks if c.features and c.features.chroma_sum is not None]
     if not profiles:
         return "", 0.0, [], False
-    scores = keys.key_scores(np.sum(profiles, axis=0))
+    last = next((c for c in chunks if c.index == last_index and c.features), None)
+    tail = last.features.chroma_tail if last is not None else None
+    scores = keys.key_scores(keys.with_final_cadence(np.sum(profiles, axis=0), tail))
     label, margin_confidence = keys.best_key(scores)
     if not label:
         return "", 0.0, [float(s) for s in scores], False
@@ -108,7 +115,7 @@ def combine(
         )
     by_index = {s.index: s for s in spans}
     bpm, bpm_confidence, candidates, unstable = song_tempo(good, by_index, settings)
-    key, key_confidence, scores, modulation = song_key(good)
+    key, key_confidence, scores, modulation = song_key(good, last_index=max(s.index for s in spans))
     partial = len(good) < len(spans)
     error = ""
     if partial:

@@ -37,7 +37,16 @@ def _profile_matrix(profile: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
 _MATRICES = {name: _profile_matrix(p) for name, p in PROFILES.items()}
 
 
-def key_scores(chroma: np.ndarray, profile: str = "temperley") -> np.ndarray:
+DEFAULT_PROFILE = "albrecht"
+"""Albrecht & Shanahan (2013), from pitch counts of a large corpus of tonal music.
+
+Compared with Temperley's and Krumhansl's profiles it separates relative major/minor and the
+dominant key far better on the dev set (exact 0.942 vs 0.837 / 0.721 on the same chroma; see
+``docs/accuracy.md``). It is a published profile, not fitted here.
+"""
+
+
+def key_scores(chroma: np.ndarray, profile: str = DEFAULT_PROFILE) -> np.ndarray:
     """Pearson correlation of a 12-bin pitch-class vector with each of the 24 key templates.
 
     Returns zeros for a flat (silent or noise-like) vector, so callers can treat it as "no key".
@@ -59,6 +68,32 @@ def best_key(scores: np.ndarray) -> tuple[str, float]:
     margin = float(scores[order[0]] - scores[order[1]])
     confidence = float(np.clip(margin / 0.15, 0.0, 1.0) * np.clip(scores[order[0]], 0.0, 1.0))
     return KEY_LABELS[order[0]], confidence
+
+
+FINAL_CADENCE_SHARE = 0.2
+"""Share of the song's pitch-class profile given to its last seconds (see :func:`with_final_cadence`)."""
+
+
+def with_final_cadence(body: np.ndarray, tail: np.ndarray | None, share: float = FINAL_CADENCE_SHARE) -> np.ndarray:
+    """Pitch-class profile of a song with its ending weighted up.
+
+    Tonal music ends on its tonic far more often than anywhere else, which is what separates
+    a key from its relative and dominant keys when the pitch content alone is ambiguous (a
+    chorale in D minor and F major use nearly the same notes). Both profiles are normalised
+    to unit sum so the weighting does not depend on song length; ``share`` stays small so a
+    song that fades out or ends elsewhere is only nudged. On the dev set, key exact goes from
+    0.953 to 1.000 with ``share`` 0.2 over the last 8 s, and anything in 0.1-0.3 over 6-12 s
+    is within one song of that (``docs/accuracy.md``).
+    """
+    body = np.asarray(body, dtype=float)
+    total = body.sum()
+    if tail is None or total <= 0:
+        return body
+    tail = np.asarray(tail, dtype=float)
+    tail_total = tail.sum()
+    if tail_total <= 1e-9 * total:
+        return body / total
+    return (1.0 - share) * body / total + share * tail / tail_total
 
 
 def key_index(label: str) -> int:
