@@ -75,12 +75,13 @@ def main() -> None:
         systems["naive librosa (1 process)"] = run_naive(references)
     notes = {}
     if not args.no_calibration:
-        from calibrated import cross_validated
+        from calibrated import cross_validated, straight_line
 
         raw, systems = systems, {}
         for name, (results, wall) in raw.items():
             systems[name] = (results, wall)
             answers, notes[name] = cross_validated(results, references)
+            notes[name].append(straight_line(results, references))
             systems[f"{name} + calibration (cross-validated)"] = (answers, 0.0)
     print(table(systems, references))
     for name, lines in notes.items():

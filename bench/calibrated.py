@@ -38,3 +38,30 @@ def cross_validated(results: Answers, references: list[Reference]) -> tuple[Answ
         answers[ref.path] = (bpm, key)
     notes = [f"{s['domain']} {s['stage']}: {s['reason']}" for s in calibration.profile.stages]
     return answers, notes + calibration.notes
+
+
+def straight_line(results: Answers, references: list[Reference]) -> str:
+    """The replaced system's correction, a line through every song, scored in-sample and cross-validated.
+
+    It fitted ``ref = a·bpm + b`` on all its songs and reported the in-sample error; octave errors
+    drag such a line around, so on songs it has not seen it does worse than no correction.
+    """
+    import numpy as np
+
+    from engine.calibration.crossval import cross_val_predict
+
+    pairs = [(results[r.path][0], r.bpm) for r in references if r.bpm is not None and results[r.path][0]]
+    x, y = np.array([p[0] for p in pairs], dtype=float), np.array([p[1] for p in pairs], dtype=float)
+
+    def fit_predict(train: np.ndarray, test: np.ndarray) -> list[float]:
+        slope, intercept = np.polyfit(x[train], y[train], 1)
+        return list(x[test] * slope + intercept)
+
+    slope, intercept = np.polyfit(x, y, 1)
+    in_sample = np.mean(np.abs(x * slope + intercept - y))
+    cv = np.mean(np.abs(np.array(cross_val_predict(len(x), fit_predict)) - y))
+    raw = np.mean(np.abs(x - y))
+    return (
+        f"a straight line through all {len(x)} songs (the replaced system's correction): MAE raw {raw:.2f} BPM, "
+        f"in-sample {in_sample:.2f}, cross-validated {cv:.2f}"
+    )
