@@ -35,7 +35,7 @@ APP_MODULES = (
     "PySide6",
     "pyqtgraph",
 )
-TEST_MODULES = ("pytest", "pytestqt", "pytest_timeout")
+TEST_MODULES = ("pytest", "pytestqt", "pytest_timeout", "PyInstaller")
 
 
 def _venv_python() -> Path:
@@ -89,11 +89,15 @@ def main(argv: list[str] | None = None) -> int:
 
     multiprocessing.freeze_support()  # a frozen app's pool workers must not start a second app
     argv = sys.argv[1:] if argv is None else argv
+    argv = [a for a in argv if not a.startswith("-psn_")]  # macOS Finder's process serial number
     command = argv[0] if argv else ""
     _ensure_environment(argv, with_tests=command == "test")
     if str(HERE) not in sys.path:
         sys.path.insert(0, str(HERE))
     if command == "test":
+        if getattr(sys, "frozen", False):  # sys.executable is the app itself: "-m pytest" would open a window
+            print("error: the tests run from a source checkout: python3 main.py test", file=sys.stderr)
+            return 2
         return _run_tests(argv[1:])
     if command in CLI_COMMANDS:
         from engine.cli import main as cli_main

@@ -16,7 +16,6 @@ import multiprocessing
 import multiprocessing.process
 import os
 import queue
-import sys
 import threading
 import time
 import warnings
@@ -247,6 +246,9 @@ def worker_processes() -> list[Any]:
             continue
         if "resource_tracker" in cmdline:
             continue
-        if "multiprocessing" in cmdline or "spawn_main" in cmdline or getattr(sys, "frozen", False):
+        # "python -c 'from multiprocessing.spawn import spawn_main; ...' --multiprocessing-fork", or in the
+        # frozen app "<app binary> --multiprocessing-fork tracker_fd=5 pipe_handle=7". Anything else (a file
+        # manager opened by "reveal", say) is not a worker, frozen or not.
+        if "multiprocessing" in cmdline or "spawn_main" in cmdline:
             found.append(child)
     return found

@@ -10,6 +10,7 @@ may be called from any other thread.
 from __future__ import annotations
 
 import os
+import sys
 import threading
 import time
 from collections import deque
@@ -83,7 +84,11 @@ def _default_chunk_function() -> ChunkFunction:
 
 
 def _numba_cache_dir() -> str:
-    """A writable numba cache: an installed or frozen app's own folders may be read-only."""
+    """A writable numba cache: an installed or frozen app's own folders may be read-only.
+
+    In a frozen app numba cannot use this folder (it keys caches on source files the app does
+    not carry) and picks its own user-wide cache folder instead, which is writable too.
+    """
     if os.environ.get("NUMBA_CACHE_DIR"):
         return os.environ["NUMBA_CACHE_DIR"]
     from platformdirs import user_cache_dir
@@ -100,6 +105,10 @@ def _jit_marker() -> Path:
     from engine.version import ENGINE_VERSION
 
     stamp = f"{version('librosa')}-{version('numba')}-{ENGINE_VERSION}"
+    if getattr(sys, "frozen", False):
+        # numba keys a frozen app's cache on the executable, so an updated app starts cold again.
+        app = os.stat(sys.executable)
+        stamp += f"-app{int(app.st_mtime)}-{app.st_size}"
     return Path(os.environ["NUMBA_CACHE_DIR"]) / f".warm-{stamp}"
 
 
