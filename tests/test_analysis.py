@@ -1,0 +1,121 @@
+"""Analysis algorithm on audio generated here: click tracks at known tempi, cadences in known keys, consensus."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from engine import keys, tempo
+from engine.analysis import HOP_LENGTH, analyse_samples, fold_semitones
+from engine.chunking import ChunkSpan
+from engine.consensus import song_key, song_tempo
+from engine.results import ChunkFeatures, ChunkResult, ChunkStatus
+from engine.settings import AnalysisSettings
+from tests.audio import click_track
+
+SR = 22050
+SETTINGS = AnalysisSettings()
+NAMES = {"C": 0, "C#": 1, "D": 2, "Eb": 3, "E": 4, "F": 5, "F#": 6, "G": 7, "Ab": 8, "A": 9, "Bb": 10, "B": 11}
+
+
+def _note(midi: int, seconds: float, amp: float = 0.15) -> np.ndarray:
+    """A harmonic tone (five partials, decaying) like a sampled instrument, not a pure sine."""
+    t = np.arange(int(seconds * SR)) / SR
+    f0 = 440.0 * 2 ** ((midi - 69) / 12)
+    y = sum((0.6**k) * np.sin(2 * np.pi * f0 * (k + 1) * t) for k in range(5) if f0 * (k + 1) < SR / 2)
+    return (amp * y * np.exp(-1.5 * t)).astype(np.float32)
+
+
+def _chord(root_midi: int, quality: str, seconds: float) -> np.ndarray:
+    third = 4 if quality == "maj" else 3
+    notes = [root_midi - 12, root_midi, root_midi + third, root_midi + 7]  # bass doubles the root
+    return np.sum([_note(n, seconds) for n in notes], axis=0)
+
+
+def cadence(tonic: str, mode: str, repeats: int = 3, beat_s: float = 0.6) -> np.ndarray:
+    """i-iv-V-i (minor, harmonic V) or I-IV-V-I (major) cadences with harmonics, in a known key."""
+    t = 48 + NAMES[tonic]
+    if mode == "major":
+        prog = [(t, "maj"), (t + 5, "maj"), (t + 7, "maj"), (t, "maj")]
+    else:
+        prog = [(t, "min"), (t + 5, "min"), (t + 7, "maj"), (t, "min")]
+    return np.concatenate([_chord(r, q, 2 * beat_s) for _ in range(repeats) for r, q in prog])
+
+
+@pytest.mark.parametrize("bpm", [90.0, 128.0, 140.0])
+def test_click_track_tempo_within_four_percent(bpm: float) -> None:
+    y = click_track(bpm, 20.0)
+    features = analyse_samples(y, SR, SETTINGS)
+    assert abs(features.bpm / bpm - 1.0) <= 0.04, features.tempo_candidates
+    assert 0.0 <= features.bpm_confidence <= 1.0
+
+
+def test_tempo_candidates_ignore_an_envelope_without_pulse() -> None:
+    rng = np.random.default_rng(0)
+    _, confidence = tempo.choose_tempo(tempo.tempo_candidates(rng.random(2000), SR / HOP_LENGTH, 40, 240))
+    strong_bpm, strong_confidence = tempo.choose_tempo(
+        tempo.tempo_candidates(_pulse_envelope(100.0, 2000), SR / HOP_LENGTH, 40, 240)
+    )
+    assert abs(strong_bpm / 100.0 - 1.0) <= 0.04
+    assert confidence < strong_confidence
+
+
+def _pulse_envelope(bpm: float, frames: int) -> np.ndarray:
+    envelope = np.zeros(frames)
+    period = 60.0 * (SR / HOP_LENGTH) / bpm
+    envelope[np.round(np.arange(0, frames - 1, period)).astype(int)] = 1.0
+    return envelope
+
+
+@pytest.mark.parametrize(
+    ("tonic", "mode"),
+    [("C", "major"), ("A", "minor"), ("Eb", "major"), ("F#", "minor"), ("G", "major"), ("D", "minor")],
+)
+def test_cadences_in_known_keys(tonic: str, mode: str) -> None:
+    features = analyse_samples(cadence(tonic, mode), SR, SETTINGS)
+    assert features.key == f"{tonic} {mode}"
+
+
+def test_fold_semitones_follows_a_detuned_recording() -> None:
+    """Energy in the +1/3-semitone sub-bins is read as a sharp recording, not as the next pitch class."""
+    cqt = np.zeros((36 * 2, 4))
+    cqt[[3 * 9 + 1, 36 + 3 * 4 + 1], :] = 1.0  # A and E, a third of a semitone sharp
+    chroma = fold_semitones(cqt).sum(axis=1)
+    assert set(np.flatnonzero(chroma > 0.5)) == {9, 4}
+
+
+def test_final_cadence_decides_between_relative_keys() -> None:
+    """The same pitch content (C major / A minor), ending on A minor, is A minor."""
+    body = np.zeros(12)
+    body[[0, 2, 4, 5, 7, 9, 11]] = 1.0
+    tail = np.zeros(12)
+    tail[[9, 0, 4]] = [1.0, 0.6, 0.6]
+    assert keys.KEY_LABELS[int(np.argmax(keys.key_scores(keys.with_final_cadence(body, tail))))] == "A minor"
+
+
+def _chunk(index: int, features: ChunkFeatures, start: float, end: float) -> ChunkResult:
+    return ChunkResult("song.wav", index, start, end, ChunkStatus.OK, features=features)
+
+
+def test_consensus_reconciles_half_and_double_tempo_chunks() -> None:
+    y = click_track(120.0, 40.0)
+    halves = [y[: 20 * SR], y[20 * SR :]]
+    feats = [analyse_samples(part, SR, SETTINGS) for part in halves]
+    feats[1].bpm = feats[1].bpm / 2  # one chunk heard the half tempo: same family, so no instability
+    chunks = [_chunk(i, f, 20.0 * i, 20.0 * (i + 1)) for i, f in enumerate(feats)]
+    spans = {i: ChunkSpan(i, 20.0 * i, 20.0 * (i + 1), 20.0 * i, 20.0 * (i + 1)) for i in range(2)}
+    bpm, confidence, _, unstable = song_tempo(chunks, spans, SETTINGS)
+    assert abs(bpm / 120.0 - 1.0) <= 0.04
+    assert not unstable
+    assert confidence > 0.5
+
+
+def test_consensus_flags_modulation_when_chunks_disagree() -> None:
+    first = analyse_samples(cadence("C", "major", repeats=4), SR, SETTINGS)
+    second = analyse_samples(cadence("E", "major", repeats=4), SR, SETTINGS)
+    assert first.key == "C major" and second.key == "E major"
+    chunks = [_chunk(0, first, 0.0, 19.2), _chunk(1, second, 19.2, 38.4)]
+    _, _, _, modulation = song_key(chunks, last_index=1)
+    _, _, _, steady = song_key([_chunk(0, first, 0.0, 19.2), _chunk(1, first, 19.2, 38.4)], last_index=1)
+    assert modulation
+    assert not steady
