@@ -1,0 +1,1 @@
+"""The desktop window. Importing this package must stay cheap: no librosa, no engine run."""

@@ -1,0 +1,120 @@
+"""Window entry point: ``gui.app.main(argv) -> exit code`` (``main.py`` dispatches here).
+
+Launch options make the window scriptable (Open With, shell scripts, Automator)::
+
+    python main.py [PATH ...] [--reference CSV] [--profile JSON] [--autostart]
+                   [--export-dir DIR] [--quit-when-done]
+
+With ``--autostart --export-dir D --quit-when-done`` the window analyses PATHs, exports the
+calibration CSVs into D and quits with status 0 (1 if the run or the export failed, 2 if an
+input could not be loaded). Importing this module is cheap: Qt and the engine load in ``main``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from engine.cli import program_name
+    from engine.version import APP_VERSION, ENGINE_VERSION
+
+    prog = program_name()
+    parser = argparse.ArgumentParser(
+        prog=prog,
+        description="Calibration Studio: analyse songs' tempo and key, and calibrate against a reference.",
+        epilog=f"Subcommands without a window: analyze, calibrate, doctor (see `{prog} analyze --help`).",
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"Calibration Studio {APP_VERSION} (engine {ENGINE_VERSION})"
+    )
+    parser.add_argument("paths", nargs="*", metavar="PATH", help="song files or folders to queue")
+    parser.add_argument("--reference", metavar="CSV", help="reference CSV (file/title, bpm, key) to score against")
+    parser.add_argument("--profile", metavar="JSON", help="calibration profile to apply")
+    parser.add_argument("--autostart", action="store_true", help="start analysing as soon as the songs are queued")
+    parser.add_argument(
+        "--export-dir", metavar="DIR", help="after an autostarted run, export the calibration CSVs here"
+    )
+    parser.add_argument(
+        "--quit-when-done",
+        action="store_true",
+        help="quit after the autostarted run (and export); exit status 0 on success",
+    )
+    return parser
+
+
+def _dark_palette():
+    """A dark Fusion palette: the usual look of audio tools, and the plots are dark too."""
+    from PySide6.QtGui import QColor, QPalette
+
+    palette = QPalette()
+    colours = {
+        QPalette.ColorRole.Window: QColor(33, 38, 45),
+        QPalette.ColorRole.WindowText: QColor(201, 209, 217),
+        QPalette.ColorRole.Base: QColor(22, 27, 34),
+        QPalette.ColorRole.AlternateBase: QColor(28, 33, 40),
+        QPalette.ColorRole.ToolTipBase: QColor(48, 54, 61),
+        QPalette.ColorRole.ToolTipText: QColor(230, 237, 243),
+        QPalette.ColorRole.Text: QColor(201, 209, 217),
+        QPalette.ColorRole.Button: QColor(48, 54, 61),
+        QPalette.ColorRole.ButtonText: QColor(201, 209, 217),
+        QPalette.ColorRole.BrightText: QColor(255, 123, 114),
+        QPalette.ColorRole.Highlight: QColor(31, 111, 235),
+        QPalette.ColorRole.HighlightedText: QColor(255, 255, 255),
+        QPalette.ColorRole.Link: QColor(88, 166, 255),
+        QPalette.ColorRole.Mid: QColor(72, 79, 88),
+        QPalette.ColorRole.PlaceholderText: QColor(125, 133, 144),
+    }
+    for role, colour in colours.items():
+        palette.setColor(role, colour)
+    for role in (QPalette.ColorRole.WindowText, QPalette.ColorRole.Text, QPalette.ColorRole.ButtonText):
+        palette.setColor(QPalette.ColorGroup.Disabled, role, QColor(110, 118, 129))
+    return palette
+
+
+def create_application(argv: Sequence[str] = ()):
+    """The QApplication with the app's names (used by QSettings) and style; reuses an existing one."""
+    from PySide6.QtWidgets import QApplication
+
+    from gui.preferences import APPLICATION, ORGANIZATION
+
+    app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "calibration-studio", *argv])
+    app.setOrganizationName(ORGANIZATION)
+    app.setApplicationName(APPLICATION)
+    app.setApplicationDisplayName("Calibration Studio")
+    app.setStyle("Fusion")
+    app.setPalette(_dark_palette())
+    return app
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(list(sys.argv[1:] if argv is None else argv))
+    if (args.export_dir or args.quit_when_done) and not args.autostart:
+        print("note: --export-dir and --quit-when-done act after an --autostart run", file=sys.stderr)
+    app = create_application()
+    from gui.desktop import attach_window, prepare_application
+    from gui.main_window import LaunchOptions, MainWindow
+
+    file_opens = prepare_application(app)  # log file, icon, Finder/Dock drops (macOS)
+
+    window = MainWindow(
+        LaunchOptions(
+            paths=list(args.paths),
+            reference=args.reference,
+            profile=args.profile,
+            autostart=args.autostart,
+            export_dir=args.export_dir,
+            quit_when_done=args.quit_when_done,
+        )
+    )
+    attach_window(window, file_opens)  # Help menu; dropped files reach the queue
+    window.show()
+    code = app.exec()
+    window.controller.shutdown()
+    return window.exit_code if args.quit_when_done else int(code)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,325 @@
+"""The window's one threading boundary.
+
+Everything that must not run on the GUI thread goes through this module, modelled on
+MusicBrainz Picard's single threading helper:
+
+* :class:`EngineController` owns one :class:`QThread` with one worker object moved to it; the
+  worker drives ``Engine.run`` (a blocking generator) and hands each event to the GUI thread.
+* :func:`EngineController.run_task` runs a short job (scanning dropped folders, rendering the
+  demo songs, fitting a calibration) on a small thread pool and calls back on the GUI thread.
+
+The worker never touches a widget. Events cross the boundary through a signal, coalesced so
+that the GUI thread handles at most :data:`MAX_BATCHES_PER_SECOND` batches a second however
+fast the engine produces events (a re-run over 10,000 cached songs yields 10,000 events at
+once). The controller re-emits each event as a typed signal on the GUI thread, in order, then
+``batchDone`` once per batch, which is when plots and the status bar redraw.
+
+``cancel``/``pause``/``resume`` call the engine directly: they are thread-safe by design, and
+the worker thread is busy inside ``Engine.run`` so it could not receive a queued call anyway.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from PySide6.QtCore import QObject, QRunnable, QThread, QThreadPool, QTimer, Signal, Slot
+
+from engine import events as ev
+from engine.settings import AnalysisSettings, EngineOptions
+
+MAX_BATCHES_PER_SECOND = 20
+_MIN_INTERVAL_MS = 1000 // MAX_BATCHES_PER_SECOND
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    paths: tuple[str, ...]
+    settings: AnalysisSettings
+    options: EngineOptions
+    force: bool = False
+
+
+@dataclass(frozen=True)
+class RunCrashed:
+    """The engine raised instead of finishing the run (a bug or a machine problem); the window stays usable."""
+
+    error: str
+
+
+class _Mailbox:
+    """Events from the worker thread waiting for the GUI thread; the lock is held for microseconds."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._items: list[Any] = []
+
+    def put(self, item: Any) -> bool:
+        """Add ``item``; True when the box was empty, i.e. the GUI thread needs waking."""
+        with self._lock:
+            self._items.append(item)
+            return len(self._items) == 1
+
+    def take(self) -> list[Any]:
+        with self._lock:
+            items, self._items = self._items, []
+            return items
+
+
+class _EngineWorker(QObject):
+    """Lives in the engine thread. Creates the engine there (its import pulls in librosa) and drives it."""
+
+    wake = Signal()
+    engineReady = Signal()
+    finishedShutdown = Signal()
+
+    def __init__(self, mailbox: _Mailbox, chunk_function: Callable | None = None):
+        super().__init__()
+        self._mailbox = mailbox
+        self._chunk_function = chunk_function
+        self._lock = threading.Lock()
+        self.engine: Any = None
+        self.cancel_requested = False
+        self.pause_requested = False
+
+    def _post(self, item: Any) -> None:
+        if self._mailbox.put(item):
+            self.wake.emit()
+
+    def _engine_for(self, settings: AnalysisSettings, options: EngineOptions) -> Any:
+        """Reuse the engine (and its warm pool) unless the settings changed."""
+        if self.engine is not None and (self.engine.settings != settings or self.engine.options != options):
+            self.engine.close()
+            with self._lock:
+                self.engine = None
+        if self.engine is None:
+            from engine.runner import Engine
+
+            engine = Engine(settings, options, chunk_function=self._chunk_function)
+            with self._lock:
+                self.engine = engine
+            self.engineReady.emit()
+        return self.engine
+
+    def control(self, action: str) -> None:
+        """Called from the GUI thread: pass a control to the engine, or remember it until it exists."""
+        with self._lock:
+            if action == "cancel":
+                self.cancel_requested = True
+            elif action == "pause":
+                self.pause_requested = True
+            elif action == "resume":
+                self.pause_requested = False
+            engine = self.engine
+        if engine is not None:
+            getattr(engine, action)()
+
+    @Slot(object)
+    def run(self, request: RunRequest) -> None:
+        try:
+            engine = self._engine_for(request.settings, request.options)
+            with self._lock:
+                if self.cancel_requested:
+                    self._post(ev.RunStarted(len(request.paths), request.options.workers))
+                    self._post(ev.RunFinished(ev.RunSummary(songs_total=len(request.paths), cancelled=True), []))
+                    return
+                if self.pause_requested:
+                    engine.pause()
+                else:
+                    engine.resume()
+            for event in engine.run(list(request.paths), force=request.force):
+                if isinstance(event, ev.RunStarted) and self.cancel_requested:
+                    engine.cancel()  # a cancel that raced with the run's own reset of its flag
+                self._post(event)
+        except Exception as exc:
+            self._post(RunCrashed(f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=6)}"))
+
+    @Slot()
+    def shutdown(self) -> None:
+        """Stop every worker process, then end this thread's event loop."""
+        try:
+            if self.engine is not None:
+                self.engine.close()
+        finally:
+            with self._lock:
+                self.engine = None
+            self.finishedShutdown.emit()
+            QThread.currentThread().quit()
+
+
+class _Task(QRunnable):
+    def __init__(
+        self, relay: _TaskRelay, function: Callable[[], Any], callback: Callable[[Any, BaseException | None], None]
+    ):
+        super().__init__()
+        self._relay, self._function, self._callback = relay, function, callback
+
+    def run(self) -> None:
+        try:
+            result, error = self._function(), None
+        except Exception as exc:
+            result, error = None, exc
+        self._relay.done.emit(self._callback, result, error)
+
+
+class _TaskRelay(QObject):
+    """Lives in the GUI thread, so its slot (the task's callback) runs there."""
+
+    done = Signal(object, object, object)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.done.connect(self._deliver)
+        self.pending = 0
+
+    @Slot(object, object, object)
+    def _deliver(self, callback: Callable, result: Any, error: BaseException | None) -> None:
+        self.pending -= 1
+        callback(result, error)
+
+
+class EngineController(QObject):
+    """GUI-thread face of the engine thread: start/pause/resume/cancel, and typed event signals in order."""
+
+    runStarted = Signal(object)
+    warmUp = Signal(object)
+    songStarted = Signal(object)
+    chunkStarted = Signal(object)
+    chunkFinished = Signal(object)
+    poolRecovered = Signal(object)
+    songFinished = Signal(object)
+    songFailed = Signal(object)
+    runFinished = Signal(object)
+    runCrashed = Signal(str)
+    batchDone = Signal()
+    runningChanged = Signal(bool)
+    _startRequested = Signal(object)
+    _shutdownRequested = Signal()
+
+    _SIGNAL_FOR: ClassVar[dict[type, str]] = {
+        ev.RunStarted: "runStarted",
+        ev.WarmUp: "warmUp",
+        ev.SongStarted: "songStarted",
+        ev.ChunkStarted: "chunkStarted",
+        ev.ChunkFinished: "chunkFinished",
+        ev.PoolRecovered: "poolRecovered",
+        ev.SongFinished: "songFinished",
+        ev.SongFailed: "songFailed",
+        ev.RunFinished: "runFinished",
+    }
+
+    def __init__(self, parent: QObject | None = None, chunk_function: Callable | None = None):
+        super().__init__(parent)
+        self._mailbox = _Mailbox()
+        self._thread = QThread()
+        self._thread.setObjectName("engine")
+        self._worker = _EngineWorker(self._mailbox, chunk_function)
+        self._worker.moveToThread(self._thread)
+        self._worker.wake.connect(self._schedule_drain)
+        self._startRequested.connect(self._worker.run)
+        self._shutdownRequested.connect(self._worker.shutdown)
+        self._drain_timer = QTimer(self)
+        self._drain_timer.setSingleShot(True)
+        self._drain_timer.timeout.connect(self._drain)
+        self._last_drain = 0.0
+        self._running = False
+        self._closed = False
+        self._tasks = QThreadPool(self)
+        self._tasks.setMaxThreadCount(2)
+        self._relay = _TaskRelay()
+        self._thread.start()
+
+    # -- state ----------------------------------------------------------------------------------
+    @property
+    def running(self) -> bool:
+        return self._running
+
+    @property
+    def paused(self) -> bool:
+        return self._worker.pause_requested
+
+    def worker_pids(self) -> list[int]:
+        engine = self._worker.engine
+        return engine.worker_pids() if engine is not None else []
+
+    def pool_rebuilds(self) -> int:
+        engine = self._worker.engine
+        return engine.pool_rebuilds if engine is not None else 0
+
+    # -- control --------------------------------------------------------------------------------
+    def start(self, request: RunRequest) -> bool:
+        """Queue a run on the engine thread; False if a run is already going or the controller is closed."""
+        if self._running or self._closed:
+            return False
+        self._worker.cancel_requested = False
+        self._set_running(True)
+        self._startRequested.emit(request)
+        return True
+
+    def pause(self) -> None:
+        self._worker.control("pause")
+
+    def resume(self) -> None:
+        self._worker.control("resume")
+
+    def cancel(self) -> None:
+        if self._running:
+            self._worker.control("cancel")
+
+    def run_task(self, function: Callable[[], Any], callback: Callable[[Any, BaseException | None], None]) -> None:
+        """Run ``function`` off the GUI thread; ``callback(result, error)`` runs on the GUI thread."""
+        self._relay.pending += 1
+        self._tasks.start(_Task(self._relay, function, callback))
+
+    def shutdown(self, timeout_s: float = 15.0) -> bool:
+        """Cancel any run, stop the worker processes and the thread; blocks (bounded). Safe to call twice."""
+        if self._closed:
+            return True
+        self._closed = True
+        self._worker.control("cancel")
+        self._tasks.waitForDone(int(timeout_s * 1000))
+        self._shutdownRequested.emit()
+        finished = self._thread.wait(int(timeout_s * 1000))
+        if not finished:  # the engine ignored cancel: stop the thread's loop and close from here
+            self._thread.quit()
+            self._thread.wait(2000)
+        if self._worker.engine is not None:
+            self._worker.engine.close()
+            self._worker.engine = None
+        self._drain()
+        return finished
+
+    # -- delivery on the GUI thread -------------------------------------------------------------
+    @Slot()
+    def _schedule_drain(self) -> None:
+        if self._drain_timer.isActive():
+            return
+        wait_ms = _MIN_INTERVAL_MS - int((time.monotonic() - self._last_drain) * 1000)
+        self._drain_timer.start(max(0, wait_ms))
+
+    @Slot()
+    def _drain(self) -> None:
+        self._last_drain = time.monotonic()
+        items = self._mailbox.take()
+        if not items:
+            return
+        for item in items:
+            if isinstance(item, RunCrashed):
+                self._set_running(False)
+                self.runCrashed.emit(item.error)
+                continue
+            if isinstance(item, ev.RunFinished):
+                self._set_running(False)  # before the signal: its handlers may start the next step
+            name = self._SIGNAL_FOR.get(type(item))
+            if name is not None:
+                getattr(self, name).emit(item)
+        self.batchDone.emit()
+
+    def _set_running(self, running: bool) -> None:
+        if running != self._running:
+            self._running = running
+            self.runningChanged.emit(running)

@@ -1,0 +1,87 @@
+"""User preferences stored with ``QSettings``: analysis settings, engine options, the export folder.
+
+Kept apart from the dialog that edits them so tests (and the launch options) can read and
+write them without building any widget. Tests point ``QSettings`` at a temporary folder
+with :func:`QSettings.setPath`, so they never touch the user's real settings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from PySide6.QtCore import QSettings
+
+from engine.settings import AnalysisSettings, EngineOptions, default_workers
+
+ORGANIZATION = "CalibrationStudio"
+APPLICATION = "CalibrationStudio"
+
+
+def qsettings() -> QSettings:
+    """The one settings store (INI format everywhere, so tests can redirect it with ``setPath``)."""
+    return QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, ORGANIZATION, APPLICATION)
+
+
+@dataclass
+class Preferences:
+    """Everything the settings dialog edits, plus remembered folders."""
+
+    workers: int = field(default_factory=default_workers)
+    chunk_seconds: float = AnalysisSettings.chunk_seconds
+    overlap_seconds: float = AnalysisSettings.overlap_seconds
+    chunk_timeout: float | None = None
+    use_cache: bool = True
+    export_dir: str = ""
+    last_folder: str = ""
+
+    def analysis_settings(self) -> AnalysisSettings:
+        return AnalysisSettings(chunk_seconds=self.chunk_seconds, overlap_seconds=self.overlap_seconds)
+
+    def engine_options(self, cache_path: Path | None = None) -> EngineOptions:
+        return EngineOptions(
+            workers=self.workers, chunk_timeout=self.chunk_timeout, use_cache=self.use_cache, cache_path=cache_path
+        )
+
+    @classmethod
+    def load(cls, store: QSettings | None = None) -> Preferences:
+        """Read the stored values; anything missing or unreadable falls back to the default."""
+        store = store or qsettings()
+        default = cls()
+
+        def number(name: str, fallback: float, kind: type = float) -> float:
+            try:
+                return kind(store.value(name, fallback))
+            except (TypeError, ValueError):
+                return fallback
+
+        timeout = store.value("engine/chunk_timeout", "")
+        try:
+            chunk_timeout = float(timeout) if timeout not in ("", None) else None
+        except (TypeError, ValueError):
+            chunk_timeout = None
+        prefs = cls(
+            workers=max(1, int(number("engine/workers", default.workers, int))),
+            chunk_seconds=number("analysis/chunk_seconds", default.chunk_seconds),
+            overlap_seconds=number("analysis/overlap_seconds", default.overlap_seconds),
+            chunk_timeout=chunk_timeout if chunk_timeout and chunk_timeout > 0 else None,
+            use_cache=str(store.value("engine/use_cache", "true")).lower() in ("true", "1"),
+            export_dir=str(store.value("paths/export_dir", "") or ""),
+            last_folder=str(store.value("paths/last_folder", "") or ""),
+        )
+        try:
+            prefs.analysis_settings()
+        except ValueError:  # hand-edited into something invalid: keep the analysis defaults
+            prefs.chunk_seconds, prefs.overlap_seconds = default.chunk_seconds, default.overlap_seconds
+        return prefs
+
+    def save(self, store: QSettings | None = None) -> None:
+        store = store or qsettings()
+        store.setValue("engine/workers", self.workers)
+        store.setValue("analysis/chunk_seconds", self.chunk_seconds)
+        store.setValue("analysis/overlap_seconds", self.overlap_seconds)
+        store.setValue("engine/chunk_timeout", "" if self.chunk_timeout is None else self.chunk_timeout)
+        store.setValue("engine/use_cache", self.use_cache)
+        store.setValue("paths/export_dir", self.export_dir)
+        store.setValue("paths/last_folder", self.last_folder)
+        store.sync()

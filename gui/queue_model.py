@@ -1,0 +1,327 @@
+"""The queue: one row per song, as a ``QAbstractTableModel`` that stays smooth with 10,000 rows.
+
+Rows are plain dataclasses in a list plus a path → row index, so lookups from engine events
+are O(1), and every update signals ``dataChanged`` for just the cells that changed. Sorting
+is done by a ``QSortFilterProxyModel`` on :data:`SORT_ROLE` (raw numbers, not display text).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, fields
+from enum import IntEnum
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtGui import QBrush, QColor
+
+from engine.scoring import key_relation, tempo_ratio_class
+
+SORT_ROLE = Qt.ItemDataRole.UserRole + 1
+PROGRESS_ROLE = Qt.ItemDataRole.UserRole + 2
+"""Status column: fraction 0..1 while analysing, else -1 (the delegate draws a bar from it)."""
+
+
+class Col(IntEnum):
+    SONG = 0
+    DURATION = 1
+    STATUS = 2
+    BPM = 3
+    KEY = 4
+    REF_BPM = 5
+    REF_KEY = 6
+    CAL_BPM = 7
+    CAL_KEY = 8
+    TIME = 9
+
+
+HEADERS = {
+    Col.SONG: "Song",
+    Col.DURATION: "Duration",
+    Col.STATUS: "Status",
+    Col.BPM: "BPM",
+    Col.KEY: "Key",
+    Col.REF_BPM: "Ref BPM",
+    Col.REF_KEY: "Ref key",
+    Col.CAL_BPM: "Cal. BPM",
+    Col.CAL_KEY: "Cal. key",
+    Col.TIME: "Time",
+}
+
+# Match colours: readable on light and dark palettes (tinted backgrounds, not saturated fills).
+TEMPO_COLOURS = {
+    "same": QColor(46, 160, 67, 70),
+    "double": QColor(227, 179, 65, 80),
+    "half": QColor(227, 179, 65, 80),
+    "triple": QColor(227, 179, 65, 80),
+    "third": QColor(227, 179, 65, 80),
+    "other": QColor(218, 54, 51, 70),
+}
+KEY_COLOURS = {
+    "same": QColor(46, 160, 67, 70),
+    "fifth": QColor(88, 166, 255, 70),
+    "relative": QColor(227, 179, 65, 80),
+    "parallel": QColor(188, 140, 255, 70),
+    "other": QColor(218, 54, 51, 70),
+}
+TEMPO_WORDS = {"same": "exact", "double": "octave (×2)", "half": "octave (×½)", "triple": "×3", "third": "×⅓"}
+STATUS_COLOURS = {"error": QColor(218, 54, 51), "partial": QColor(200, 140, 20), "cancelled": QColor(128, 128, 128)}
+
+
+@dataclass
+class SongRow:
+    path: str
+    status: str = "queued"  # queued | warming up | analysing | done | partial | error | cancelled
+    duration_s: float | None = None
+    chunks_done: int = 0
+    chunks_total: int = 0
+    bpm: float | None = None
+    key: str = ""
+    ref_bpm: float | None = None
+    ref_key: str = ""
+    match_method: str = ""
+    cal_bpm: float | None = None
+    cal_key: str = ""
+    analysis_s: float | None = None
+    error: str = ""
+    cached: bool = False
+
+    @property
+    def name(self) -> str:
+        return self.path.replace("\\", "/").rsplit("/", 1)[-1]
+
+    @property
+    def finished(self) -> bool:
+        return self.status in ("done", "partial")
+
+    def tempo_class(self, calibrated: bool = False) -> str | None:
+        value = self.cal_bpm if calibrated else self.bpm
+        if value is None or self.ref_bpm is None:
+            return None
+        return tempo_ratio_class(value, self.ref_bpm)
+
+    def key_class(self, calibrated: bool = False) -> str | None:
+        value = self.cal_key if calibrated else self.key
+        if not value or not self.ref_key:
+            return None
+        return key_relation(self.ref_key, value)
+
+
+def _fmt_duration(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    minutes, secs = divmod(round(seconds), 60)
+    return f"{minutes}:{secs:02d}"
+
+
+def _fmt_bpm(bpm: float | None) -> str:
+    return "" if bpm is None or bpm <= 0 else f"{bpm:.1f}"
+
+
+class QueueModel(QAbstractTableModel):
+    """Songs in the order they were added; the engine's run index maps back to rows by path."""
+
+    def __init__(self, parent: QObject | None = None):
+        super().__init__(parent)
+        self._rows: list[SongRow] = []
+        self._index: dict[str, int] = {}
+
+    # -- Qt model interface ---------------------------------------------------------------------
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(Col)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return HEADERS[Col(section)]
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.ToolTipRole:
+            return _HEADER_TIPS.get(Col(section))
+        return None
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        row = self._rows[index.row()]
+        col = Col(index.column())
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._display(row, col)
+        if role == SORT_ROLE:
+            return self._sort_value(row, col)
+        if role == PROGRESS_ROLE:
+            if col == Col.STATUS and row.status == "analysing" and row.chunks_total:
+                return row.chunks_done / row.chunks_total
+            return -1.0
+        if role == Qt.ItemDataRole.BackgroundRole:
+            return self._background(row, col)
+        if role == Qt.ItemDataRole.ForegroundRole and col == Col.STATUS and row.status in STATUS_COLOURS:
+            return QBrush(STATUS_COLOURS[row.status])
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self._tooltip(row, col)
+        if role == Qt.ItemDataRole.TextAlignmentRole and col in _NUMERIC_COLUMNS:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+    def _display(self, row: SongRow, col: Col) -> str:
+        if col == Col.SONG:
+            return row.name
+        if col == Col.DURATION:
+            return _fmt_duration(row.duration_s)
+        if col == Col.STATUS:
+            if row.status == "analysing" and row.chunks_total:
+                return f"analysing {row.chunks_done}/{row.chunks_total}"
+            return f"{row.status} (cached)" if row.cached and row.finished else row.status
+        if col == Col.BPM:
+            return _fmt_bpm(row.bpm)
+        if col == Col.KEY:
+            return row.key
+        if col == Col.REF_BPM:
+            return _fmt_bpm(row.ref_bpm)
+        if col == Col.REF_KEY:
+            return row.ref_key
+        if col == Col.CAL_BPM:
+            return _fmt_bpm(row.cal_bpm)
+        if col == Col.CAL_KEY:
+            return row.cal_key
+        if col == Col.TIME:
+            return "" if row.analysis_s is None else f"{row.analysis_s:.2f} s"
+        return ""
+
+    def _sort_value(self, row: SongRow, col: Col) -> Any:
+        numbers = {
+            Col.DURATION: row.duration_s,
+            Col.BPM: row.bpm,
+            Col.REF_BPM: row.ref_bpm,
+            Col.CAL_BPM: row.cal_bpm,
+            Col.TIME: row.analysis_s,
+        }
+        if col in numbers:
+            value = numbers[col]
+            return -1.0 if value is None else float(value)
+        if col == Col.STATUS:
+            return _STATUS_ORDER.get(row.status, 9) + (row.chunks_done / row.chunks_total if row.chunks_total else 0)
+        return self._display(row, col).casefold()
+
+    def _background(self, row: SongRow, col: Col) -> QBrush | None:
+        klass = None
+        if col == Col.BPM:
+            klass = TEMPO_COLOURS.get(row.tempo_class() or "")
+        elif col == Col.CAL_BPM:
+            klass = TEMPO_COLOURS.get(row.tempo_class(calibrated=True) or "")
+        elif col == Col.KEY:
+            klass = KEY_COLOURS.get(row.key_class() or "")
+        elif col == Col.CAL_KEY:
+            klass = KEY_COLOURS.get(row.key_class(calibrated=True) or "")
+        return QBrush(klass) if klass is not None else None
+
+    def _tooltip(self, row: SongRow, col: Col) -> str | None:
+        if col == Col.SONG:
+            return row.path
+        if col == Col.STATUS and row.error:
+            return row.error
+        if col in (Col.BPM, Col.CAL_BPM):
+            klass = row.tempo_class(calibrated=col == Col.CAL_BPM)
+            return f"vs reference: {TEMPO_WORDS.get(klass, 'wrong')}" if klass else None
+        if col in (Col.KEY, Col.CAL_KEY):
+            klass = row.key_class(calibrated=col == Col.CAL_KEY)
+            return f"vs reference: {klass}" if klass else None
+        if col in (Col.REF_BPM, Col.REF_KEY) and row.match_method:
+            return f"matched by {row.match_method}"
+        return None
+
+    # -- queue operations -----------------------------------------------------------------------
+    @property
+    def rows(self) -> Sequence[SongRow]:
+        return self._rows
+
+    def paths(self) -> list[str]:
+        return [r.path for r in self._rows]
+
+    def row_of(self, path: str) -> int | None:
+        return self._index.get(path)
+
+    def song(self, row: int) -> SongRow:
+        return self._rows[row]
+
+    def add_paths(self, paths: Iterable[str]) -> int:
+        """Append songs not already queued; returns how many were added."""
+        new = []
+        seen = set(self._index)
+        for path in paths:
+            path = str(path)
+            if path not in seen:
+                seen.add(path)
+                new.append(SongRow(path))
+        if new:
+            first = len(self._rows)
+            self.beginInsertRows(QModelIndex(), first, first + len(new) - 1)
+            for offset, row in enumerate(new):
+                self._index[row.path] = first + offset
+            self._rows.extend(new)
+            self.endInsertRows()
+        return len(new)
+
+    def remove_rows(self, rows: Iterable[int]) -> None:
+        doomed = set(rows)
+        if not doomed:
+            return
+        self.beginResetModel()
+        self._rows = [r for i, r in enumerate(self._rows) if i not in doomed]
+        self._index = {r.path: i for i, r in enumerate(self._rows)}
+        self.endResetModel()
+
+    def clear(self) -> None:
+        self.beginResetModel()
+        self._rows, self._index = [], {}
+        self.endResetModel()
+
+    def update(self, row: int, **changes: Any) -> None:
+        """Change fields of one row and repaint just that row."""
+        song = self._rows[row]
+        for name, value in changes.items():
+            setattr(song, name, value)
+        self.dataChanged.emit(self.index(row, 0), self.index(row, len(Col) - 1))
+
+    def update_many(self, changes: dict[int, dict[str, Any]]) -> None:
+        """Several rows at once with one ``dataChanged`` over the span (cheap for big batches)."""
+        if not changes:
+            return
+        for row, values in changes.items():
+            for name, value in values.items():
+                setattr(self._rows[row], name, value)
+        self.dataChanged.emit(self.index(min(changes), 0), self.index(max(changes), len(Col) - 1))
+
+    def set_all(self, values_by_path: dict[str, dict[str, Any]], clear: Sequence[str] = ()) -> None:
+        """Set fields on every row (reference or calibrated values); rows not in the map get ``clear`` reset."""
+        defaults = {f.name: f.default for f in fields(SongRow)}
+        for song in self._rows:
+            values = values_by_path.get(song.path)
+            if values is None:
+                for name in clear:
+                    setattr(song, name, defaults[name])
+            else:
+                for name, value in values.items():
+                    setattr(song, name, value)
+        if self._rows:
+            self.dataChanged.emit(self.index(0, 0), self.index(len(self._rows) - 1, len(Col) - 1))
+
+    def rows_as_tsv(self, rows: Iterable[int]) -> str:
+        """Header plus the given rows, tab-separated, as shown (for pasting into a spreadsheet)."""
+        lines = ["\t".join(["Path", *(HEADERS[c] for c in Col)])]
+        for row in sorted(rows):
+            song = self._rows[row]
+            cells = [song.path, *(self._display(song, c) for c in Col)]
+            lines.append("\t".join(cell.replace("\t", " ") for cell in cells))
+        return "\n".join(lines) + "\n"
+
+
+_NUMERIC_COLUMNS = frozenset({Col.DURATION, Col.BPM, Col.REF_BPM, Col.CAL_BPM, Col.TIME})
+_STATUS_ORDER = {"analysing": 0, "warming up": 0, "queued": 1, "done": 2, "partial": 3, "error": 4, "cancelled": 5}
+_HEADER_TIPS = {
+    Col.BPM: "Detected tempo. Green: matches the reference; amber: an octave off (×2, ×½); red: wrong.",
+    Col.KEY: "Detected key. Green: same; blue: fifth; amber: relative; purple: parallel; red: other.",
+    Col.CAL_BPM: "Tempo after the calibration profile, coloured like BPM.",
+    Col.CAL_KEY: "Key after the calibration profile, coloured like Key.",
+    Col.TIME: "Wall time the analysis of this song took.",
+}

@@ -1,0 +1,91 @@
+"""Settings: workers, chunk length and overlap, chunk timeout, cache on/off, clear cache."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from engine.settings import default_workers
+from gui.preferences import Preferences
+
+
+class SettingsDialog(QDialog):
+    clearCacheRequested = Signal()
+
+    def __init__(self, prefs: Preferences, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle("Settings")
+        self.workers = QSpinBox()
+        self.workers.setRange(1, max(64, default_workers()))
+        self.workers.setValue(prefs.workers)
+        self.workers.setToolTip(f"Worker processes (this machine has {default_workers()} cores)")
+        self.chunk = QDoubleSpinBox()
+        self.chunk.setRange(2.0, 600.0)
+        self.chunk.setSuffix(" s")
+        self.chunk.setValue(prefs.chunk_seconds)
+        self.overlap = QDoubleSpinBox()
+        self.overlap.setRange(0.0, 299.0)
+        self.overlap.setSuffix(" s")
+        self.overlap.setValue(prefs.overlap_seconds)
+        self.timeout = QDoubleSpinBox()
+        self.timeout.setRange(0.0, 3600.0)
+        self.timeout.setSuffix(" s")
+        self.timeout.setSpecialValueText("automatic")
+        self.timeout.setValue(prefs.chunk_timeout or 0.0)
+        self.timeout.setToolTip("A chunk running longer than this is stopped and its worker replaced")
+        self.cache = QCheckBox("Reuse results of songs analysed before")
+        self.cache.setChecked(prefs.use_cache)
+        clear = QPushButton("Clear Cache")
+        clear.clicked.connect(self.clearCacheRequested)
+        self.error = QLabel("")
+        self.error.setStyleSheet("color: #f85149")
+        cache_row = QHBoxLayout()
+        cache_row.addWidget(self.cache)
+        cache_row.addStretch(1)
+        cache_row.addWidget(clear)
+        form = QFormLayout()
+        form.addRow("Workers:", self.workers)
+        form.addRow("Chunk length:", self.chunk)
+        form.addRow("Chunk overlap:", self.overlap)
+        form.addRow("Chunk timeout:", self.timeout)
+        form.addRow("Cache:", cache_row)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.error)
+        layout.addWidget(buttons)
+        self._prefs = prefs
+
+    def values(self) -> Preferences:
+        """The edited preferences (folders carried over unchanged)."""
+        return Preferences(
+            workers=self.workers.value(),
+            chunk_seconds=self.chunk.value(),
+            overlap_seconds=self.overlap.value(),
+            chunk_timeout=self.timeout.value() or None,
+            use_cache=self.cache.isChecked(),
+            export_dir=self._prefs.export_dir,
+            last_folder=self._prefs.last_folder,
+        )
+
+    def accept(self) -> None:
+        try:
+            self.values().analysis_settings()
+        except ValueError as exc:
+            self.error.setText(str(exc))
+            return
+        super().accept()
