@@ -1,10 +1,13 @@
 """Accuracy of the engine beside the naive librosa baseline, per source, on the dev set.
 
-    python bench/accuracy.py [--data DIR] [--workers N] [--no-baseline] [--no-calibration]
+    python bench/accuracy.py [--data DIR] [--workers N] [--no-baseline] [--no-essentia] [--no-calibration]
 
 Prints a markdown table (Acc1, Acc2, MAE, key exact, MIREX; n songs) per system and source,
 each system raw and calibrated (cross-validated: every song's answer from a profile fitted
-on the other folds), then what each calibration kept and why.
+on the other folds), then what each calibration kept and why. When the ``essentia`` package is
+importable (benchmark only, AGPL), Essentia's RhythmExtractor2013 + KeyExtractor (``edma`` and
+``temperley`` profiles) run on the same files in the same run. Speed is per system: the engine
+with its worker pool, the others in one process.
 """
 
 from __future__ import annotations
@@ -67,12 +70,18 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=None)
     parser.add_argument("--no-baseline", action="store_true")
     parser.add_argument("--no-calibration", action="store_true", help="raw answers only")
+    parser.add_argument("--no-essentia", action="store_true", help="skip Essentia even when it is installed")
     args = parser.parse_args()
     references = load_dev_set(args.data)
     workers = args.workers or EngineOptions().workers
     systems = {f"engine ({workers} workers)": run_engine(references, workers)}
     if not args.no_baseline:
         systems["naive librosa (1 process)"] = run_naive(references)
+    if not args.no_essentia:
+        import essentia_systems
+
+        if essentia_systems.available():
+            systems.update(essentia_systems.run_essentia(references))
     notes = {}
     if not args.no_calibration:
         from calibrated import cross_validated, straight_line
