@@ -1,0 +1,320 @@
+"""The window with real widgets, the real engine and its real process pool on generated songs."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+import soundfile as sf
+from PySide6.QtCore import QMimeData, QPointF, QSettings, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from engine import events as ev
+from engine.demo import DemoSong, render_song, write_reference_csv
+from engine.pool import worker_processes
+from gui.main_window import LaunchOptions, MainWindow
+from gui.preferences import Preferences
+
+SR = 22050
+SONGS = (
+    DemoSong("a 120.wav", 120.0, "C major", "straight", 12.0),
+    DemoSong("b 96.wav", 96.0, "G major", "straight", 12.0),
+    DemoSong("c 128.wav", 128.0, "A minor", "straight", 12.0),
+)
+RUN_TIMEOUT_MS = 240_000
+
+
+def write_songs(folder: Path, songs=SONGS) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for s in songs:
+        path = folder / s.file
+        sf.write(path, render_song(s.bpm, s.key, s.seconds, SR, s.style), SR)
+        paths.append(path)
+    return paths
+
+
+@pytest.fixture(scope="module")
+def song_folder(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("songs")
+    write_songs(folder)
+    write_reference_csv(folder / "reference.csv", SONGS)
+    return folder
+
+
+@pytest.fixture
+def settings_dir(tmp_path) -> Path:
+    """QSettings in a temporary folder, with small, fast engine settings (1 worker, 4 s chunks)."""
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "settings"))
+    Preferences(workers=1, chunk_seconds=4.0, use_cache=False).save()
+    return tmp_path
+
+
+@pytest.fixture
+def make_window(qtbot, settings_dir, no_stray_workers):
+    windows: list[MainWindow] = []
+
+    def make(launch: LaunchOptions | None = None, cache: Path | None = None) -> MainWindow:
+        window = MainWindow(launch, data_dir=settings_dir / "data", cache_path=cache or settings_dir / "cache.sqlite3")
+        window.confirm_close_during_run = lambda: True  # no modal question in tests
+        qtbot.addWidget(window)
+        window.show()
+        windows.append(window)
+        return window
+
+    yield make
+    for window in windows:
+        window.controller.shutdown()
+
+
+def drop(window: MainWindow, paths: list[Path]) -> None:
+    """A real drag-enter + drop event pair carrying file URLs, as the OS would deliver it."""
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+    pos = QPointF(window.width() / 2, window.height() / 2)
+    enter = QDragEnterEvent(
+        pos.toPoint(), Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier
+    )
+    QApplication.sendEvent(window, enter)
+    assert enter.isAccepted()
+    event = QDropEvent(pos, Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(window, event)
+
+
+def queue_folder(qtbot, window: MainWindow, folder: Path) -> None:
+    with qtbot.waitSignal(window.songsAdded, timeout=30_000):
+        drop(window, [folder])
+
+
+def test_dropping_folders_adds_their_songs_once_and_counts_non_audio(qtbot, make_window, tmp_path):
+    first = write_songs(tmp_path / "one", SONGS[:2])
+    write_songs(tmp_path / "two" / "deeper", SONGS[2:])
+    (tmp_path / "one" / "notes.txt").write_text("not audio")
+    (tmp_path / "one" / "cover.jpg").write_bytes(b"\xff\xd8")
+    window = make_window()
+    assert window.stack.currentWidget() is window.drop_zone
+    with qtbot.waitSignal(window.songsAdded, timeout=30_000) as added:
+        drop(window, [tmp_path / "one", tmp_path / "two"])
+    assert added.args == [3]
+    assert sorted(Path(p).name for p in window.model.paths()) == sorted(s.file for s in SONGS)
+    assert "skipped 2 non-audio files" in window.message_label.text()
+    assert window.stack.currentWidget() is window.table
+    with qtbot.waitSignal(window.songsAdded, timeout=30_000) as again:  # the same songs again: duplicates
+        drop(window, [tmp_path / "one", first[0]])
+    assert again.args == [0] and window.model.rowCount() == 3
+    assert "duplicate" in window.message_label.text()
+
+
+def test_dropping_a_csv_loads_it_as_the_reference(qtbot, make_window, song_folder):
+    window = make_window()
+    with qtbot.waitSignal(window.referenceLoaded, timeout=10_000):
+        drop(window, [song_folder / "reference.csv"])
+    assert window.session.reference is not None and len(window.session.reference.rows) == 3
+    assert "reference.csv" in window.panel.reference_label.text()
+    assert window.model.rowCount() == 0  # a reference is not a song
+    queue_folder(qtbot, window, song_folder)
+    qtbot.waitUntil(lambda: window.session.counts()[0] == 3, timeout=20_000)
+    assert {r.ref_key for r in window.model.rows} == {"C major", "G major", "A minor"}
+
+
+def test_a_run_over_three_songs_emits_events_in_order_and_fills_rows_and_plots(qtbot, make_window, song_folder):
+    window = make_window()
+    queue_folder(qtbot, window, song_folder)
+    seen: list[object] = []
+    controller = window.controller
+    for signal in (
+        controller.runStarted,
+        controller.warmUp,
+        controller.songStarted,
+        controller.chunkStarted,
+        controller.chunkFinished,
+        controller.songFinished,
+        controller.songFailed,
+        controller.runFinished,
+    ):
+        signal.connect(seen.append)
+    with qtbot.waitSignal(controller.runFinished, timeout=RUN_TIMEOUT_MS):
+        assert window.start()
+        assert not window.start()  # one run at a time
+    kinds = [type(e) for e in seen]
+    assert kinds[0] is ev.RunStarted and kinds[-1] is ev.RunFinished
+    assert kinds.index(ev.WarmUp) < kinds.index(ev.SongStarted)
+    song_events = [e for e in seen if isinstance(e, ev.SongStarted | ev.SongFinished)]
+    assert [(type(e).__name__, e.index) for e in song_events] == [
+        (name, i) for i in range(3) for name in ("SongStarted", "SongFinished")
+    ]
+    for i in range(3):  # each song's chunks finish between its start and its finish
+        start = next(n for n, e in enumerate(seen) if isinstance(e, ev.SongStarted) and e.index == i)
+        end = next(n for n, e in enumerate(seen) if isinstance(e, ev.SongFinished) and e.index == i)
+        chunks = [e for e in seen[start:end] if isinstance(e, ev.ChunkFinished)]
+        assert len(chunks) == seen[start].chunks_total == 3
+    assert [r.status for r in window.model.rows] == ["done"] * 3
+    assert all(r.bpm and r.key and r.duration_s == pytest.approx(12.0, abs=0.1) for r in window.model.rows)
+    assert window.chunk_plot.bar_count == 3  # the last song's chunks
+    assert window.run_plot.point_count == 9  # every chunk of the run
+    assert window.stats.songs_finished == 3 and window.stats.fraction_done == 1.0
+    assert "3/3 songs" in window.songs_label.text()
+    assert worker_processes(), "the pool stays warm between runs"
+
+
+def test_pause_holds_new_chunks_and_resume_finishes_the_run(qtbot, make_window, song_folder):
+    window = make_window()
+    queue_folder(qtbot, window, song_folder)
+    started: list[ev.ChunkStarted] = []
+    window.controller.chunkStarted.connect(started.append)
+    with qtbot.waitSignal(window.controller.chunkFinished, timeout=RUN_TIMEOUT_MS):
+        window.start()
+    window.toggle_pause()
+    assert window.controller.paused and window.pause_action.text() == "Resume"
+    at_pause = len(started)
+    qtbot.wait(3000)  # a paused engine starts no chunk (one already submitted may still report)
+    assert len(started) <= at_pause + 1
+    assert window.controller.running
+    with qtbot.waitSignal(window.controller.runFinished, timeout=RUN_TIMEOUT_MS) as finished:
+        window.toggle_pause()
+    assert not finished.args[0].summary.cancelled
+    assert [r.status for r in window.model.rows] == ["done"] * 3
+
+
+def test_cancel_mid_run_keeps_finished_songs_and_leaves_no_child_process(qtbot, make_window, song_folder):
+    window = make_window()
+    queue_folder(qtbot, window, song_folder)
+    with qtbot.waitSignal(window.controller.songFinished, timeout=RUN_TIMEOUT_MS):
+        window.start()
+    with qtbot.waitSignal(window.controller.runFinished, timeout=30_000) as finished:
+        window.cancel()
+    summary = finished.args[0].summary
+    assert summary.cancelled
+    statuses = [r.status for r in window.model.rows]
+    assert statuses[0] == "done" and "analysing" not in statuses and "queued" in statuses
+    assert worker_processes() == []
+    assert window.start_action.isEnabled() and not window.cancel_action.isEnabled()
+
+
+def test_closing_during_a_run_asks_then_stops_every_worker(qtbot, make_window, song_folder):
+    window = make_window()
+    queue_folder(qtbot, window, song_folder)
+    with qtbot.waitSignal(window.controller.songStarted, timeout=RUN_TIMEOUT_MS):
+        window.start()
+    asked: list[bool] = []
+    window.confirm_close_during_run = lambda: asked.append(True) or False
+    assert not window.close()  # "No": the run goes on
+    assert window.isVisible() and window.controller.running and asked == [True]
+    window.confirm_close_during_run = lambda: asked.append(True) or True
+    assert window.close()
+    assert len(asked) == 2 and not window.isVisible()
+    assert worker_processes() == []
+
+
+def run_to_end(qtbot, window: MainWindow) -> None:
+    with qtbot.waitSignal(window.controller.runFinished, timeout=RUN_TIMEOUT_MS):
+        window.start()
+    qtbot.waitUntil(lambda: window.session.matched is not None and window.session.counts()[0] == 3, timeout=30_000)
+
+
+def read_header(path: Path) -> list[str]:
+    with open(path, newline="", encoding="utf-8-sig") as handle:
+        return next(csv.reader(handle))
+
+
+def test_export_writes_the_calibration_files_with_their_columns(qtbot, make_window, song_folder, tmp_path):
+    window = make_window(cache=tmp_path / "shared-cache.sqlite3")
+    window.load_reference(song_folder / "reference.csv")
+    queue_folder(qtbot, window, song_folder)
+    run_to_end(qtbot, window)
+    out = tmp_path / "export"
+    with qtbot.waitSignal(window.exportFinished, timeout=60_000) as done:
+        window.export_to(out)
+    assert done.args == [str(out), ""]
+    for name in ("results.csv", "chunks.csv", "comparison.csv", "metrics.csv", "run.json", "history.csv"):
+        assert (out / name).is_file(), name
+    results = read_header(out / "results.csv")
+    for column in ("path", "file", "status", "bpm", "key", "ref_bpm", "ref_key", "match_method", "bpm_calibrated"):
+        assert column in results
+    assert {"ref_bpm", "bpm", "ratio_class", "ref_key", "key", "key_relation"} <= set(
+        read_header(out / "comparison.csv")
+    )
+    assert read_header(out / "metrics.csv")[:3] == ["metric", "n", "raw"]
+    with open(out / "results.csv", newline="", encoding="utf-8-sig") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == 3 and {r["ref_key"] for r in rows} == {"C major", "G major", "A minor"}
+    with open(out / "chunks.csv", newline="", encoding="utf-8-sig") as handle:
+        assert len(list(csv.DictReader(handle))) == 9
+    assert Preferences.load().export_dir == str(out)  # remembered
+    assert window.open_export_action.isEnabled()
+
+
+def test_an_unwritable_export_folder_shows_an_error_and_loses_nothing(qtbot, make_window, song_folder, tmp_path):
+    window = make_window(cache=tmp_path / "shared-cache.sqlite3")
+    window.load_reference(song_folder / "reference.csv")
+    queue_folder(qtbot, window, song_folder)
+    run_to_end(qtbot, window)
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the export folder should be")  # fails even for root, unlike chmod
+    with qtbot.waitSignal(window.exportFinished, timeout=60_000) as done:
+        window.export_to(blocker / "export")
+    assert done.args[1], "an error message"
+    assert "Nothing was lost" in window.last_error
+    box = window.error_box
+    assert isinstance(box, QMessageBox) and box.isVisible() and "Export failed" in box.windowTitle()
+    box.close()
+    assert len(window.results) == 3 and Preferences.load().export_dir == ""
+    with qtbot.waitSignal(window.exportFinished, timeout=60_000) as retry:
+        window.export_to(tmp_path / "elsewhere")
+    assert retry.args[1] == "" and (tmp_path / "elsewhere" / "results.csv").is_file()
+
+
+def test_settings_persist_across_a_new_window(qtbot, make_window):
+    first = make_window()
+    from gui.settings_dialog import SettingsDialog
+
+    dialog = SettingsDialog(first.prefs, first)
+    dialog.workers.setValue(3)
+    dialog.chunk.setValue(12.0)
+    dialog.overlap.setValue(1.5)
+    dialog.timeout.setValue(45.0)
+    dialog.cache.setChecked(False)
+    first.apply_preferences(dialog.values())
+    first.close()
+    second = make_window()
+    prefs = second.prefs
+    assert (prefs.workers, prefs.chunk_seconds, prefs.overlap_seconds, prefs.chunk_timeout, prefs.use_cache) == (
+        3,
+        12.0,
+        1.5,
+        45.0,
+        False,
+    )
+    options = prefs.engine_options()
+    assert options.workers == 3 and options.chunk_timeout == 45.0 and not options.use_cache
+    assert SettingsDialog(prefs, second).timeout.value() == 45.0
+
+
+def test_invalid_chunk_settings_are_refused_by_the_dialog(qtbot, make_window):
+    window = make_window()
+    from gui.settings_dialog import SettingsDialog
+
+    dialog = SettingsDialog(window.prefs, window)
+    dialog.chunk.setValue(4.0)
+    dialog.overlap.setValue(3.0)  # more than half the chunk
+    dialog.accept()
+    assert dialog.result() == 0 and "overlap" in dialog.error.text()
+
+
+def test_launch_options_analyse_export_and_finish_with_status_zero(qtbot, make_window, song_folder, tmp_path):
+    out = tmp_path / "auto-export"
+    launch = LaunchOptions(
+        paths=[str(song_folder)],
+        reference=str(song_folder / "reference.csv"),
+        autostart=True,
+        export_dir=str(out),
+        quit_when_done=True,
+    )
+    window = make_window(launch)
+    with qtbot.waitSignal(window.finishedLaunch, timeout=RUN_TIMEOUT_MS) as finished:
+        pass
+    assert finished.args == [0]
+    assert (out / "results.csv").is_file() and (out / "comparison.csv").is_file()
+    assert not window.isVisible()
