@@ -318,3 +318,37 @@ def test_launch_options_analyse_export_and_finish_with_status_zero(qtbot, make_w
     assert finished.args == [0]
     assert (out / "results.csv").is_file() and (out / "comparison.csv").is_file()
     assert not window.isVisible()
+
+
+def test_main_py_autostart_export_quit_exits_zero_in_a_real_process(song_folder, tmp_path, no_stray_workers):
+    """The scripted path end to end: a real process, window offscreen, status 0 and the files written."""
+    import os
+    import subprocess
+    import sys
+
+    repo = Path(__file__).resolve().parent.parent
+    out = tmp_path / "scripted"
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_CONFIG_HOME": str(tmp_path / "config")}
+    from platformdirs import user_cache_dir
+
+    # results cache in a temp folder; numba's compiled cache shared, or the child would JIT from cold
+    numba = os.environ.get("NUMBA_CACHE_DIR") or str(
+        Path(user_cache_dir("CalibrationStudio", appauthor=False)) / "numba"
+    )
+    env.update(XDG_CACHE_HOME=str(tmp_path / "cache"), NUMBA_CACHE_DIR=numba)
+    command = [
+        sys.executable,
+        str(repo / "main.py"),
+        str(song_folder),
+        "--reference",
+        str(song_folder / "reference.csv"),
+    ]
+    command += ["--autostart", "--export-dir", str(out), "--quit-when-done"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=RUN_TIMEOUT_MS / 1000, env=env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "Fatal Python error" not in done.stderr
+    with open(out / "results.csv", newline="", encoding="utf-8-sig") as handle:
+        rows = list(csv.DictReader(handle))
+    assert sorted(r["file"] for r in rows) == sorted(s.file for s in SONGS)
+    assert all(r["status"] == "done" for r in rows)
+    assert (out / "run.json").is_file() and (out / "history.csv").is_file()

@@ -1,0 +1,119 @@
+"""The window's plain parts on their own: run statistics, the queue model at 10,000 rows, demo songs."""
+
+from __future__ import annotations
+
+import csv
+
+import numpy as np
+import pytest
+
+from engine import events as ev
+from engine.demo import DEMO_SONGS, STYLES, render_song, write_demo_set
+from engine.results import ChunkResult, ChunkStatus, SongResult, SongStatus
+from gui.run_stats import RunStats, format_seconds
+
+
+def chunk(song: str, index: int, status: ChunkStatus = ChunkStatus.OK, pid: int = 11) -> ChunkResult:
+    return ChunkResult(song, index, index * 10.0, index * 10.0 + 10.0, status, seconds=0.5, worker_pid=pid)
+
+
+def test_run_stats_follow_events_to_progress_eta_realtime_and_busy_workers():
+    stats = RunStats()
+    stats.reset(["a.wav", "b.wav"], now=100.0)
+    stats.on_event(ev.RunStarted(2, 2), 100.0)
+    stats.on_event(ev.WarmUp("parent", 0, 1, 0.0), 100.0)
+    assert stats.warming and "Preparing analysis engine" in stats.warm_up_text
+    assert stats.eta(100.5) is None  # no pace yet
+    stats.on_event(ev.WarmUp("done", 2, 2, 5.0), 105.0)
+    stats.on_event(ev.SongStarted(0, "a.wav", 20.0, 2), 105.0)
+    stats.on_event(ev.ChunkStarted(0, 0, 11, 0.0, 10.0), 105.0)
+    stats.on_event(ev.ChunkStarted(0, 1, 12, 10.0, 20.0), 105.0)
+    assert stats.busy_workers == 2 and stats.tasks[12].chunk == 1
+    stats.on_event(ev.ChunkFinished(0, chunk("a.wav", 0)), 106.0)
+    assert stats.busy_workers == 1 and stats.fraction_done == pytest.approx(0.25)
+    stats.on_event(ev.ChunkFinished(0, chunk("a.wav", 1, ChunkStatus.TIMEOUT, 12)), 107.0)
+    stats.on_event(ev.PoolRecovered("timeout", 12, "replaced"), 107.0)
+    result = SongResult("a.wav", SongStatus.PARTIAL, duration_s=20.0, chunks=[chunk("a.wav", 0)])
+    stats.on_event(ev.SongFinished(0, result), 107.0)
+    assert stats.timeouts == 1 and stats.replacements == 1
+    assert stats.fraction_done == pytest.approx(0.5)
+    assert stats.audio_done_s == pytest.approx(20.0)  # the song's duration, not its chunks twice
+    assert stats.realtime_factor(107.0) == pytest.approx(10.0)  # 20 s of audio in 2 s since analysis began
+    assert stats.eta(107.0) == pytest.approx(2.0)  # half done in 2 s
+    failed = SongResult("b.wav", SongStatus.ERROR, error="file is empty (0 bytes)")
+    stats.on_event(ev.SongFailed(1, "b.wav", failed.error, failed), 108.0)
+    stats.on_event(ev.RunFinished(ev.RunSummary(songs_total=2)), 108.0)
+    assert stats.songs_failed == 1 and stats.fraction_done == 1.0 and stats.eta(200.0) == 0.0
+    assert stats.elapsed(500.0) == pytest.approx(8.0)  # frozen at the end of the run
+    assert [p.status for p in stats.chunk_points] == ["ok", "timeout"]
+
+
+def test_format_seconds():
+    assert [format_seconds(s) for s in (None, 0, 75, 3725)] == ["–", "0:00", "1:15", "1:02:05"]
+
+
+def test_queue_model_holds_ten_thousand_rows_sorted_by_number_and_copies_tsv(qtbot):
+    from PySide6.QtCore import QSortFilterProxyModel, Qt
+
+    from gui.queue_model import SORT_ROLE, Col, QueueModel
+
+    model = QueueModel()
+    paths = [f"/music/track {i}.wav" for i in range(10_000)]
+    with qtbot.waitSignal(model.rowsInserted):
+        assert model.add_paths(paths) == 10_000
+    assert model.add_paths(paths[:10]) == 0  # already queued
+    model.update_many({i: {"status": "done", "bpm": float(10_000 - i), "key": "A minor"} for i in range(10_000)})
+    model.set_all({paths[0]: {"ref_bpm": 5000.0, "ref_key": "C major"}}, clear=("ref_bpm", "ref_key"))
+    proxy = QSortFilterProxyModel()
+    proxy.setSourceModel(model)
+    proxy.setSortRole(SORT_ROLE)
+    proxy.sort(int(Col.BPM), Qt.SortOrder.AscendingOrder)
+    first = proxy.mapToSource(proxy.index(0, 0)).row()
+    assert model.song(first).bpm == 1.0  # numeric order, not "1.0" < "10.0" < "2.0" text order
+    top = model.index(0, int(Col.BPM))
+    assert model.data(top) == "10000.0"
+    assert "octave" in model.data(top, Qt.ItemDataRole.ToolTipRole)  # 10000 vs 5000: ×2
+    assert "relative" in model.data(model.index(0, int(Col.KEY)), Qt.ItemDataRole.ToolTipRole)
+    tsv = model.rows_as_tsv([1, 0]).splitlines()
+    assert tsv[0].split("\t")[:3] == ["Path", "Song", "Duration"]
+    assert tsv[1].split("\t")[0] == paths[0] and len(tsv) == 3
+    model.update(5, status="analysing", chunks_done=1, chunks_total=4)
+    assert model.data(model.index(5, int(Col.STATUS))) == "analysing 1/4"
+    from gui.queue_model import PROGRESS_ROLE
+
+    assert model.data(model.index(5, int(Col.STATUS)), PROGRESS_ROLE) == 0.25
+    model.update(6, status="error", error="file is empty (0 bytes)")
+    assert model.data(model.index(6, int(Col.STATUS)), Qt.ItemDataRole.ToolTipRole) == "file is empty (0 bytes)"
+    model.remove_rows([0, 1])
+    assert model.rowCount() == 9_998 and model.row_of(paths[2]) == 0 and model.row_of(paths[0]) is None
+
+
+@pytest.mark.parametrize("style", STYLES)
+def test_demo_songs_are_deterministic_and_audible(style):
+    one = render_song(110.0, "Bb major", 3.0, 22050, style)
+    two = render_song(110.0, "Bb major", 3.0, 22050, style)
+    assert one.dtype == np.float32 and one.shape == (3 * 22050,)
+    assert np.array_equal(one, two) and 0.5 < float(np.abs(one).max()) <= 1.0
+
+
+def test_demo_set_writes_songs_and_a_matching_reference(tmp_path):
+    songs, reference = write_demo_set(tmp_path, DEMO_SONGS[:3], seconds=2.0)
+    assert [p.name for p in songs] == [s.file for s in DEMO_SONGS[:3]]
+    with open(reference, newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [(r["file"], float(r["bpm"]), r["key"]) for r in rows] == [(s.file, s.bpm, s.key) for s in DEMO_SONGS[:3]]
+    stamp = songs[0].stat().st_mtime_ns
+    write_demo_set(tmp_path, DEMO_SONGS[:3], seconds=2.0)  # kept, so the results cache still knows them
+    assert songs[0].stat().st_mtime_ns == stamp
+    with pytest.raises(ValueError, match="unknown style"):
+        render_song(120.0, "C major", 1.0, 22050, "polka")
+
+
+def test_importing_the_window_entry_point_stays_cheap():
+    import subprocess
+    import sys
+
+    heavy = "('librosa', 'numba', 'PySide6', 'engine.runner')"
+    code = f"import sys, gui.app; print(sorted(m for m in {heavy} if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
