@@ -65,11 +65,33 @@ def _lower_priority() -> None:
         pass
 
 
+def _exit_with_parent() -> None:
+    """Exit the moment the parent dies, even by SIGKILL, instead of running on as an orphan.
+
+    pebble's workers only notice a dead parent when they next talk to it, so one stuck in a chunk
+    would outlive it forever. The parent sentinel (a pipe on POSIX, a process handle on Windows)
+    becomes ready when the parent is gone; a daemon thread waits on it.
+    """
+    parent = multiprocessing.parent_process()
+    sentinel = getattr(parent, "sentinel", None)
+    if sentinel is None:
+        return
+
+    def watch() -> None:
+        from multiprocessing.connection import wait
+
+        wait([sentinel])
+        os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
 def _worker_initializer(notices: Any, warm_up: Callable[[], None] | None, numba_cache_dir: str | None) -> None:
     """Runs once in each new worker, before any task."""
     global _in_worker, _notices
     _in_worker = True
     _notices = notices
+    _exit_with_parent()
     for name in THREAD_ENV_VARS:
         os.environ[name] = "1"
     if numba_cache_dir:

@@ -1,0 +1,99 @@
+"""Faults around the process tree: the main process killed mid-run, and workers it leaves behind.
+
+Faults inside workers (a chunk that never returns, SIGKILL, segfault, MemoryError, a nested
+pool) are tested in ``tests/test_engine_runner.py`` through the same real pool; the soak
+(``bench/soak.py``) adds ``os.abort()`` and random mixes of all of them.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import signal
+import subprocess
+import sys
+
+import pytest
+
+from tests.audio import song
+from tests.reliability import MAIN, LineReader, cli, descendants, kill_all, leftover_files, run_cli, wait_gone
+
+pytestmark = pytest.mark.slow
+
+ORPHAN_GRACE_S = 10.0
+"""How long workers may take to notice their parent is gone (they watch it; it takes well under 1 s)."""
+
+
+def test_hung_workers_exit_when_the_main_process_is_killed(tmp_path):
+    """Without a watch on the parent, a worker stuck in a chunk outlives a SIGKILLed app forever."""
+    path = song(tmp_path / "hangs.wav", 120, 6.0)  # two 4 s chunks: both workers hang
+    parent = subprocess.Popen(
+        [sys.executable, "-m", "tests.hang_parent", str(path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=str(MAIN.parent),
+    )
+    lines = LineReader(parent.stdout)
+    children: set[int] = set()
+    try:
+        both_hung = lines.wait_for(lambda got: sum(line.startswith("started") for line in got) >= 2, timeout=180)
+        children = descendants(parent.pid)
+        assert both_hung, f"the workers never started their chunks:\n{parent.stderr.read() if parent.poll() else ''}"
+        hung = {int(line.split()[1]) for line in lines.lines if line.startswith("started")}
+        assert hung <= children
+        parent.send_signal(signal.SIGKILL)
+        parent.wait(timeout=10)
+        left = wait_gone(children, ORPHAN_GRACE_S)
+        assert not left, f"processes outlived their killed parent: {left}"
+    finally:
+        kill_all(descendants(parent.pid) | children)
+        if parent.poll() is None:
+            parent.kill()
+        parent.communicate(timeout=10)
+
+
+def _results(path) -> dict[str, dict[str, str]]:
+    with open(path, newline="", encoding="utf-8-sig") as handle:
+        return {row["file"]: row for row in csv.DictReader(handle)}
+
+
+def test_killed_run_resumes_from_the_cache(tmp_path):
+    """SIGKILL the app mid-run: its workers exit, finished songs come back from the cache on restart."""
+    folder = tmp_path / "songs"
+    names = [f"song {i:02d}.wav" for i in range(1, 9)]
+    for i, name in enumerate(names):
+        song(folder / name, 90 + 7 * i, 6.0)
+    cache, out = tmp_path / "cache.sqlite3", tmp_path / "out"
+    args = ("analyze", str(folder), "--out", str(out), "--workers", "2", "--chunk-seconds", "4")
+    args += ("--cache-file", str(cache))
+
+    first = cli(*args)
+    progress = LineReader(first.stderr)
+    children: set[int] = set()
+    try:
+        finished = progress.wait_for(lambda got: any(line.startswith("[3/8]") for line in got), timeout=180)
+        children = descendants(first.pid)
+        assert finished, "the first run never finished three songs:\n" + "\n".join(progress.lines)
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=10)
+        assert not wait_gone(children, ORPHAN_GRACE_S), "workers outlived the killed app"
+    finally:
+        kill_all(descendants(first.pid) | children)
+        if first.poll() is None:
+            first.kill()
+        first.communicate(timeout=10)
+    done_before_kill = sum(bool(re.match(r"\[\d+/8\] ", line)) for line in progress.lines)
+    assert 3 <= done_before_kill < 8
+    assert not (out / "results.csv").exists()  # CSVs are written at the end; the cache holds the work
+
+    second = run_cli(*args)
+    assert second.returncode == 0, second.stderr
+    cached = int(re.search(r"\((\d+) from cache\)", second.stderr).group(1))
+    assert done_before_kill <= cached < 8  # a song may finish between the last line and the kill
+    rows = _results(out / "results.csv")
+    assert list(rows) == names
+    assert all(row["status"] == "done" for row in rows.values())
+    # The run resumes where it stopped: the first songs come from the cache, the rest are analysed.
+    assert [row["cached"] for row in rows.values()] == ["1"] * cached + ["0"] * (8 - cached)
+    assert not leftover_files(tmp_path)
