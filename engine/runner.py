@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from engine import events as ev
+from engine.cache import file_identity
 from engine.chunking import ChunkSpan, plan_chunks
 from engine.errors import AudioDecodeError, EngineError, NestedPoolError
 from engine.results import ChunkFeatures, ChunkResult, ChunkStatus, SongResult, SongStatus, error_result
@@ -35,6 +36,7 @@ WARM_UP_TIMEOUT = 300.0
 WATCHDOG_GRACE = 60.0
 """Past deadline + grace a chunk is taken as lost even if pebble did not report it: rebuild the pool."""
 MAX_ATTEMPTS = 2
+FILE_CHANGED = "the file changed while it was being analysed; analyse it again"
 
 
 class _Cancelled(Exception):
@@ -199,7 +201,11 @@ class Engine:
                     yield ev.SongFinished(index, cached)
                     continue
                 yield from self._ensure_pool()
+                identity = file_identity(path)
                 result = yield from self._analyse_song(index, path, tally)
+                if result.status is not SongStatus.ERROR and file_identity(path) != identity:
+                    # Chunks may mix old and new audio, and the cache would file it under the new file.
+                    result = error_result(path, FILE_CHANGED, result.duration_s)
                 self._count(tally, result)
                 if result.status is not SongStatus.ERROR and self._cache is not None:
                     self._cache.put(result, self.settings.fingerprint())
