@@ -17,6 +17,9 @@ CSV_ENCODING = "utf-8-sig"
 class ExportError(OSError):
     """A file could not be written; the message says which and why."""
 
+    def __str__(self) -> str:
+        return self.strerror or super().__str__()  # the message alone, without "[Errno 28]"
+
 
 def _atomic_write(path: Path, write: Any, newline: str | None = None, encoding: str = "utf-8") -> None:
     path = Path(path)
