@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy
 import pytest
-from PySide6.QtCore import QObject, QSettings, QUrl, Slot, qVersion
+from PySide6.QtCore import QObject, QSettings, QUrl, Signal, Slot, qVersion
 from PySide6.QtGui import QDesktopServices, QFileOpenEvent
 from PySide6.QtWidgets import QApplication, QMainWindow, QMessageBox
 
@@ -137,3 +137,36 @@ def test_window_version_and_help_need_no_display(capsys):
     for option in ("--reference", "--profile", "--autostart", "--export-dir", "--quit-when-done", "--version"):
         assert option in text
     assert "analyze" in text
+
+
+class _Controller(QObject):
+    """The engine controller's run signals, nothing else."""
+
+    poolRecovered = Signal(object)
+    songFailed = Signal(object)
+    runCrashed = Signal(str)
+    runFinished = Signal(object)
+
+
+def test_run_problems_reach_the_log_file(tmp_path, monkeypatch):
+    from engine import events as ev
+    from engine.results import error_result
+    from gui.desktop import log_run_events
+
+    monkeypatch.setenv(logs.ENV_DIR, str(tmp_path / "logs"))
+    logs.stop_logging()
+    logs.setup_logging("test")
+    controller = _Controller()
+    log_run_events(controller)
+    try:
+        controller.poolRecovered.emit(ev.PoolRecovered("timeout", 4242, "timed out after 30 s; worker replaced"))
+        controller.songFailed.emit(ev.SongFailed(0, "/music/bad.mp3", "cannot decode", error_result("/x", "e")))
+        controller.runCrashed.emit("EngineError: the analysis workers did not start")
+        controller.runFinished.emit(ev.RunFinished(ev.RunSummary(songs_total=3, songs_done=2, songs_failed=1)))
+        text = logs.log_file().read_text(encoding="utf-8")
+    finally:
+        logs.stop_logging()
+    assert "WARNING gui.run: timeout (worker 4242): timed out after 30 s; worker replaced" in text
+    assert "WARNING gui.run: /music/bad.mp3: cannot decode" in text
+    assert "ERROR gui.run: the run stopped: EngineError: the analysis workers did not start" in text
+    assert "INFO gui.run: run finished: RunSummary(songs_total=3, songs_done=2" in text

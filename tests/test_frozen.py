@@ -7,13 +7,15 @@ starts is watched: only the app, its two workers and multiprocessing's resource 
 appear, and none may remain after it exits. numba must compile into a user cache folder,
 never into the (read-only) bundle.
 
-The build takes minutes, so it is cached in ``build/frozen-test/<hash of the sources>``.
+The build takes minutes, so it is cached in the user cache folder under ``frozen-test/<hash>``,
+the hash covering the sources, the spec and the installed packages.
 """
 
 from __future__ import annotations
 
 import csv
 import hashlib
+import importlib.metadata
 import os
 import platform
 import shutil
@@ -23,6 +25,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import platformdirs
 import pytest
 
 PyInstaller = pytest.importorskip("PyInstaller", reason="PyInstaller is not installed (the test extra has it)")
@@ -35,7 +38,11 @@ from tests.audio import song  # noqa: E402
 pytestmark = [pytest.mark.frozen, pytest.mark.slow, pytest.mark.timeout(2400)]
 
 ROOT = Path(__file__).resolve().parent.parent
-CACHE = ROOT / "build" / "frozen-test"
+CACHE = Path(
+    os.environ.get("CALIBRATION_STUDIO_FROZEN_CACHE")
+    or Path(platformdirs.user_cache_dir("CalibrationStudio", appauthor=False)) / "frozen-test"
+)
+"""Outside the checkout, so a fresh clone (CI) on the same machine reuses the build."""
 SOURCES = ("main.py", "pyproject.toml", "packaging/*.spec", "engine/**/*.py", "gui/**/*.py", "resources/*")
 KEEP_BUILDS = 2
 BUILD_TIMEOUT = 1800
@@ -44,7 +51,9 @@ RUN_TIMEOUT = 600
 
 def source_hash() -> str:
     """Changes whenever anything that goes into the bundle changes (code, spec, resources, tools)."""
-    digest = hashlib.sha256(f"{PyInstaller.__version__} {sys.version} {platform.platform()}".encode())
+    digest = hashlib.sha256(f"{sys.version} {platform.platform()}".encode())
+    installed = sorted(f"{d.metadata['Name']}=={d.version}" for d in importlib.metadata.distributions())
+    digest.update(" ".join(installed).encode())  # a new PySide6 or librosa is a new bundle
     files = sorted({p for pattern in SOURCES for p in ROOT.glob(pattern) if p.is_file()})
     for path in files:
         digest.update(str(path.relative_to(ROOT)).encode())
@@ -228,6 +237,34 @@ def test_frozen_analyze_uses_two_workers_and_leaves_nothing_behind(frozen_build,
     text = log.read_text(encoding="utf-8")
     assert "command line (analyze) started" in text and ", frozen" in text
     assert "analyze finished with exit status 0" in text
+
+
+def test_frozen_window_autostart_run_exports_and_quits_cleanly(frozen_build, tmp_path):
+    """The window in the frozen app, scripted: its workers must not open windows of their own."""
+    songs = tmp_path / "songs"
+    song(songs / "one.wav", 120, 6.0)
+    song(songs / "two.wav", 100, 6.0)
+    env = app_env(tmp_path, frozen_build.parent.parent.parent / "user-cache")
+    settings = tmp_path / "config" / "CalibrationStudio" / "CalibrationStudio.ini"
+    settings.parent.mkdir(parents=True)
+    settings.write_text("[engine]\nworkers=2\n\n[analysis]\nchunk_seconds=4\n")
+    exported = tmp_path / "export"
+    command = [str(frozen_build), str(songs), "--autostart", "--export-dir", str(exported), "--quit-when-done"]
+    code, watch, _stdout, stderr = run_watched(command, env, tmp_path)
+    assert code == 0, stderr
+
+    rows = read_csv(exported / "results.csv")
+    assert sorted(Path(r["path"]).name for r in rows) == ["one.wav", "two.wav"]
+    assert all(r["status"] == "done" for r in rows)
+    kinds = {pid: watch.kind(pid) for pid in watch.seen}
+    strays = {pid: watch.seen[pid] for pid, kind in kinds.items() if kind == "stray"}
+    assert not strays, f"the window started processes that are not pool workers: {strays}"
+    workers = [pid for pid, kind in kinds.items() if kind == "worker"]
+    assert len(workers) == 2, watch.seen
+    _, alive = psutil.wait_procs([psutil.Process(pid) for pid in watch.seen if psutil.pid_exists(pid)], timeout=10)
+    assert not alive, f"left behind: {[p.pid for p in alive]}"
+    log = tmp_path / "state" / "CalibrationStudio" / "log" / "calibration-studio.log"
+    assert "window started" in log.read_text(encoding="utf-8")
 
 
 def test_frozen_version_help_and_usage(frozen_build, tmp_path):
