@@ -54,8 +54,10 @@ def match_reference(
 ) -> Matched:
     """Match CSV rows to songs, then (``use_tags``) each remaining song to its own tags."""
     songs = list(songs)
-    identities = [SongIdentity.from_path(s.path, use_tags=read_song_tags) for s in songs]
     rows = list(reference.rows)
+    # tags are read only when some row names a song by title: a file-only reference never needs them
+    read_song_tags = read_song_tags and any(row.title for row in rows)
+    identities = [SongIdentity.from_path(s.path, use_tags=read_song_tags) for s in songs]
     report = match_songs(identities, rows, fuzzy_threshold)
     combined = ReferenceSet(
         rows=rows, errors=list(reference.errors), fingerprints=list(reference.fingerprints), columns=reference.columns
