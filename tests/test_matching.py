@@ -162,3 +162,31 @@ def test_tags_give_title_and_artist(tmp_path):
     )
     rows = [ReferenceRow(2, "r.csv", title="Senorita", artist="Someone", bpm=100.0)]
     assert match_songs([identity], rows).matches[0].method == "title and artist"
+
+
+def test_tags_fill_in_only_where_no_csv_row_matched(tmp_path):
+    import numpy as np
+    import soundfile as sf
+    from mutagen.flac import FLAC
+
+    from engine.calibration.dataset import AnalysedSong
+    from engine.calibration.workflow import match_reference
+    from engine.reference import ReferenceSet
+
+    paths = []
+    for name, bpm in (("listed.flac", "111"), ("tagged.flac", "99")):
+        path = tmp_path / name
+        sf.write(str(path), np.zeros(2205, dtype=np.float32), 22050)
+        tags = FLAC(path)
+        tags.update({"BPM": bpm, "INITIALKEY": "Am"})
+        tags.save()
+        paths.append(path)
+    reference = ReferenceSet(
+        rows=[ReferenceRow(2, str(tmp_path / "r.csv"), file="listed.flac", bpm=120.0, key="C major")]
+    )
+    songs = [AnalysedSong(str(p), "done", 100.0, "C major") for p in paths]
+    matched = match_reference(songs, reference, use_tags=True)
+    got = {o.path.rsplit("/", 1)[-1]: (o.method, o.row.bpm, o.row.key) for o in matched.observations}
+    assert got == {"listed.flac": ("path", 120.0, "C major"), "tagged.flac": ("tags", 99.0, "A minor")}
+    assert matched.unmatched_songs == [] and matched.unmatched_rows == []
+    assert [o.path for o in match_reference(songs, reference).observations] == [str(paths[0])]

@@ -47,6 +47,16 @@ def _threshold(text: str) -> float:
     return value
 
 
+def _min_songs(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 3:
+        raise argparse.ArgumentTypeError(f"{text!r} is too few: cross-validation needs at least 3 songs")
+    return value
+
+
 def add_reference_arguments(parser: argparse.ArgumentParser, for_calibrate: bool = False) -> None:
     group = parser.add_argument_group("calibration")
     group.add_argument(
@@ -73,7 +83,7 @@ def add_reference_arguments(parser: argparse.ArgumentParser, for_calibrate: bool
     )
     group.add_argument(
         "--min-songs",
-        type=int,
+        type=_min_songs,
         default=MIN_SONGS,
         metavar="N",
         help="fewest matched songs to fit a calibration (default %(default)s)",
