@@ -73,6 +73,8 @@ def fit_calibration(
     min_songs: int = MIN_SONGS,
 ) -> Calibration:
     """Fit, validate and report; raises :class:`CalibrationError` when neither tempo nor key has enough songs."""
+    if min_songs < 3:
+        raise ValueError("min_songs must be at least 3: cross-validation needs songs to hold out")
     obs = list(observations)
     tempo_idx = [i for i, o in enumerate(obs) if o.has_tempo]
     key_idx = [i for i, o in enumerate(obs) if o.has_key]
