@@ -290,3 +290,13 @@ def test_sign_test_matches_scipy(better, worse):
     if better + worse:
         expected = binomtest(better, better + worse, 0.5, alternative="greater").pvalue
         assert verdict.p_value == pytest.approx(expected)
+
+
+def test_songs_analysed_after_the_fit_get_the_profiles_answer():
+    calibration = fit_calibration(half_tempo_set(40, seed=1))
+    later = AnalysedSong("/songs/new.wav", "done", 80.0, "A minor")
+    bpm_in, bpm_cv, key_in, key_cv = calibration.answers_for(later)
+    assert bpm_in == bpm_cv == calibration.profile.calibrate_bpm(80.0) == pytest.approx(160.0)
+    assert key_in == key_cv == "A minor"
+    first = calibration.observations[0]
+    assert calibration.answers_for(first.song)[1] == calibration.bpm_cv[0]

@@ -109,8 +109,8 @@ def comparison_rows(matched: Matched, calibration: Calibration | None, profile: 
     cv_bpm: dict[str, float | None] = {}
     cv_key: dict[str, str | None] = {}
     if calibration is not None:
-        for o, bpm, key in zip(calibration.observations, calibration.bpm_cv, calibration.key_cv, strict=True):
-            cv_bpm[o.path], cv_key[o.path] = bpm, key
+        for o in matched.observations:
+            _, cv_bpm[o.path], _, cv_key[o.path] = calibration.answers_for(o.song)
     rows = []
     for o in matched.observations:
         song, ref = o.song, o.row
@@ -157,21 +157,21 @@ def metric_table(
     columns = list(METRIC_COLUMNS) + (["calibrated_profile"] if applied is not None else [])
     tempo = [o for o in observations if o.has_tempo]
     keyed = [o for o in observations if o.has_key]
-    fitted = {o.path: i for i, o in enumerate(calibration.observations)} if calibration else {}
+    answers = {o.path: calibration.answers_for(o.song) for o in observations} if calibration else {}
     rows: list[dict[str, Any]] = []
     if tempo:
         table: dict[str, list[Any]] = {"raw": [o.song.bpm for o in tempo]}
         if calibration is not None:
-            table["calibrated_in_sample"] = [calibration.bpm_in_sample[fitted[o.path]] for o in tempo]
-            table["calibrated_cv"] = [calibration.bpm_cv[fitted[o.path]] for o in tempo]
+            table["calibrated_in_sample"] = [answers[o.path][0] for o in tempo]
+            table["calibrated_cv"] = [answers[o.path][1] for o in tempo]
         if applied is not None:
             table["calibrated_profile"] = [applied.calibrate_bpm(o.song.bpm) for o in tempo]
         rows += tempo_rows([o.row.bpm for o in tempo], table)
     if keyed:
         table = {"raw": [o.song.key for o in keyed]}
         if calibration is not None:
-            table["calibrated_in_sample"] = [calibration.key_in_sample[fitted[o.path]] for o in keyed]
-            table["calibrated_cv"] = [calibration.key_cv[fitted[o.path]] for o in keyed]
+            table["calibrated_in_sample"] = [answers[o.path][2] for o in keyed]
+            table["calibrated_cv"] = [answers[o.path][3] for o in keyed]
         if applied is not None:
             table["calibrated_profile"] = [applied.calibrate_key(o.song.key) for o in keyed]
         rows += key_rows([o.row.key for o in keyed], table)

@@ -20,7 +20,7 @@ import numpy as np
 
 from engine.calibration import feature_rules, key_rules, tempo_rules
 from engine.calibration.crossval import Scheme, Verdict, cross_val_predict, scheme_for, sign_test
-from engine.calibration.dataset import Observation
+from engine.calibration.dataset import AnalysedSong, Observation
 from engine.calibration.metrics import key_rows, tempo_rows
 from engine.calibration.profile import Profile
 from engine.errors import EngineError
@@ -64,6 +64,25 @@ class Calibration:
     features_cv: dict[str, list[float | None]] = field(default_factory=dict)
     metrics: list[dict[str, Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    _positions: dict[str, int] | None = field(default=None, repr=False, compare=False)
+
+    def answers_for(self, song: AnalysedSong) -> tuple[float | None, float | None, str, str]:
+        """(BPM in-sample, BPM cross-validated, key in-sample, key cross-validated) for ``song``.
+
+        A song the profile was not fitted on (analysed after the fit) gets the profile's answer in
+        both places: for it that answer is already out-of-sample.
+        """
+        index = self._index().get(song.path)
+        bpm_in = self.bpm_in_sample[index] if index is not None else self.profile.calibrate_bpm(song.bpm)
+        key_in = self.key_in_sample[index] if index is not None else self.profile.calibrate_key(song.key)
+        bpm_cv = self.bpm_cv[index] if index is not None and self.bpm_cv[index] is not None else bpm_in
+        key_cv = self.key_cv[index] if index is not None and self.key_cv[index] is not None else key_in
+        return bpm_in, bpm_cv, key_in, key_cv
+
+    def _index(self) -> dict[str, int]:
+        if self._positions is None:
+            self._positions = {o.path: i for i, o in enumerate(self.observations)}
+        return self._positions
 
 
 def fit_calibration(
