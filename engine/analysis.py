@@ -16,6 +16,8 @@ CHROMA_OCTAVES = 6
 CHROMA_FMIN_HZ = 65.40639  # C2
 TAIL_SECONDS = 8.0
 SILENCE_DB = -80.0
+HIGH_BAND_HZ = 2000.0
+"""Lower edge of the high band whose flux gets its own tempogram (hi-hats, snare, note attacks)."""
 
 
 def loudness_db(y: np.ndarray) -> float:
@@ -33,11 +35,25 @@ def onset_envelope(y: np.ndarray, sr: int) -> np.ndarray:
     chunks would be on different scales; a fixed reference (and a fixed floor) lets the
     parent stitch chunk envelopes into one song envelope without seams.
     """
+    return onset_envelopes(y, sr)[0]
+
+
+def onset_envelopes(y: np.ndarray, sr: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(full_band, high_band)`` spectral flux from one log-mel spectrogram (see :func:`onset_envelope`).
+
+    The high band is the mel bands above :data:`HIGH_BAND_HZ`; it costs one more mean over a
+    slice of the spectrogram that is already there.
+    """
     import librosa
 
     mel = librosa.feature.melspectrogram(y=y, sr=sr, hop_length=HOP_LENGTH)
     log_mel = librosa.power_to_db(mel, ref=1.0, amin=1e-8, top_db=None)
-    return librosa.onset.onset_strength(S=log_mel, sr=sr, hop_length=HOP_LENGTH).astype(np.float32)
+    full = librosa.onset.onset_strength(S=log_mel, sr=sr, hop_length=HOP_LENGTH).astype(np.float32)
+    high_bands = librosa.mel_frequencies(n_mels=log_mel.shape[0], fmax=sr / 2.0) >= HIGH_BAND_HZ
+    if not np.any(high_bands):
+        return full, np.zeros_like(full)
+    high = librosa.onset.onset_strength(S=log_mel[high_bands], sr=sr, hop_length=HOP_LENGTH).astype(np.float32)
+    return full, high
 
 
 def fold_semitones(cqt_magnitude: np.ndarray, bins_per_octave: int = CHROMA_BINS_PER_OCTAVE) -> np.ndarray:
@@ -104,9 +120,12 @@ def analyse_samples(y: np.ndarray, sr: int, settings: AnalysisSettings) -> Chunk
             np.zeros(max(1, int(seconds * sr / HOP_LENGTH)), np.float32),
             np.zeros(12),
             seconds,
+            onset_envelope_high=np.zeros(max(1, int(seconds * sr / HOP_LENGTH)), np.float32),
         )
-    envelope = onset_envelope(y, sr)
-    candidates = tempo.tempo_candidates(envelope, sr / HOP_LENGTH, settings.min_bpm, settings.max_bpm)
+    envelope, high = onset_envelopes(y, sr)
+    candidates = tempo.tempo_candidates(
+        envelope, sr / HOP_LENGTH, settings.min_bpm, settings.max_bpm, high_envelope=high
+    )
     bpm, bpm_confidence = tempo.choose_tempo(candidates)
     chroma, tail = pitch_class_profile(y, sr)
     scores = keys.key_scores(chroma)
@@ -123,6 +142,7 @@ def analyse_samples(y: np.ndarray, sr: int, settings: AnalysisSettings) -> Chunk
         chroma_sum=chroma.astype(np.float64),
         seconds_of_audio=seconds,
         chroma_tail=tail.astype(np.float64),
+        onset_envelope_high=high,
     )
 
 

@@ -11,11 +11,13 @@ from engine.results import ChunkResult, ChunkStatus, SongResult, SongStatus
 from engine.settings import AnalysisSettings
 
 
-def stitch_envelopes(chunks: list[ChunkResult], spans: dict[int, ChunkSpan], frame_rate: float) -> np.ndarray:
-    """Whole-song onset envelope from each chunk's own region (overlaps used once)."""
+def stitch_envelopes(
+    chunks: list[ChunkResult], spans: dict[int, ChunkSpan], frame_rate: float, field: str = "onset_envelope"
+) -> np.ndarray:
+    """Whole-song onset envelope (``field`` of the chunk features) from each chunk's own region (overlaps used once)."""
     parts = []
     for chunk in sorted(chunks, key=lambda c: c.index):
-        env = chunk.features.onset_envelope if chunk.features else None
+        env = getattr(chunk.features, field, None) if chunk.features else None
         if env is None or env.size == 0:
             continue
         span = spans[chunk.index]
@@ -40,7 +42,14 @@ def song_tempo(
     """Song tempo from the stitched envelope; confidence is how many chunks agree with it (octave-aware)."""
     frame_rate = settings.sample_rate / HOP_LENGTH
     envelope = stitch_envelopes(chunks, spans, frame_rate)
-    candidates = tempo.tempo_candidates(envelope, frame_rate, settings.min_bpm, settings.max_bpm)
+    high = stitch_envelopes(chunks, spans, frame_rate, "onset_envelope_high")
+    candidates = tempo.tempo_candidates(
+        envelope,
+        frame_rate,
+        settings.min_bpm,
+        settings.max_bpm,
+        high_envelope=high if high.size == envelope.size else None,
+    )
     bpm, salience = tempo.choose_tempo(candidates)
     if bpm <= 0:
         return None, 0.0, [], False

@@ -26,8 +26,9 @@ class SongStatus(str, Enum):
 class ChunkFeatures:
     """What a worker computes for one chunk (a pure function of samples and settings).
 
-    ``onset_envelope``, ``chroma_sum`` and ``chroma_tail`` (pitch-class energy of the
-    chunk's last seconds, for final-cadence weighting of the song key) let the parent form
+    ``onset_envelope``, ``onset_envelope_high`` (flux of the bands above 2 kHz), ``chroma_sum``
+    and ``chroma_tail`` (pitch-class energy of the chunk's last seconds, for final-cadence
+    weighting of the song key) let the parent form
     whole-song estimates without any audio crossing a pipe; they are not cached or exported.
     """
 
@@ -42,6 +43,7 @@ class ChunkFeatures:
     chroma_sum: np.ndarray | None = None
     seconds_of_audio: float = 0.0
     chroma_tail: np.ndarray | None = None
+    onset_envelope_high: np.ndarray | None = None
 
 
 @dataclass
@@ -160,6 +162,7 @@ def _features_json(features: ChunkFeatures | None) -> dict[str, Any] | None:
     data["onset_envelope"] = None
     data["chroma_sum"] = None
     data["chroma_tail"] = None
+    data["onset_envelope_high"] = None
     return data
 
 

@@ -119,3 +119,24 @@ def test_consensus_flags_modulation_when_chunks_disagree() -> None:
     _, _, _, steady = song_key([_chunk(0, first, 0.0, 19.2), _chunk(1, first, 19.2, 38.4)], last_index=1)
     assert modulation
     assert not steady
+
+
+def test_high_band_envelope_comes_with_every_chunk() -> None:
+    y = click_track(120.0, 10.0)
+    features = analyse_samples(y, SR, SETTINGS)
+    assert features.onset_envelope_high is not None
+    assert features.onset_envelope_high.shape == features.onset_envelope.shape
+    assert features.onset_envelope_high.max() > 0  # clicks have energy above 2 kHz
+
+
+def test_high_band_tempogram_is_averaged_with_the_full_band() -> None:
+    """A full band pulsing every 2nd beat and a high band pulsing every beat: both periods are found."""
+    frame_rate = SR / HOP_LENGTH
+    slow = _pulse_envelope(60.0, 3000)
+    fast = _pulse_envelope(120.0, 3000)
+    grid, full_only = tempo.tempo_strength(slow, frame_rate, 40, 240)
+    _, combined = tempo.tempo_strength(slow, frame_rate, 40, 240, high_envelope=fast)
+    at_120 = int(np.argmin(np.abs(grid - 120.0)))
+    assert combined[at_120] > full_only[at_120] + 0.1
+    found = [bpm for bpm, _ in tempo.tempo_candidates(slow, frame_rate, 40, 240, high_envelope=fast)]
+    assert any(abs(b / 120.0 - 1) <= 0.04 for b in found)
