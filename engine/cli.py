@@ -128,6 +128,9 @@ def build_parser() -> argparse.ArgumentParser:
     from engine.calibration.cli import add_calibrate_parser
 
     add_calibrate_parser(commands)
+    from engine.doctor import add_doctor_parser
+
+    add_doctor_parser(commands)
     return parser
 
 
@@ -283,7 +286,13 @@ def run_calibrate(args: argparse.Namespace) -> int:
     return calibrate(args)
 
 
-COMMANDS = {"analyze": run_analyze, "calibrate": run_calibrate}
+def run_doctor(args: argparse.Namespace) -> int:
+    from engine.doctor import run_doctor as doctor
+
+    return doctor(args)
+
+
+COMMANDS = {"analyze": run_analyze, "calibrate": run_calibrate, "doctor": run_doctor}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

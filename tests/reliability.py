@@ -94,9 +94,11 @@ def cli(*args: str, preexec: Callable[[], None] | None = None, **popen: object) 
     )
 
 
-def run_cli(*args: str, preexec: Callable[[], None] | None = None, timeout: float = 240) -> subprocess.CompletedProcess:
-    """Run ``main.py`` to the end; its workers must be gone when it is."""
-    proc = cli(*args, preexec=preexec)
+def run_cli(
+    *args: str, preexec: Callable[[], None] | None = None, timeout: float = 240, **popen: object
+) -> subprocess.CompletedProcess:
+    """Run ``main.py`` to the end (bounded), output captured."""
+    proc = cli(*args, preexec=preexec, **popen)
     try:
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:

@@ -1,0 +1,57 @@
+"""``main.py doctor``, run as a user runs it: a plain report, exit 1 only when something needed is broken."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import pytest
+
+from engine.doctor import FAIL, OK, WARN, Check, check_decoder, verdict
+from tests.reliability import leftover_files, run_cli
+
+pytestmark = pytest.mark.usefixtures("no_stray_workers")
+
+
+@pytest.mark.slow
+def test_doctor_reports_every_check_and_exits_0_on_a_working_machine(tmp_path, monkeypatch):
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    done = run_cli("doctor")
+    assert done.returncode == 0, done.stdout + done.stderr
+    out = done.stdout
+    for name in ("wav", "flac", "ogg", "mp3"):
+        assert f"ok    {name} decoding" in out
+    assert "m4a/aac decoding" in out  # ok with FFmpeg, otherwise a warning that says what to install
+    assert "FFmpeg" in out or "ok    m4a/aac decoding" in out
+    assert "ok    worker pool: 2 of 2 workers started with the spawn method, warm-up" in out
+    assert "ok    nested pools refused" in out
+    assert "ok    chunk deadline: a chunk that never returns was stopped after" in out
+    assert "ok    workers stopped: no process left behind" in out
+    for name in ("results cache", "log file", "numba cache"):
+        assert f"info  {name}: " in out
+    assert out.rstrip().splitlines()[-1].startswith("Everything")
+    assert list(tmp_path.iterdir()) == []  # its probe songs were in a temp folder, now removed
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="platformdirs reads XDG_CACHE_HOME on Linux only")
+def test_doctor_exits_1_when_the_cache_folder_cannot_be_created(tmp_path):
+    """A real breakage (the cache 'folder' is under a file): reported plainly, no traceback, exit 1."""
+    blocker = tmp_path / "not a folder"
+    blocker.write_text("x")
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_DIR"}
+    env.update(XDG_CACHE_HOME=str(blocker / "cache"), TMPDIR=str(tmp_path))
+    done = run_cli("doctor", "--workers", "1", env=env)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "FAIL  results cache" in done.stdout and "(folder not writable)" in done.stdout
+    verdict_line = done.stdout.rstrip().splitlines()[-1]
+    assert "problem(s) the product cannot work with" in verdict_line and "results cache" in verdict_line
+    assert "Traceback" not in done.stdout + done.stderr
+    assert not leftover_files(tmp_path)
+
+
+def test_a_broken_optional_decoder_warns_and_a_broken_required_one_fails(tmp_path):
+    """The decoder check reads the file back through the engine; a format libsndfile lacks is not fatal."""
+    assert check_decoder("wav", tmp_path).status == OK
+    broken = [Check(WARN, "mp3 decoding", "x"), Check(OK, "wav decoding")]
+    assert verdict(broken).startswith("Everything the product needs works; optional: mp3 decoding")
+    assert verdict([*broken, Check(FAIL, "worker pool", "y")]).startswith("1 problem(s)")
