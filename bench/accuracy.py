@@ -13,27 +13,17 @@ with its worker pool, the others in one process.
 from __future__ import annotations
 
 import argparse
-import time
 from pathlib import Path
 
-from common import DEFAULT_DATA, Reference, load_dev_set, run_naive
+from common import DEFAULT_DATA, Reference, load_dev_set, run_engine_on, run_naive
 
-from engine.events import RunFinished
-from engine.runner import Engine
 from engine.scoring import score
 from engine.settings import EngineOptions
 
 
 def run_engine(references: list[Reference], workers: int) -> tuple[dict[Path, tuple[float | None, str]], float]:
-    with Engine(options=EngineOptions(workers=workers, use_cache=False)) as engine:
-        for _ in engine.warm_up():
-            pass
-        started = time.perf_counter()
-        results = {}
-        for event in engine.run([ref.path for ref in references]):
-            if isinstance(event, RunFinished):
-                results = {Path(r.path): (r.bpm, r.key) for r in event.results}
-        return results, time.perf_counter() - started
+    results, wall = run_engine_on(references, workers=workers)
+    return {path: (r.bpm, r.key) for path, r in results.items()}, wall
 
 
 def table(systems: dict[str, tuple[dict[Path, tuple[float | None, str]], float]], references: list[Reference]) -> str:
