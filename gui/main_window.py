@@ -115,6 +115,8 @@ class MainWindow(QMainWindow):
         self._start_after_scan = False
         self._auto_export_pending = False
         self._last_pool_refresh = 0.0
+        self._pool_query_pending = False
+        self._worker_pids: list[int] = []
         self._closing = False
         self._palette = WorkerPalette()
 
@@ -158,6 +160,7 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.calibration_plots, "Calibration")
         self.tabs.addTab(self.pool_view, "Pool")
         self.tabs.addTab(self.log, "Log")
+        self.tabs.currentChanged.connect(self._on_tab_changed)
         for plot in (self.chunk_plot.plot, self.run_plot.durations, self.run_plot.progress):
             plot.setAcceptDrops(False)
         for plot in (self.calibration_plots.scatter_plot, self.calibration_plots.keys_plot):
@@ -567,19 +570,48 @@ class MainWindow(QMainWindow):
 
     # ==== redraws ================================================================================
     def _redraw(self) -> None:
+        """After each event batch: only the visible plot is redrawn (a hidden one catches up when shown)."""
         now = time.monotonic()
-        self.chunk_plot.redraw(now)
-        self.run_plot.redraw(self.stats, now)
+        visible = self.tabs.currentWidget()
+        if visible is self.chunk_plot:
+            self.chunk_plot.redraw(now)
+        elif visible is self.run_plot:
+            self.run_plot.redraw(self.stats, now)
         self._update_status(now)
+
+    def _on_tab_changed(self, _index: int) -> None:
+        self._redraw()
+        if self.tabs.currentWidget() is self.pool_view:
+            self._refresh_pool(force=True)
 
     def _tick(self) -> None:
         now = time.monotonic()
         if self.controller.running:
-            self.chunk_plot.redraw(now)
+            if self.tabs.currentWidget() is self.chunk_plot:
+                self.chunk_plot.redraw(now)  # running chunks' bars grow
             self._update_status(now)
-        if now - self._last_pool_refresh >= (POOL_REFRESH_S / 2 if self.controller.running else POOL_REFRESH_S):
-            self._last_pool_refresh = now
-            self.pool_view.refresh(self.controller.worker_pids(), self.stats, self.controller.pool_rebuilds(), now)
+        self._refresh_pool()
+
+    def _refresh_pool(self, force: bool = False) -> None:
+        """Ask for the live worker pids off the GUI thread (psutil scans /proc), then redraw the pool view."""
+        now = time.monotonic()
+        interval = POOL_REFRESH_S / 2 if self.controller.running else POOL_REFRESH_S
+        if self._pool_query_pending or (not force and now - self._last_pool_refresh < interval):
+            return
+        if not force and self.tabs.currentWidget() is not self.pool_view and not self.controller.running:
+            return
+        self._last_pool_refresh = now
+        self._pool_query_pending = True
+        controller = self.controller
+
+        def done(pids, error) -> None:
+            self._pool_query_pending = False
+            if error is None and not self._closing:
+                self._worker_pids = list(pids)
+                if self.tabs.currentWidget() is self.pool_view:
+                    self.pool_view.refresh(self._worker_pids, self.stats, controller.pool_rebuilds(), time.monotonic())
+
+        controller.run_task(controller.worker_pids, done)
 
     def _update_status(self, now: float) -> None:
         stats = self.stats
@@ -922,14 +954,12 @@ class MainWindow(QMainWindow):
             self._finish_launch(0)
 
     def _finish_launch(self, code: int) -> None:
+        """Record the exit status and close; ``gui.app.main`` returns it as the process status."""
         self.exit_code = code
         self.finishedLaunch.emit(code)
         if self.launch.quit_when_done:
             self._closing = True
             self.close()
-            app = QApplication.instance()
-            if app is not None:
-                app.exit(code)
 
     # ==== messages and closing ===================================================================
     def _show_error(self, title: str, message: str) -> None:

@@ -153,6 +153,7 @@ def test_a_run_over_three_songs_emits_events_in_order_and_fills_rows_and_plots(q
     assert [r.status for r in window.model.rows] == ["done"] * 3
     assert all(r.bpm and r.key and r.duration_s == pytest.approx(12.0, abs=0.1) for r in window.model.rows)
     assert window.chunk_plot.bar_count == 3  # the last song's chunks
+    window.tabs.setCurrentWidget(window.run_plot)  # hidden plots catch up when shown
     assert window.run_plot.point_count == 9  # every chunk of the run
     assert window.stats.songs_finished == 3 and window.stats.fraction_done == 1.0
     assert "3/3 songs" in window.songs_label.text()

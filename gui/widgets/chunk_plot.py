@@ -11,7 +11,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from engine.results import ChunkResult, ChunkStatus
-from gui.widgets.plot_style import FAILED_COLOUR, TIMEOUT_COLOUR, WorkerPalette, make_plot
+from gui.widgets.plot_style import FAILED_COLOUR, TIMEOUT_COLOUR, WorkerPalette, make_plot, set_title
 
 
 def set_bars(item: pg.BarGraphItem, x: list, heights: list, brushes: list, pens: list) -> None:
@@ -44,8 +44,10 @@ class ChunkPlot(QWidget):
         self.song, self.chunks_total = name, chunks_total
         self.finished.clear()
         self.running.clear()
-        self.plot.getPlotItem().setTitle(f"{name}: {chunks_total} chunk{'s' if chunks_total != 1 else ''}")
-        self.plot.setXRange(-0.6, max(chunks_total, 1) - 0.4, padding=0)
+        set_title(self.plot, f"{name}: {chunks_total} chunk{'s' if chunks_total != 1 else ''}")
+        if getattr(self, "_x_span", None) != chunks_total:
+            self._x_span = chunks_total
+            self.plot.setXRange(-0.6, max(chunks_total, 1) - 0.4, padding=0)
         self.redraw(0.0)
 
     def chunk_started(self, chunk: int, pid: int, now: float) -> None:

@@ -50,8 +50,16 @@ def make_plot(title: str = "", left: str = "", bottom: str = "") -> pg.PlotWidge
         axis = item.getAxis(name)
         axis.setPen(pg.mkPen(FOREGROUND))
         axis.setTextPen(pg.mkPen(FOREGROUND))
+        axis.enableAutoSIPrefix(False)  # "seconds (x0.001)" reads worse than 0.3
         if text:
             item.setLabel(name, text)
     item.setMenuEnabled(False)
     widget.setMinimumHeight(140)
     return widget
+
+
+def set_title(widget: pg.PlotWidget, text: str) -> None:
+    """Change a plot's title only when it differs: ``setTitle`` re-lays out the whole plot item."""
+    if getattr(widget, "_shown_title", None) != text:
+        widget._shown_title = text  # type: ignore[attr-defined]
+        widget.getPlotItem().setTitle(text, color=FOREGROUND.name(), size="10pt")

@@ -7,7 +7,7 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from gui.run_stats import RunStats
-from gui.widgets.plot_style import FAILED_COLOUR, TIMEOUT_COLOUR, WorkerPalette, make_plot
+from gui.widgets.plot_style import FAILED_COLOUR, TIMEOUT_COLOUR, WorkerPalette, make_plot, set_title
 
 
 class RunPlot(QWidget):
@@ -36,7 +36,7 @@ class RunPlot(QWidget):
         self._spots = []
         self.scatter.clear()
         self.curve.setData([], [])
-        self.durations.getPlotItem().setTitle("Chunk durations")
+        set_title(self.durations, "Chunk durations")
 
     def redraw(self, stats: RunStats, now: float) -> None:
         """Add the chunks that finished since the last call (appending keeps this O(new points))."""
@@ -61,8 +61,7 @@ class RunPlot(QWidget):
                 ys.append(100.0 * stats.fraction_done)
             self.curve.setData(xs, ys)
         rt = stats.realtime_factor(now)
-        title = "Chunk durations" + (f" — throughput {rt:.1f}× realtime" if rt else "")
-        self.durations.getPlotItem().setTitle(title)
+        set_title(self.durations, "Chunk durations" + (f" — throughput {rt:.1f}× realtime" if rt else ""))
 
     @property
     def point_count(self) -> int:
