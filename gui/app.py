@@ -110,6 +110,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     )
     attach_window(window, file_opens)  # Help menu; dropped files reach the queue
+    window.finishedLaunch.connect(lambda status: app.exit(status) if args.quit_when_done else None)
     window.show()
     code = app.exec()
     window.controller.shutdown()
