@@ -118,6 +118,11 @@ def check_pool(folder: Path, workers: int, deadline: float) -> Iterator[Check]:
     from engine.settings import AnalysisSettings, EngineOptions
 
     songs = _write_probe_songs(folder)
+    others = {p.pid for p in worker_processes()}  # an idle pool of the window's own, say: not ours to count
+
+    def ours() -> list:
+        return [p for p in worker_processes() if p.pid not in others]
+
     chunk = partial(faulty_chunk, faults={str(songs["nested"]): "nested_pool", str(songs["hang"]): "hang"})
     options = EngineOptions(workers=workers, use_cache=False, chunk_timeout=deadline)
     began = time.monotonic()
@@ -125,7 +130,7 @@ def check_pool(folder: Path, workers: int, deadline: float) -> Iterator[Check]:
         with Engine(AnalysisSettings(), options, chunk_function=chunk, warm_up=warm_up) as engine:
             list(engine.warm_up())
             warm = time.monotonic() - began
-            cmdlines = [" ".join(p.cmdline()) for p in worker_processes()]
+            cmdlines = [" ".join(p.cmdline()) for p in ours()]
             spawned = len(cmdlines) == workers and all("--multiprocessing-fork" in c for c in cmdlines)
             yield Check(
                 OK if spawned else FAIL,
@@ -162,7 +167,7 @@ def check_pool(folder: Path, workers: int, deadline: float) -> Iterator[Check]:
     else:
         detail = f"timeout={timed_out}, pool recovered={recovered}, next song {after.status.value} {after.error}"
         yield Check(FAIL, "chunk deadline", detail)
-    left = worker_processes()
+    left = ours()
     yield Check(
         OK if not left else FAIL,
         "workers stopped",

@@ -92,7 +92,16 @@ def install_help_menu(window: QMainWindow) -> dict[str, QAction]:
     about_action = QAction("About Calibration Studio", window)
     about_action.setMenuRole(QAction.MenuRole.AboutRole)
     about_action.triggered.connect(lambda: show_about(window))
+    diagnostics_action = QAction("Run Diagnostics…", window)
+    diagnostics_action.triggered.connect(lambda: _run_diagnostics(window))
     menu.addAction(log_action)
+    menu.addAction(diagnostics_action)
     menu.addSeparator()
     menu.addAction(about_action)
-    return {"log": log_action, "about": about_action}
+    return {"log": log_action, "diagnostics": diagnostics_action, "about": about_action}
+
+
+def _run_diagnostics(window: QMainWindow) -> None:
+    from gui.diagnostics import run_diagnostics
+
+    run_diagnostics(window)

@@ -90,6 +90,7 @@ def test_help_menu_shows_the_log_file_and_an_about_box_with_versions(qtbot, tmp_
     assert help_menu.text() == "&Help"
     assert {a.text() for a in help_menu.menu().actions() if a.text()} == {
         "Show Log File",
+        "Run Diagnostics…",
         "About Calibration Studio",
     }
 
