@@ -224,8 +224,7 @@ class CalibrationSession:
         folder cannot be written; nothing in the session changes either way, so a failed export
         loses nothing and can be retried elsewhere.
         """
-        from engine.calibration.cli import CalibrationPlan, base_run_info
-        from engine.exports import write_results
+        from engine.calibration.cli import CalibrationPlan
 
         out = Path(directory)
         plan = CalibrationPlan(
@@ -235,31 +234,10 @@ class CalibrationSession:
             profile_path=self.loaded_profile_path if self.loaded_profile is not None and self.apply_profile else None,
             started=self.started,
         )
-        songs = [AnalysedSong.from_result(r) for r in results]
-        if self.reference is not None:
-            plan.matched = match_reference(songs, self.reference) if songs else None
+        if self.reference is not None and results:
+            plan.matched = match_reference([AnalysedSong.from_result(r) for r in results], self.reference)
             plan.calibration = self.calibration
-        columns, extra = plan.result_columns(songs) if plan.active else ([], {})
-        write_results(out, results, columns, extra)
-        run = base_run_info("window", self.started, settings.to_dict(), settings.fingerprint())
-        run["counts"] = {
-            "songs": len(results),
-            "songs_done": sum(r.status.value == "done" for r in results),
-            "songs_partial": sum(r.status.value == "partial" for r in results),
-            "songs_failed": sum(r.status.value == "error" for r in results),
-            "songs_cached": sum(bool(r.cached) for r in results),
-        }
-        if summary is not None:
-            run["counts"].update(
-                songs_total=summary.songs_total,
-                audio_seconds=round(summary.audio_seconds, 2),
-                wall_seconds=round(summary.wall_seconds, 2),
-                chunks_timed_out=summary.chunks_timed_out,
-                chunks_failed=summary.chunks_failed,
-                worker_replacements=summary.worker_replacements,
-                cancelled=summary.cancelled,
-            )
-        plan.write(out, run, command="window")
+        plan.export(out, results, settings, summary, command="window")
         return [out / name for name in EXPORT_FILES if (out / name).exists()] + [
             out / name for name in ("unmatched.csv", "profile.json") if (out / name).exists()
         ]

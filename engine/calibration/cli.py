@@ -194,38 +194,55 @@ class CalibrationPlan:
     ) -> None:
         """Everything ``analyze`` writes: results.csv/chunks.csv (with calibrated columns), the calibration
         files, run.json and a history row. A bug in calibration never costs the analysis results."""
-        from engine.exports import write_results
-
         songs = [AnalysedSong.from_result(r) for r in results]
-        columns: list[str] = []
-        extra: dict[str, dict[str, Any]] = {}
         try:
             self.fit(songs, settings.to_dict(), quiet)
-            columns, extra = self.result_columns(songs) if self.active else ([], {})
         except Exception as exc:  # keep the results whatever happened above
             _say(f"warning: calibration failed ({type(exc).__name__}: {exc}); results saved without it")
             self.matched = self.calibration = None
             self.notes.append(f"calibration failed: {type(exc).__name__}: {exc}")
+        self.export(out, results, settings, summary)
+
+    def export(
+        self, out: Path, results: Sequence[Any], settings: Any, summary: Any = None, command: str = "analyze"
+    ) -> None:
+        """Write results.csv/chunks.csv (with calibrated columns when calibrating), the calibration files,
+        run.json and a history row, from what this plan already matched and fitted."""
+        from engine.exports import write_results
+
+        columns: list[str] = []
+        extra: dict[str, dict[str, Any]] = {}
+        try:
+            songs = [AnalysedSong.from_result(r) for r in results]
+            columns, extra = self.result_columns(songs) if self.active else ([], {})
+        except Exception as exc:  # a bug in calibration never costs the analysis results
+            self.notes.append(f"calibrated columns failed: {type(exc).__name__}: {exc}")
         write_results(out, results, columns, extra)
-        run = base_run_info("analyze", self.started, settings.to_dict(), settings.fingerprint())
-        run["counts"] = {
-            "songs": len(results),
-            "songs_done": sum(r.status.value == "done" for r in results),
-            "songs_partial": sum(r.status.value == "partial" for r in results),
-            "songs_failed": sum(r.status.value == "error" for r in results),
-            "songs_cached": sum(bool(r.cached) for r in results),
-        }
-        if summary is not None:
-            run["counts"].update(
-                songs_total=summary.songs_total,
-                audio_seconds=round(summary.audio_seconds, 2),
-                wall_seconds=round(summary.wall_seconds, 2),
-                chunks_timed_out=summary.chunks_timed_out,
-                chunks_failed=summary.chunks_failed,
-                worker_replacements=summary.worker_replacements,
-                cancelled=summary.cancelled,
-            )
-        self.write(out, run)
+        run = base_run_info(command, self.started, settings.to_dict(), settings.fingerprint())
+        run["counts"] = run_counts(results, summary)
+        self.write(out, run, command)
+
+
+def run_counts(results: Sequence[Any], summary: Any = None) -> dict[str, Any]:
+    """The ``counts`` section of run.json: songs by status, and the run summary when there is one."""
+    counts: dict[str, Any] = {
+        "songs": len(results),
+        "songs_done": sum(r.status.value == "done" for r in results),
+        "songs_partial": sum(r.status.value == "partial" for r in results),
+        "songs_failed": sum(r.status.value == "error" for r in results),
+        "songs_cached": sum(bool(r.cached) for r in results),
+    }
+    if summary is not None:
+        counts.update(
+            songs_total=summary.songs_total,
+            audio_seconds=round(summary.audio_seconds, 2),
+            wall_seconds=round(summary.wall_seconds, 2),
+            chunks_timed_out=summary.chunks_timed_out,
+            chunks_failed=summary.chunks_failed,
+            worker_replacements=summary.worker_replacements,
+            cancelled=summary.cancelled,
+        )
+    return counts
 
 
 def base_run_info(command: str, started: str, settings: dict[str, Any], fingerprint: str) -> dict[str, Any]:
