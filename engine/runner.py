@@ -88,8 +88,8 @@ def _default_chunk_function() -> ChunkFunction:
 def _numba_cache_dir() -> str:
     """A writable numba cache: an installed or frozen app's own folders may be read-only.
 
-    In a frozen app numba cannot use this folder (it keys caches on source files the app does
-    not carry) and picks its own user-wide cache folder instead, which is writable too.
+    The frozen app sets the same folder earlier, before numba loads, in a PyInstaller runtime
+    hook (packaging/rthooks/numba_cache.py).
     """
     if os.environ.get("NUMBA_CACHE_DIR"):
         return os.environ["NUMBA_CACHE_DIR"]

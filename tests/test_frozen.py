@@ -43,7 +43,7 @@ CACHE = Path(
     or Path(platformdirs.user_cache_dir("CalibrationStudio", appauthor=False)) / "frozen-test"
 )
 """Outside the checkout, so a fresh clone (CI) on the same machine reuses the build."""
-SOURCES = ("main.py", "pyproject.toml", "packaging/*.spec", "engine/**/*.py", "gui/**/*.py", "resources/*")
+SOURCES = ("main.py", "pyproject.toml", "packaging/**/*", "engine/**/*.py", "gui/**/*.py", "resources/*")
 KEEP_BUILDS = 2
 BUILD_TIMEOUT = 1800
 RUN_TIMEOUT = 600
@@ -193,8 +193,8 @@ def test_frozen_analyze_uses_two_workers_and_leaves_nothing_behind(frozen_build,
     bundle = frozen_build.parent
     before = snapshot(bundle)
 
-    command = [str(frozen_build), "analyze", str(songs), "--out", str(out), "--workers", "2", "--chunk-seconds", "4"]
-    code, watch, _stdout, stderr = run_watched(command, env, tmp_path)
+    command = [str(frozen_build), "analyze", str(songs), "--workers", "2", "--chunk-seconds", "4", "--no-cache"]
+    code, watch, _stdout, stderr = run_watched([*command, "--out", str(out)], env, tmp_path)
     assert code == 0, stderr
 
     # The results: both songs, right tempo, a key, every chunk accounted for.
@@ -230,9 +230,18 @@ def test_frozen_analyze_uses_two_workers_and_leaves_nothing_behind(frozen_build,
             leftovers.append(proc.info["pid"])
     assert not leftovers, f"frozen app processes still running: {leftovers}"
 
-    # numba compiled into the user's cache folder, and nothing was written into the bundle.
-    assert any(cache_home.rglob("*.nbi")), "no numba cache in the user cache folder"
+    # numba compiled into the app's user cache folder, and nothing was written into the bundle.
+    numba_cache = cache_home / "CalibrationStudio" / "numba"
+    compiled = {p: p.stat().st_mtime_ns for p in numba_cache.rglob("*.nb[ic]")}
+    assert compiled, "no numba cache in the user cache folder"
+    assert not (cache_home / "numba").exists(), "numba fell back to its own folder (the cache would move with the cwd)"
     assert snapshot(bundle) == before, "the app wrote into its own bundle"
+    # Started from another folder, the app reuses that cache instead of compiling librosa again.
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    code, _watch, _stdout, stderr = run_watched([*command, "--out", str(tmp_path / "out2")], env, elsewhere)
+    assert code == 0, stderr
+    assert {p: p.stat().st_mtime_ns for p in numba_cache.rglob("*.nb[ic]")} == compiled, "librosa was compiled again"
     log = tmp_path / "state" / "CalibrationStudio" / "log" / "calibration-studio.log"
     text = log.read_text(encoding="utf-8")
     assert "command line (analyze) started" in text and ", frozen" in text

@@ -1,0 +1,19 @@
+"""PyInstaller runtime hook: point numba's cache at the user cache folder before numba loads.
+
+Runs first in the app and in every pool worker (the same binary). numba reads NUMBA_CACHE_DIR
+once, when it is imported, and picks each function's cache folder when librosa defines it; set
+later, the frozen app would fall back to a folder derived from the current directory and
+recompile librosa for every new working directory. Same folder as ``engine.runner._numba_cache_dir``.
+"""
+
+import os
+
+if not os.environ.get("NUMBA_CACHE_DIR"):
+    from platformdirs import user_cache_dir
+
+    folder = os.path.join(user_cache_dir("CalibrationStudio", appauthor=False), "numba")
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError:
+        pass  # unwritable: numba falls back to its own cache locations
+    os.environ["NUMBA_CACHE_DIR"] = folder
