@@ -99,10 +99,24 @@ def music(bpm: float, seconds: float, rng: random.Random) -> np.ndarray:
     return (0.5 * y / max(1e-9, float(np.abs(y).max())) + chord).astype(np.float32)
 
 
-def make_batch(folder: Path, first: int, rng: random.Random, fault_rate: float) -> list[Planned]:
+class FaultDeck:
+    """Every kind of fault in turn, shuffled anew each round: random order, yet even a short soak meets all."""
+
+    def __init__(self, rng: random.Random):
+        self.rng = rng
+        self.cards: list[str] = []
+
+    def draw(self) -> str:
+        if not self.cards:
+            self.cards = list(WORKER_FAULTS + FILE_FAULTS)
+            self.rng.shuffle(self.cards)
+        return self.cards.pop()
+
+
+def make_batch(folder: Path, first: int, rng: random.Random, fault_rate: float, deck: FaultDeck) -> list[Planned]:
     batch = []
     for number in range(first, first + BATCH):
-        fault = rng.choice(WORKER_FAULTS + FILE_FAULTS) if rng.random() < fault_rate else ""
+        fault = deck.draw() if rng.random() < fault_rate else ""
         bpm = rng.uniform(70, 170)
         seconds = rng.uniform(3.0, 10.0)
         suffix = f".{fault}" if fault in WORKER_FAULTS else ""
@@ -283,6 +297,7 @@ def soak(minutes: float, workers: int, seed: int, fault_rate: float, deadline: f
     rng = random.Random(seed)
     tally = Tally(minutes=minutes, workers=workers, seed=seed)
     seen_pids: set[int] = set()
+    deck = FaultDeck(rng)
     memory = PeakMemory()
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="calibration-soak-") as tmp:
@@ -295,7 +310,7 @@ def soak(minutes: float, workers: int, seed: int, fault_rate: float, deadline: f
             while time.monotonic() - started < minutes * 60 and not tally.hangs:
                 batch_dir = folder / f"batch {tally.batches:04d}"
                 batch_dir.mkdir()
-                batch = make_batch(batch_dir, tally.batches * BATCH, rng, fault_rate)
+                batch = make_batch(batch_dir, tally.batches * BATCH, rng, fault_rate, deck)
                 run_batch(engine, batch, tally, seen_pids, rng, deadline + HANG_GRACE_S)
                 tally.batches += 1
                 shutil.rmtree(batch_dir, ignore_errors=True)

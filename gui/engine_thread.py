@@ -34,6 +34,8 @@ from engine.settings import AnalysisSettings, EngineOptions
 
 MAX_BATCHES_PER_SECOND = 20
 _MIN_INTERVAL_MS = 1000 // MAX_BATCHES_PER_SECOND
+MAX_BATCH_MS = 40
+"""Longest one batch may hold the GUI thread; the rest of a burst is delivered in the next batch."""
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,11 @@ class _Mailbox:
         with self._lock:
             items, self._items = self._items, []
             return items
+
+    def put_back(self, items: list[Any]) -> None:
+        """Return undelivered items to the front, ahead of anything that arrived meanwhile."""
+        with self._lock:
+            self._items[:0] = items
 
 
 class _EngineWorker(QObject):
@@ -290,7 +297,7 @@ class EngineController(QObject):
         if self._worker.engine is not None:
             self._worker.engine.close()
             self._worker.engine = None
-        self._drain()
+        self._drain(everything=True)
         return finished
 
     # -- delivery on the GUI thread -------------------------------------------------------------
@@ -302,12 +309,18 @@ class EngineController(QObject):
         self._drain_timer.start(max(0, wait_ms))
 
     @Slot()
-    def _drain(self) -> None:
+    def _drain(self, everything: bool = False) -> None:
         self._last_drain = time.monotonic()
         items = self._mailbox.take()
         if not items:
             return
-        for item in items:
+        give_up_at = self._last_drain + MAX_BATCH_MS / 1000
+        for position, item in enumerate(items):
+            # A burst (a re-run over 10,000 cached songs) goes out in slices, so the window stays responsive.
+            if position and not everything and time.monotonic() > give_up_at:
+                self._mailbox.put_back(items[position:])
+                self._drain_timer.start(_MIN_INTERVAL_MS)
+                break
             if isinstance(item, RunCrashed):
                 self._set_running(False)
                 self.runCrashed.emit(item.error)
