@@ -24,10 +24,11 @@ log = logging.getLogger(__name__)
 
 def program_name() -> str:
     """What to call ourselves in usage lines: main.py, the frozen app's binary, or an entry point."""
+    spec = getattr(sys.modules.get("__main__"), "__spec__", None)
+    if spec is not None and spec.name == "engine.__main__":
+        return "python -m engine"
     name = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else ""
-    if name in ("", "-c", "__main__.py"):
-        return "python -m engine" if name == "__main__.py" else "main.py"
-    return name
+    return name if name not in ("", "-c", "__main__.py") else "main.py"
 
 
 def _number(kind: type, minimum: float, strict: bool):
