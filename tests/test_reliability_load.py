@@ -135,6 +135,7 @@ def test_memory_stays_flat_as_the_queue_grows(load):
     late = [load.queue_memory.total(s) for s in samples if s[0] >= QUEUE * 0.9]
     assert early and late, "too few memory samples"
     growth = statistics.median(late) - statistics.median(early)
+    print(f"queue: {statistics.median(early) / MB:.0f} MB early, {statistics.median(late) / MB:.0f} MB late")
     assert growth < 25 * MB, f"memory grew by {growth / MB:.0f} MB over {QUEUE * 0.8:.0f} songs"
 
 
@@ -146,6 +147,7 @@ def test_a_sixty_minute_song_is_analysed_in_bounded_memory(load):
     _, parent0, workers0 = load.hour_baseline
     parent_peak = max(s[1] for s in load.hour_memory.samples)
     worker_peak = max(max(s[2], default=0) for s in load.hour_memory.samples)
+    print(f"hour: parent +{(parent_peak - parent0) / MB:.0f} MB, worker +{(worker_peak - max(workers0)) / MB:.0f} MB")
     # The parent holds no audio, only onset envelopes: its whole-song tempogram peaks near 50 MB an hour.
     assert parent_peak - parent0 < 120 * MB, "the parent must never hold the song's audio"
     assert worker_peak - max(workers0) < 200 * MB, "a worker holds one 120 s chunk, not the song"
