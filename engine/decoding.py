@@ -118,7 +118,10 @@ def read_segment(path: str | os.PathLike[str], start_s: float, end_s: float, tar
             stop = min(round(end_s * sr), handle.frames) if handle.frames > 0 else round(end_s * sr)
             if start > 0:
                 handle.seek(start)
-            frames = handle.read(max(0, stop - start), dtype="float32", always_2d=True)
+            try:
+                frames = handle.read(max(0, stop - start), dtype="float32", always_2d=True)
+            except sf.LibsndfileError:
+                frames = _read_what_is_there(path, start, max(0, stop - start))
     except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as exc:
         if path.suffix.lower() in FALLBACK_EXTENSIONS:
             return _read_fallback(path, start_s, end_s, target_sr)
@@ -126,6 +129,20 @@ def read_segment(path: str | os.PathLike[str], start_s: float, end_s: float, tar
     if frames.shape[0] == 0:
         raise AudioDecodeError(f"no audio could be read between {start_s:.1f} s and {end_s:.1f} s (truncated file?)")
     return resample(to_mono(frames), sr, target_sr)
+
+
+def _read_what_is_there(path: Path, start: int, count: int) -> np.ndarray:
+    """Frames up to where the data breaks off: a truncated FLAC otherwise fails its whole read."""
+    pieces: list[np.ndarray] = []
+    try:
+        with sf.SoundFile(str(path)) as handle:
+            if start > 0:
+                handle.seek(start)
+            for block in handle.blocks(blocksize=16384, frames=count, dtype="float32", always_2d=True):
+                pieces.append(block)
+    except (sf.LibsndfileError, RuntimeError):
+        pass
+    return np.concatenate(pieces) if pieces else np.zeros((0, 1), np.float32)
 
 
 def _read_fallback(path: Path, start_s: float, end_s: float, target_sr: int) -> np.ndarray:
