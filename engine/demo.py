@@ -39,20 +39,20 @@ class DemoSong:
 
 
 DEMO_SONGS: tuple[DemoSong, ...] = (
-    DemoSong("01 Straight 120 C major.wav", 120.0, "C major", "straight"),
-    DemoSong("02 Driving 128 A minor.wav", 128.0, "A minor", "straight"),
-    DemoSong("03 Groove 96 G major.wav", 96.0, "G major", "straight"),
-    DemoSong("04 Half-time 140 F major.wav", 140.0, "F major", "half_time"),
-    DemoSong("05 Swing 110 Bb major.wav", 110.0, "Bb major", "swing"),
-    DemoSong("06 Shadow 100 E minor.wav", 100.0, "E minor", "relative_major"),
-    DemoSong("07 Steady 85 D major.wav", 85.0, "D major", "straight"),
-    DemoSong("08 Late 150 C minor.wav", 150.0, "C minor", "half_time"),
-    DemoSong("09 Bright 132 E major.wav", 132.0, "E major", "straight"),
-    DemoSong("10 Lazy 90 A major.wav", 90.0, "A major", "swing"),
-    DemoSong("11 Night 124 D minor.wav", 124.0, "D minor", "straight"),
-    DemoSong("12 Ballad 76 Eb major.wav", 76.0, "Eb major", "straight"),
-    DemoSong("13 Rush 160 G minor.wav", 160.0, "G minor", "half_time"),
-    DemoSong("14 Hollow 115 B minor.wav", 115.0, "B minor", "relative_major"),
+    DemoSong("01 Straight.wav", 120.0, "C major", "straight"),
+    DemoSong("02 Driving.wav", 128.0, "A minor", "straight"),
+    DemoSong("03 Groove.wav", 96.0, "G major", "straight"),
+    DemoSong("04 Half-time.wav", 140.0, "F major", "half_time"),
+    DemoSong("05 Swing.wav", 110.0, "Bb major", "swing"),
+    DemoSong("06 Shadow.wav", 100.0, "E minor", "relative_major"),
+    DemoSong("07 Steady.wav", 85.0, "D major", "straight"),
+    DemoSong("08 Late.wav", 150.0, "C minor", "half_time"),
+    DemoSong("09 Bright.wav", 132.0, "E major", "straight"),
+    DemoSong("10 Lazy.wav", 90.0, "A major", "swing"),
+    DemoSong("11 Night.wav", 124.0, "D minor", "straight"),
+    DemoSong("12 Ballad.wav", 76.0, "Eb major", "straight"),
+    DemoSong("13 Rush.wav", 160.0, "G minor", "half_time"),
+    DemoSong("14 Hollow.wav", 115.0, "B minor", "relative_major"),
 )
 """Fourteen songs: enough for a calibration fit (which refuses fewer than 12 matched songs)."""
 
