@@ -1,7 +1,7 @@
 """A lighter chunk function for load tests: real decoding and tempo, no key.
 
-The key's constant-Q transform costs a fixed ~0.3 s per chunk however short the chunk, which
-would make a 1,000-song queue of one-second songs a five-minute test. The queue test is about
+The key's constant-Q transform has a fixed cost per chunk (tenths of a second) however short the
+chunk, which would make a 1,000-song queue of one-second songs a test of several minutes. The queue test is about
 the runner, the pool, its pipes, the cache and memory over a long run, all of which this still
 exercises for real; the full analysis of every odd file is in ``test_reliability_files.py``.
 """

@@ -5,7 +5,7 @@ parent and of every worker five times a second, and closes the engine before any
 the numbers. Settings chosen to keep this to about a minute and a half on two cores:
 
 * the queue: 1,000 songs of 0.5–1 s through :func:`tests.tempo_only.tempo_only_chunk` (real
-  decoding and tempo, no key: the key's fixed cost per chunk would make it five minutes);
+  decoding and tempo, no key: the key's fixed cost per chunk would make it several minutes);
 * the hour: the full analysis, in 120 s chunks (30 instead of the default 64) on two workers.
 """
 
