@@ -77,16 +77,6 @@ def default_data_dir() -> Path:
     return Path(user_data_dir("CalibrationStudio", appauthor=False))
 
 
-def _preload_engine_modules() -> None:
-    """Import the engine's compiled dependencies while the window opens, not when Start is pressed.
-
-    Loading numpy, soundfile and pebble holds the GIL in C for ~0.2 s wherever it happens; in the
-    engine thread at Start it froze the window for that long (bench/gui_latency.py).
-    """
-    import engine.consensus
-    import engine.runner  # noqa: F401
-
-
 class MainWindow(QMainWindow):
     """Signals for scripts and tests: ``songsAdded(count)``, ``exportFinished(folder, error)``."""
 
@@ -142,7 +132,6 @@ class MainWindow(QMainWindow):
         self._timer.timeout.connect(self._tick)
         self._timer.start()
         self._update_actions()
-        QTimer.singleShot(0, _preload_engine_modules)
         QTimer.singleShot(0, self._apply_launch_options)
 
     # ==== construction ==========================================================================
