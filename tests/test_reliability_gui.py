@@ -2,15 +2,18 @@
 
 That re-run is the heaviest burst the window gets (10,000 events as fast as the cache can answer,
 no worker started). A heartbeat timer on the GUI thread measures the longest time the event loop
-was blocked. This is the suite's one wall-clock bound, kept generous (a freeze users notice, not a
-speed goal) so that only a pathology fails it, such as re-sorting 10,000 rows per event; the
-measured numbers are in ``docs/reliability.md``. The model's own 10,000-row behaviour (numeric
+was blocked, for the record; what the test asserts is structural, not a time limit: the event loop
+keeps turning while the results arrive: the heartbeat must tick while some but not all songs have
+been delivered, which happens only if the engine thread's events reach the table in slices. One
+block of delivery, the pathology this guards against, leaves no tick in between. The measured numbers are in
+``docs/reliability.md``. The model's own 10,000-row behaviour (numeric
 sort, copy, remove) is tested in ``test_gui_units.py``.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -27,15 +30,20 @@ from gui.queue_model import Col
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("no_stray_workers")]
 
 ROWS = 10_000
-STALL_LIMIT_S = 2.0
-"""Longest acceptable event-loop block while 10,000 results arrive (a visible freeze, not a goal)."""
+MIN_TICKS_MID_DELIVERY = 30
+"""Event-loop turns the window must get between the first and the last delivered result.
+
+Measured: 360 with sliced delivery; 5 with slicing switched off (MAX_BATCH_MS unbounded: the loop
+then turns only between the engine thread's batches), so a regression falls far below this."""
 
 
 class Heartbeat:
     """Ticks every 20 ms on the GUI thread; the longest gap between ticks is the longest freeze."""
 
-    def __init__(self) -> None:
+    def __init__(self, counts: Callable[[], bool] = lambda: True) -> None:
         self.longest = 0.0
+        self.ticks = 0
+        self._counts = counts
         self._last = time.monotonic()
         self.timer = QTimer()
         self.timer.setInterval(20)
@@ -45,6 +53,7 @@ class Heartbeat:
         now = time.monotonic()
         self.longest = max(self.longest, now - self._last)
         self._last = now
+        self.ticks += int(self._counts())
 
     def start(self) -> None:
         self._last = time.monotonic()
@@ -85,7 +94,7 @@ def test_ten_thousand_cached_songs_arrive_without_freezing_the_window(qtbot, cac
             window.add_paths([folder])
         assert window.model.rowCount() == ROWS
         window.table.sortByColumn(int(Col.BPM), Qt.SortOrder.DescendingOrder)
-        heartbeat = Heartbeat()
+        heartbeat = Heartbeat(counts=lambda: 0 < window.stats.songs_finished < ROWS)
         heartbeat.start()
         with qtbot.waitSignal(window.controller.runFinished, timeout=120_000):
             assert window.start()
@@ -96,7 +105,10 @@ def test_ten_thousand_cached_songs_arrive_without_freezing_the_window(qtbot, cac
         assert window.last_summary.songs_cached == ROWS
         top = window.proxy.index(0, int(Col.BPM))
         assert window.proxy.data(top) == "179.0"  # still sorted, by number
-        print(f"longest event-loop block during the re-run: {heartbeat.longest * 1000:.0f} ms")
-        assert heartbeat.longest < STALL_LIMIT_S
+        print(
+            f"longest event-loop block during the re-run: {heartbeat.longest * 1000:.0f} ms, "
+            f"{heartbeat.ticks} heartbeats while results were arriving"
+        )
+        assert heartbeat.ticks >= MIN_TICKS_MID_DELIVERY
     finally:
         window.controller.shutdown()
