@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,3 +74,46 @@ def run_engine_on(references: list[Reference], settings=None, workers: int | Non
             if isinstance(event, RunFinished):
                 results = {Path(r.path): r for r in event.results}
         return results, time.perf_counter() - started
+
+
+class PeakMemory:
+    """Peak resident memory of this process plus all its children (the pool workers), sampled in a thread."""
+
+    def __init__(self, interval: float = 0.05) -> None:
+        self.peak = 0
+        self._interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        import psutil
+
+        me = psutil.Process()
+        while not self._stop.wait(self._interval):
+            total = 0
+            for proc in [me, *me.children(recursive=True)]:
+                try:
+                    total += proc.memory_info().rss
+                except psutil.Error:
+                    pass
+            self.peak = max(self.peak, total)
+
+    @property
+    def peak_mb(self) -> float:
+        return self.peak / 2**20
+
+    def start(self) -> PeakMemory:
+        self._thread.start()
+        return self
+
+    def stop(self) -> float:
+        """Stop sampling; the peak in MiB."""
+        self._stop.set()
+        self._thread.join()
+        return self.peak_mb
+
+    def __enter__(self) -> PeakMemory:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 import psutil
 import soundfile as sf
-from common import REPO  # noqa: F401 - puts the project on sys.path
+from common import PeakMemory  # also puts the project on sys.path
 
 from engine import events as ev
 from engine.analysis import warm_up
@@ -181,32 +181,6 @@ class Watchdog:
         self._thread.join()
 
 
-class PeakMemory:
-    """Peak resident memory of this process and its workers, sampled five times a second."""
-
-    def __init__(self) -> None:
-        self.peak = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        me = psutil.Process()
-        while not self._stop.wait(0.2):
-            total = 0
-            for proc in [me, *me.children(recursive=True)]:
-                try:
-                    total += proc.memory_info().rss
-                except psutil.Error:
-                    pass
-            self.peak = max(self.peak, total)
-
-    def stop(self) -> float:
-        self._stop.set()
-        self._thread.join()
-        return self.peak / 1e6
-
-
 def run_batch(
     engine: Engine, batch: list[Planned], tally: Tally, seen_pids: set[int], rng: random.Random, limit: float
 ) -> None:
@@ -298,7 +272,7 @@ def soak(minutes: float, workers: int, seed: int, fault_rate: float, deadline: f
     tally = Tally(minutes=minutes, workers=workers, seed=seed)
     seen_pids: set[int] = set()
     deck = FaultDeck(rng)
-    memory = PeakMemory()
+    memory = PeakMemory(interval=0.2).start()
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="calibration-soak-") as tmp:
         folder = Path(tmp)

@@ -4,52 +4,23 @@
 
 Prints both speeds as multiples of realtime and their ratio, the time from pressing Start to the
 first chunk result (numba cache warm: a new engine has to start its workers) and with a pool
-warmed beforehand (what the window does at launch), and the peak memory of parent plus workers.
+already warm (the pool is created once and reused for every run), and the peak memory of parent plus workers.
 """
 
 from __future__ import annotations
 
 import argparse
-import threading
 import time
 from pathlib import Path
 
 import psutil
-from common import DEFAULT_DATA, Reference, run_naive
+from common import DEFAULT_DATA, PeakMemory, Reference, run_naive
 
 from engine.decoding import probe
 from engine.discovery import discover
 from engine.events import ChunkFinished, RunFinished
 from engine.runner import Engine
 from engine.settings import AnalysisSettings, EngineOptions
-
-
-class PeakMemory:
-    """Samples RSS of this process and all its children every 50 ms."""
-
-    def __init__(self) -> None:
-        self.peak = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        me = psutil.Process()
-        while not self._stop.wait(0.05):
-            total = 0
-            for proc in [me, *me.children(recursive=True)]:
-                try:
-                    total += proc.memory_info().rss
-                except psutil.Error:
-                    pass
-            self.peak = max(self.peak, total)
-
-    def __enter__(self) -> PeakMemory:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
 
 
 def run_engine(paths: list[Path], settings: AnalysisSettings, workers: int) -> dict[str, float]:
@@ -74,7 +45,7 @@ def run_engine(paths: list[Path], settings: AnalysisSettings, workers: int) -> d
         "wall": wall,
         "first_chunk_cold": first_chunk or 0.0,
         "first_chunk_warm": warm_first or 0.0,
-        "peak_mb": memory.peak / 2**20,
+        "peak_mb": memory.peak_mb,
         "failed": summary.songs_failed,
     }
 
