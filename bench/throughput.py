@@ -2,9 +2,10 @@
 
     python bench/throughput.py [FOLDER] [--workers N] [--chunk-seconds S] [--overlap S] [--no-baseline]
 
-Prints both speeds as multiples of realtime and their ratio, the time from pressing Start to the
-first chunk result (numba cache warm: a new engine has to start its workers) and with a pool
-already warm (the pool is created once and reused for every run), and the peak memory of parent plus workers.
+Prints both speeds as multiples of realtime and their ratio; the time from pressing Start to the
+first chunk result, with a new pool (numba cache warm, but the workers must start) and with a
+pool already warm (the pool is created once and reused for every run); the peak memory of parent
+plus workers; and how long a cancel mid-chunk takes and whether any worker survives it.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from common import DEFAULT_DATA, PeakMemory, Reference, run_naive
 
 from engine.decoding import probe
 from engine.discovery import discover
-from engine.events import ChunkFinished, RunFinished
+from engine.events import ChunkFinished, ChunkStarted, RunFinished
+from engine.pool import worker_processes
 from engine.runner import Engine
 from engine.settings import AnalysisSettings, EngineOptions
 
@@ -41,13 +43,29 @@ def run_engine(paths: list[Path], settings: AnalysisSettings, workers: int) -> d
                 if isinstance(event, RunFinished):
                     summary = event.summary
             wall = time.perf_counter() - warm_started
+        cancel_s, left = time_cancel(engine, paths)
     return {
+        "cancel_s": cancel_s,
+        "workers_left": left,
         "wall": wall,
         "first_chunk_cold": first_chunk or 0.0,
         "first_chunk_warm": warm_first or 0.0,
         "peak_mb": memory.peak_mb,
         "failed": summary.songs_failed,
     }
+
+
+def time_cancel(engine: Engine, paths: list[Path]) -> tuple[float, int]:
+    """Cancel mid-chunk, as a user presses Cancel: seconds until the run ends, and workers left then."""
+    cancelled_at = None
+    for event in engine.run(paths):
+        if isinstance(event, ChunkStarted) and cancelled_at is None:
+            time.sleep(0.05)  # the chunk is now running in a worker
+            cancelled_at = time.perf_counter()
+            engine.cancel()
+        if isinstance(event, RunFinished):
+            return time.perf_counter() - (cancelled_at or time.perf_counter()), len(worker_processes())
+    return 0.0, len(worker_processes())
 
 
 def main() -> None:
@@ -73,6 +91,10 @@ def main() -> None:
         f"{engine['first_chunk_warm']:.2f} s with a warm pool"
     )
     print(f"          peak memory, parent + workers: {engine['peak_mb']:.0f} MB")
+    print(
+        f"          cancel mid-chunk: run ended {engine['cancel_s']:.2f} s after cancel(), "
+        f"{engine['workers_left']} worker processes left"
+    )
     if not args.no_baseline:
         _, naive_wall = run_naive([Reference(p, "", 0.0, None, None) for p in paths])
         naive_speed = audio_s / naive_wall
