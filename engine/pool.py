@@ -86,6 +86,29 @@ def _exit_with_parent() -> None:
     threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
+def _route_native_stderr() -> None:
+    """Send a worker's file descriptor 2 to ``worker-stderr.log`` in the log folder.
+
+    C libraries print straight to it (libmpg123 inside libsndfile reports every damaged MP3 frame),
+    which would break the command line's progress bar and say nothing useful to a user; the
+    worker's real failures come back to the parent as results. Started afresh past 1 MB.
+    """
+    try:
+        from engine.logs import log_dir
+
+        folder = log_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / "worker-stderr.log"
+        flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND
+        if path.exists() and path.stat().st_size > 1_000_000:
+            flags |= os.O_TRUNC
+        fd = os.open(path, flags, 0o644)
+        os.dup2(fd, 2)
+        os.close(fd)
+    except OSError:
+        pass  # an unwritable log folder must not stop the pool
+
+
 def _worker_initializer(notices: Any, warm_up: Callable[[], None] | None, numba_cache_dir: str | None) -> None:
     """Runs once in each new worker, before any task."""
     global _in_worker, _notices
@@ -100,6 +123,7 @@ def _worker_initializer(notices: Any, warm_up: Callable[[], None] | None, numba_
     # librosa warns about very short chunks; the chunk's result already says what it could measure.
     warnings.filterwarnings("ignore", category=UserWarning, module=r"librosa\..*")
     _lower_priority()
+    _route_native_stderr()
     if warm_up is not None:
         warm_up()
     notices.put(("ready", os.getpid(), None, time.time()))
