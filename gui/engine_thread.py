@@ -20,6 +20,7 @@ the worker thread is busy inside ``Engine.run`` so it could not receive a queued
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 import traceback
@@ -31,6 +32,8 @@ from PySide6.QtCore import QObject, QRunnable, QThread, QThreadPool, QTimer, Sig
 
 from engine import events as ev
 from engine.settings import AnalysisSettings, EngineOptions
+
+log = logging.getLogger("calibration_studio.engine_thread")
 
 MAX_BATCHES_PER_SECOND = 20
 _MIN_INTERVAL_MS = 1000 // MAX_BATCHES_PER_SECOND
@@ -145,6 +148,22 @@ class _EngineWorker(QObject):
         except Exception as exc:
             self._post(RunCrashed(f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=6)}"))
 
+    @Slot(object)
+    def prewarm(self, config: tuple[AnalysisSettings, EngineOptions]) -> None:
+        """Start and warm the pool before the first run, so that Start answers at once.
+
+        A warm-up that fails or is cancelled (the window closing) is not an error here: the next
+        run warms up again and reports any real failure itself.
+        """
+        if self.cancel_requested:
+            return
+        try:
+            engine = self._engine_for(*config)
+            for event in engine.warm_up():
+                self._post(event)
+        except Exception as exc:
+            log.info("engine warm-up at launch stopped: %s: %s", type(exc).__name__, exc)
+
     @Slot()
     def shutdown(self) -> None:
         """Stop every worker process, then end this thread's event loop."""
@@ -205,6 +224,7 @@ class EngineController(QObject):
     batchDone = Signal()
     runningChanged = Signal(bool)
     _startRequested = Signal(object)
+    _prewarmRequested = Signal(object)
     _shutdownRequested = Signal()
 
     _SIGNAL_FOR: ClassVar[dict[type, str]] = {
@@ -228,6 +248,7 @@ class EngineController(QObject):
         self._worker.moveToThread(self._thread)
         self._worker.wake.connect(self._schedule_drain)
         self._startRequested.connect(self._worker.run)
+        self._prewarmRequested.connect(self._worker.prewarm)
         self._shutdownRequested.connect(self._worker.shutdown)
         self._drain_timer = QTimer(self)
         self._drain_timer.setSingleShot(True)
@@ -266,6 +287,11 @@ class EngineController(QObject):
         self._set_running(True)
         self._startRequested.emit(request)
         return True
+
+    def prewarm(self, settings: AnalysisSettings, options: EngineOptions) -> None:
+        """Start the worker pool now, in the engine thread; a run started meanwhile waits for it."""
+        if not self._closed and not self._running:
+            self._prewarmRequested.emit((settings, options))
 
     def pause(self) -> None:
         self._worker.control("pause")

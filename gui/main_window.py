@@ -461,8 +461,16 @@ class MainWindow(QMainWindow):
         self.stats.on_event(event, time.monotonic())
         self.log.add("info", f"run started: {event.total_songs} songs on {event.workers} workers")
 
+    def prewarm_engine(self) -> None:
+        """Start the analysis workers while the user is still choosing songs (done at launch)."""
+        self.controller.prewarm(self.prefs.analysis_settings(), self.prefs.engine_options(self.cache_path))
+
     def _on_warm_up(self, event: ev.WarmUp) -> None:
         self.stats.on_event(event, time.monotonic())
+        if not self.controller.running:  # warming up at launch, before any run
+            ready = event.stage == "done"
+            self.message_label.setText("Analysis engine ready" if ready else self.stats.warm_up_text)
+            return
         if event.stage != "done":
             self.message_label.setText(self.stats.warm_up_text)
             row = self._row_for_event(0)

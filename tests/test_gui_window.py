@@ -353,3 +353,25 @@ def test_main_py_autostart_export_quit_exits_zero_in_a_real_process(song_folder,
     assert sorted(r["file"] for r in rows) == sorted(s.file for s in SONGS)
     assert all(r["status"] == "done" for r in rows)
     assert (out / "run.json").is_file() and (out / "history.csv").is_file()
+
+
+def test_prewarmed_pool_serves_the_first_run_without_warming_again(qtbot, make_window, song_folder):
+    window = make_window()
+    with qtbot.waitSignal(
+        window.controller.warmUp, timeout=240_000, check_params_cb=lambda event: event.stage == "done"
+    ):
+        window.prewarm_engine()
+    warm_pids = set(window.controller.worker_pids())
+    assert len(warm_pids) == window.prefs.workers
+    assert window.message_label.text() == "Analysis engine ready"
+
+    warm_ups: list[ev.WarmUp] = []
+    chunks: list[ev.ChunkFinished] = []
+    window.controller.warmUp.connect(warm_ups.append)
+    window.controller.chunkFinished.connect(chunks.append)
+    with qtbot.waitSignal(window.songsAdded, timeout=60_000):
+        window.add_paths([song_folder])
+    with qtbot.waitSignal(window.controller.runFinished, timeout=240_000):
+        assert window.start()
+    assert warm_ups == []  # the run found the pool ready
+    assert chunks and {c.chunk.worker_pid for c in chunks} <= warm_pids
