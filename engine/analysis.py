@@ -16,6 +16,8 @@ CHROMA_OCTAVES = 6
 CHROMA_FMIN_HZ = 65.40639  # C2
 TAIL_SECONDS = 8.0
 SILENCE_DB = -80.0
+MIN_SECONDS = 0.5
+"""Shorter audio holds too few frames for a tempo or a key: a song this short is an error, a chunk is empty."""
 HIGH_BAND_HZ = 2000.0
 """Lower edge of the high band whose flux gets its own tempogram (hi-hats, snare, note attacks)."""
 
@@ -108,7 +110,7 @@ def analyse_samples(y: np.ndarray, sr: int, settings: AnalysisSettings) -> Chunk
     """Tempo, key and loudness of one stretch of mono audio."""
     level = loudness_db(y)
     seconds = y.size / sr
-    if level <= SILENCE_DB or seconds < 0.5:
+    if level <= SILENCE_DB or seconds < MIN_SECONDS:
         return ChunkFeatures(
             0.0,
             0.0,

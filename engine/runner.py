@@ -306,9 +306,14 @@ class Engine:
     def _analyse_song(self, index: int, path: str, tally: _Tally) -> Iterator[ev.Event]:
         began = time.monotonic()
         try:
+            from engine.analysis import MIN_SECONDS
             from engine.decoding import probe
 
             info = probe(path)
+            if info.duration_s < MIN_SECONDS:
+                raise AudioDecodeError(
+                    f"too short to analyse: {info.duration_s:.2f} s of audio (at least {MIN_SECONDS:g} s needed)"
+                )
             spans = plan_chunks(info.duration_s, self.settings)
         except (AudioDecodeError, ValueError) as exc:
             return error_result(path, str(exc))

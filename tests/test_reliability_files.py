@@ -91,7 +91,7 @@ CASES: dict[str, Case] = {
     "random bytes .mp3": Case(lambda f: random_bytes(f / "noise.mp3"), "error", "not a readable audio file"),
     "random bytes .wav": Case(lambda f: random_bytes(f / "noise.wav"), "error", "not a readable audio file"),
     "random bytes .flac": Case(lambda f: random_bytes(f / "noise.flac"), "error", "not a readable audio file"),
-    "0.1 s song": Case(lambda f: with_samples(f / "tenth.wav", music(0.1)), "any"),
+    "0.1 s song": Case(lambda f: with_samples(f / "tenth.wav", music(0.1)), "error", r"too short to analyse: 0\.10 s"),
     "1 s song": Case(lambda f: with_samples(f / "one second.wav", music(1.0)), "result"),
     "silence": Case(
         lambda f: with_samples(f / "silence.wav", np.zeros(int(SECONDS * SR), np.float32)), "error", "silent"
