@@ -114,3 +114,11 @@ def named_fault_chunk(
         else:
             inject(kind, marker_dir)
     return analyse_chunk(path, start_s, end_s, settings)
+
+
+def warm_up_that_kills_workers() -> None:
+    """A warm-up that works in the app but kills every pool worker that runs it: a broken install."""
+    import multiprocessing
+
+    if multiprocessing.parent_process() is not None:
+        os._exit(3)

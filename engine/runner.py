@@ -36,6 +36,8 @@ WARM_UP_TIMEOUT = 300.0
 WATCHDOG_GRACE = 60.0
 """Past deadline + grace a chunk is taken as lost even if pebble did not report it: rebuild the pool."""
 MAX_ATTEMPTS = 2
+MAX_FAILED_WORKER_STARTS = 4
+"""Workers that may die during their warm-up before the engine gives up starting the pool."""
 FILE_CHANGED = "the file changed while it was being analysed; analyse it again"
 
 
@@ -293,10 +295,19 @@ class Engine:
         total = self.options.workers
         yield ev.WarmUp("workers", len(self._pool.ready_pids), total, time.monotonic() - began)
         deadline = time.monotonic() + WARM_UP_TIMEOUT
+        started: set[int] = set()
         while len(self._pool.ready_pids) < total:
             self._check_cancel()
             if time.monotonic() > deadline:
                 raise EngineError(f"the analysis workers did not start within {WARM_UP_TIMEOUT:.0f} s")
+            started.update(self._pool.worker_pids())
+            died = len(started - self._pool.ready_pids - set(self._pool.worker_pids()))
+            if died >= MAX_FAILED_WORKER_STARTS or not self._pool.running:
+                # pebble replaces a worker that dies in its initializer, forever: stop instead of waiting out the limit
+                raise EngineError(
+                    f"the analysis workers exit while starting ({max(died, 1)} died); "
+                    "worker-stderr.log in the log folder may say why, and `main.py doctor` checks the set-up"
+                )
             before = len(self._pool.ready_pids)
             self._pool.poll_notices(POLL_SECONDS)
             if len(self._pool.ready_pids) != before:

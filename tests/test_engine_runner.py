@@ -180,3 +180,18 @@ def test_pause_holds_the_run_until_resume(tmp_path, songs, no_stray_workers):
         thread.join(timeout=60)
         assert not thread.is_alive()
         assert isinstance(seen[-1], ev.RunFinished) and seen[-1].summary.songs_done == 2
+
+
+def test_workers_that_die_while_starting_stop_the_run_instead_of_hanging(tmp_path, songs, no_stray_workers):
+    from engine.errors import EngineError
+    from engine.faults import warm_up_that_kills_workers
+
+    options = EngineOptions(workers=2, use_cache=False)
+    engine = Engine(
+        SETTINGS, options, chunk_function=partial(faulty_chunk, faults={}), warm_up=warm_up_that_kills_workers
+    )
+    try:
+        with pytest.raises(EngineError, match="exit while starting"):
+            list(engine.run(songs[:1]))
+    finally:
+        engine.close()
