@@ -78,12 +78,17 @@ def roc_auc(scores: list[float], positive: list[bool]) -> float:
 
 def prior_sweep(refs: list[Reference], curves: list[tuple[np.ndarray, np.ndarray]]) -> list[str]:
     sources = sorted({r.source for r in refs})
-    lines = ["| centre BPM | octave width | " + " | ".join(sources) + " | all |", "|---|---|" + "---|" * (len(sources) + 1)]
+    lines = [
+        "| centre BPM | octave width | " + " | ".join(sources) + " | all |",
+        "|---|---|" + "---|" * (len(sources) + 1),
+    ]
     best: dict[str, float] = dict.fromkeys(sources, 0.0)
     for centre in CENTRES:
         for width in WIDTHS:
             hits = [acc1(pick(g, s, centre, width)[0], r.bpm) for r, (g, s) in zip(refs, curves, strict=True)]
-            per = {src: float(np.mean([h for h, r in zip(hits, refs, strict=True) if r.source == src])) for src in sources}
+            per = {
+                src: float(np.mean([h for h, r in zip(hits, refs, strict=True) if r.source == src])) for src in sources
+            }
             for src in sources:
                 best[src] = max(best[src], per[src])
             mark = " (engine)" if (centre, width) == (tempo.PRIOR_CENTER_BPM, tempo.PRIOR_OCTAVE_WIDTH) else ""
@@ -113,7 +118,12 @@ def margin_table(refs: list[Reference], curves: list[tuple[np.ndarray, np.ndarra
         bpm, margin = pick(grid, strength, tempo.PRIOR_CENTER_BPM, tempo.PRIOR_OCTAVE_WIDTH)
         rows.append((1.0 - margin, acc1(bpm, ref.bpm)))
     auc = roc_auc([r[0] for r in rows], [r[1] for r in rows])
-    lines = [f"ROC AUC of octave confidence for Acc1: {auc:.3f}", "", "| 1 − octave margin | n | Acc1 |", "|---|---|---|"]
+    lines = [
+        f"ROC AUC of octave confidence for Acc1: {auc:.3f}",
+        "",
+        "| 1 − octave margin | n | Acc1 |",
+        "|---|---|---|",
+    ]
     for lo, hi in pairwise((0.0, 0.25, 0.5, 0.75, 1.0001)):
         inside = [hit for conf, hit in rows if lo <= conf < hi]
         share = f"{np.mean(inside):.2f}" if inside else "–"
