@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before any Qt import: CI has no display
-os.environ.setdefault("CALIBRATION_STUDIO_LOG_DIR", tempfile.mkdtemp(prefix="calibration-studio-test-logs-"))
-
 import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before any Qt import: CI has no display
+_OWN_LOG_DIR = (
+    None if "CALIBRATION_STUDIO_LOG_DIR" in os.environ else tempfile.mkdtemp(prefix="calibration-studio-test-logs-")
+)
+if _OWN_LOG_DIR:
+    os.environ["CALIBRATION_STUDIO_LOG_DIR"] = _OWN_LOG_DIR
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Remove the session's log folder, so repeated runs do not fill the temp folder; kept on failure to read."""
+    if _OWN_LOG_DIR and exitstatus == 0:
+        shutil.rmtree(_OWN_LOG_DIR, ignore_errors=True)
 
 
 @pytest.fixture
