@@ -31,9 +31,10 @@ CREATE TABLE IF NOT EXISTS songs (
 
 
 def default_cache_path() -> Path:
-    from platformdirs import user_cache_dir
+    """The results database: in the user cache folder, or its private fallback (:mod:`engine.cachedirs`)."""
+    from engine.cachedirs import cache_folder
 
-    return Path(user_cache_dir("CalibrationStudio", appauthor=False)) / "results.sqlite3"
+    return cache_folder("") / "results.sqlite3"
 
 
 def file_identity(path: str | os.PathLike[str]) -> tuple[str, int, int] | None:

@@ -296,12 +296,24 @@ def run_doctor(args: argparse.Namespace) -> int:
 COMMANDS = {"analyze": run_analyze, "calibrate": run_calibrate, "doctor": run_doctor}
 
 
+def _show_on_terminal(logger: logging.Logger) -> None:
+    """Print ``logger``'s warnings as ``warning: …`` lines: problems that have no run event of their own."""
+    if any(getattr(h, "_calibration_studio_terminal", False) for h in logger.handlers):
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setLevel(logging.WARNING)
+    handler.setFormatter(logging.Formatter("warning: %(message)s"))
+    handler._calibration_studio_terminal = True  # type: ignore[attr-defined]
+    logger.addHandler(handler)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     from engine.logs import setup_logging
 
     setup_logging(f"command line ({args.command})")
+    _show_on_terminal(logging.getLogger("engine.cachedirs"))
     log.info("arguments: %s", list(sys.argv[1:] if argv is None else argv))
     code = COMMANDS[args.command](args)
     log.info("%s finished with exit status %s", args.command, code)

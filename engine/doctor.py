@@ -186,11 +186,17 @@ def _writable(folder: Path) -> bool:
 
 def check_locations() -> Iterator[Check]:
     from engine.cache import default_cache_path
+    from engine.cachedirs import user_cache_root
     from engine.logs import log_file
 
-    cache = default_cache_path()
-    ok = _writable(cache.parent)
-    yield Check(INFO if ok else FAIL, "results cache", f"{cache}" + ("" if ok else " (folder not writable)"))
+    try:
+        cache = default_cache_path()
+    except OSError as exc:
+        yield Check(FAIL, "results cache", f"{exc}")
+    else:
+        preferred = cache.parent == user_cache_root()
+        note = "" if preferred else f" (fallback: {user_cache_root()} is not writable; may be emptied on restart)"
+        yield Check(INFO if preferred else WARN, "results cache", f"{cache}{note}")
     log = log_file()
     yield Check(INFO if _writable(log.parent) else WARN, "log file", str(log))
     yield Check(INFO, "numba cache", os.environ.get("NUMBA_CACHE_DIR", "not set (no pool was started)"))

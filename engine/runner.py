@@ -10,6 +10,7 @@ may be called from any other thread.
 from __future__ import annotations
 
 import os
+import sqlite3
 import sys
 import threading
 import time
@@ -88,19 +89,17 @@ def _default_chunk_function() -> ChunkFunction:
 
 
 def _user_cache_subdir(variable: str, name: str) -> str:
-    """``$variable`` if set, else a folder in the user cache: an installed or frozen app's own folders
-    may be read-only.
+    """``$variable`` if set, else a folder in the user cache (or its private fallback, see
+    :mod:`engine.cachedirs`): an installed or frozen app's own folders may be read-only.
 
     The frozen app sets the numba folder earlier, before numba loads, in a PyInstaller runtime
     hook (packaging/rthooks/numba_cache.py).
     """
     if os.environ.get(variable):
         return os.environ[variable]
-    from platformdirs import user_cache_dir
+    from engine.cachedirs import cache_folder
 
-    path = Path(user_cache_dir("CalibrationStudio", appauthor=False)) / name
-    path.mkdir(parents=True, exist_ok=True)
-    return str(path)
+    return str(cache_folder(name))
 
 
 def _prepare_compute_caches() -> None:
@@ -125,6 +124,18 @@ def _jit_marker() -> Path:
         app = os.stat(sys.executable)
         stamp += f"-app{int(app.st_mtime)}-{app.st_size}"
     return Path(os.environ["NUMBA_CACHE_DIR"]) / f".warm-{stamp}"
+
+
+def _open_results_cache(path: Path | None) -> Any:
+    """The results cache, or ``None`` (reported) when it cannot be opened: analysis works without it."""
+    from engine.cache import ResultsCache
+    from engine.cachedirs import report
+
+    try:
+        return ResultsCache(path)
+    except (OSError, sqlite3.Error) as exc:
+        report(f"results are not cached in this session: the cache cannot be opened ({exc})")
+        return None
 
 
 class Engine:
@@ -152,9 +163,35 @@ class Engine:
         self._tokens = count(1)
         self._cache: Any = None
         if self.options.use_cache:
-            from engine.cache import ResultsCache
+            self._cache = _open_results_cache(self.options.cache_path)
 
-            self._cache = ResultsCache(self.options.cache_path)
+    # -- results cache: a failing cache is reported and switched off, it never stops a run -------
+    def _cached_result(self, path: str) -> SongResult | None:
+        if self._cache is None:
+            return None
+        try:
+            return self._cache.get(path, self.settings.fingerprint())
+        except (OSError, sqlite3.Error) as exc:
+            self._drop_cache(f"the results cache cannot be read ({exc}); caching is off for this session")
+            return None
+
+    def _store_result(self, result: SongResult) -> None:
+        if self._cache is None:
+            return
+        try:
+            self._cache.put(result, self.settings.fingerprint())
+        except (OSError, sqlite3.Error) as exc:
+            self._drop_cache(f"the results cache cannot be written ({exc}); caching is off for this session")
+
+    def _drop_cache(self, message: str) -> None:
+        from engine.cachedirs import report
+
+        report(message)
+        cache, self._cache = self._cache, None
+        try:
+            cache.close()
+        except (OSError, sqlite3.Error):
+            pass
 
     # -- control, callable from any thread ------------------------------------------------------
     def cancel(self) -> None:
@@ -207,7 +244,7 @@ class Engine:
                 self._check_cancel()
                 self._wait_while_paused()
                 path = str(raw_path)
-                cached = None if force or self._cache is None else self._cache.get(path, self.settings.fingerprint())
+                cached = None if force else self._cached_result(path)
                 if cached is not None:
                     tally.cached += 1
                     self._count(tally, cached)
@@ -220,8 +257,8 @@ class Engine:
                     # Chunks may mix old and new audio, and the cache would file it under the new file.
                     result = error_result(path, FILE_CHANGED, result.duration_s)
                 self._count(tally, result)
-                if result.status is not SongStatus.ERROR and self._cache is not None:
-                    self._cache.put(result, self.settings.fingerprint())
+                if result.status is not SongStatus.ERROR:
+                    self._store_result(result)
                 if result.status is SongStatus.ERROR:
                     yield ev.SongFailed(index, path, result.error, result)
                 else:

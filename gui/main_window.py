@@ -119,6 +119,7 @@ class MainWindow(QMainWindow):
         self._worker_pids: list[int] = []
         self._closing = False
         self._palette = WorkerPalette()
+        self._notices_shown = 0
 
         self.setWindowTitle("Calibration Studio")
         self.setAcceptDrops(True)
@@ -465,8 +466,18 @@ class MainWindow(QMainWindow):
         """Start the analysis workers while the user is still choosing songs (done at launch)."""
         self.controller.prewarm(self.prefs.analysis_settings(), self.prefs.engine_options(self.cache_path))
 
+    def _show_engine_notices(self) -> None:
+        """Cache problems the engine met and worked around, each shown once in the log."""
+        from engine.cachedirs import notices
+
+        fresh = notices()[self._notices_shown :]
+        for text in fresh:
+            self.log.add("warning", text)
+        self._notices_shown += len(fresh)
+
     def _on_warm_up(self, event: ev.WarmUp) -> None:
         self.stats.on_event(event, time.monotonic())
+        self._show_engine_notices()
         if not self.controller.running:  # warming up at launch, before any run
             ready = event.stage == "done"
             self.message_label.setText("Analysis engine ready" if ready else self.stats.warm_up_text)
@@ -541,6 +552,7 @@ class MainWindow(QMainWindow):
             )
 
     def _on_run_finished(self, event: ev.RunFinished) -> None:
+        self._show_engine_notices()
         self.stats.on_event(event, time.monotonic())
         summary = event.summary
         self.last_summary = summary

@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from engine.doctor import FAIL, OK, WARN, Check, check_decoder, verdict
-from tests.reliability import leftover_files, run_cli
+from tests.reliability import run_cli
 
 pytestmark = pytest.mark.usefixtures("no_stray_workers")
 
@@ -34,19 +34,22 @@ def test_doctor_reports_every_check_and_exits_0_on_a_working_machine(tmp_path, m
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="platformdirs reads XDG_CACHE_HOME on Linux only")
-def test_doctor_exits_1_when_the_cache_folder_cannot_be_created(tmp_path):
-    """A real breakage (the cache 'folder' is under a file): reported plainly, no traceback, exit 1."""
+def test_doctor_warns_when_the_cache_folder_cannot_be_created_and_names_the_fallback(tmp_path):
+    """A real breakage (the cache 'folder' is under a file): a warning naming the private fallback, exit 0."""
+    from engine.cachedirs import user_cache_root
+
     blocker = tmp_path / "not a folder"
     blocker.write_text("x")
-    env = {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_DIR"}
+    env = dict(os.environ)
+    # numba's compiled code stays in the working cache (a cold compile costs ~30 s); only results move
+    env.update(NUMBA_CACHE_DIR=str(user_cache_root() / "numba"), LIBROSA_CACHE_DIR=str(user_cache_root() / "librosa"))
     env.update(XDG_CACHE_HOME=str(blocker / "cache"), TMPDIR=str(tmp_path))
     done = run_cli("doctor", "--workers", "1", env=env)
-    assert done.returncode == 1, done.stdout + done.stderr
-    assert "FAIL  results cache" in done.stdout and "(folder not writable)" in done.stdout
-    verdict_line = done.stdout.rstrip().splitlines()[-1]
-    assert "problem(s) the product cannot work with" in verdict_line and "results cache" in verdict_line
+    assert done.returncode == 0, done.stdout + done.stderr
+    line = next(x.strip() for x in done.stdout.splitlines() if "results cache" in x)
+    assert line.startswith("warn  results cache"), line
+    assert str(tmp_path) in line and "is not writable" in line and str(blocker) in line
     assert "Traceback" not in done.stdout + done.stderr
-    assert not leftover_files(tmp_path)
 
 
 def test_a_broken_optional_decoder_warns_and_a_broken_required_one_fails(tmp_path):

@@ -375,3 +375,28 @@ def test_prewarmed_pool_serves_the_first_run_without_warming_again(qtbot, make_w
         assert window.start()
     assert warm_ups == []  # the run found the pool ready
     assert chunks and {c.chunk.worker_pid for c in chunks} <= warm_pids
+
+
+def test_a_results_cache_that_cannot_be_opened_is_a_warning_in_the_log_and_songs_still_run(
+    qtbot, make_window, song_folder, tmp_path, monkeypatch
+):
+    from engine import cachedirs
+
+    monkeypatch.setattr(cachedirs, "_notices", [])
+    broken = tmp_path / "cache.sqlite3"
+    broken.mkdir()  # SQLite cannot open a folder as its database
+    Preferences(workers=1, chunk_seconds=4.0, use_cache=True).save()
+    window = make_window(cache=broken)
+    with qtbot.waitSignal(
+        window.controller.warmUp, timeout=240_000, check_params_cb=lambda event: event.stage == "done"
+    ):
+        window.prewarm_engine()
+    warnings = [line for line in window.log.lines if "WARNING" in line and "results are not cached" in line]
+    assert len(warnings) == 1, window.log.lines
+    with qtbot.waitSignal(window.songsAdded, timeout=60_000):
+        window.add_paths([song_folder])
+    with qtbot.waitSignal(window.controller.runFinished, timeout=240_000):
+        assert window.start()
+    statuses = {window.model.song(row).status for row in range(window.model.rowCount())}
+    assert statuses == {"done"}, statuses
+    assert sum("results are not cached" in line for line in window.log.lines) == 1  # said once

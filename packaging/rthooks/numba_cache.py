@@ -9,11 +9,9 @@ recompile librosa for every new working directory. Same folder as ``engine.runne
 import os
 
 if not os.environ.get("NUMBA_CACHE_DIR"):
-    from platformdirs import user_cache_dir
+    from engine.cachedirs import cache_folder
 
-    folder = os.path.join(user_cache_dir("CalibrationStudio", appauthor=False), "numba")
     try:
-        os.makedirs(folder, exist_ok=True)
+        os.environ["NUMBA_CACHE_DIR"] = str(cache_folder("numba"))
     except OSError:
-        pass  # unwritable: numba falls back to its own cache locations
-    os.environ["NUMBA_CACHE_DIR"] = folder
+        pass  # nothing writable: numba falls back to its own cache locations

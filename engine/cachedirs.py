@@ -1,0 +1,92 @@
+"""Where the engine keeps its caches (results, numba's compiled code, librosa's filters).
+
+The user cache folder is preferred. When it cannot be written (a read-only home, a full disk,
+a path taken by a file), analysis must still run, so a private folder in the system's
+temporary folder is used instead and a warning says so; only if neither can be written is it
+an error. The temporary fallback must be private because numba loads compiled code from it: a
+folder that another user created or can write to is never used.
+"""
+
+from __future__ import annotations
+
+import getpass
+import logging
+import os
+import stat
+import tempfile
+from pathlib import Path
+
+APP_FOLDER = "CalibrationStudio"
+
+log = logging.getLogger(__name__)
+_notices: list[str] = []
+
+
+def report(message: str) -> None:
+    """Log a cache problem once and keep it for :func:`notices` (the window and the command line show it)."""
+    if message not in _notices:
+        _notices.append(message)
+        log.warning("%s", message)
+
+
+def notices() -> list[str]:
+    """Cache problems met so far in this process, oldest first."""
+    return list(_notices)
+
+
+def user_cache_root() -> Path:
+    """The platform's per-user cache folder for this app (``~/.cache/CalibrationStudio`` on Linux)."""
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir(APP_FOLDER, appauthor=False))
+
+
+def writable(folder: Path) -> bool:
+    """True when ``folder`` exists or can be created, and a file can be written in it."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            return True
+    except OSError:
+        return False
+
+
+def _is_private(folder: Path) -> bool:
+    """Owned by this user and not writable by anyone else (always true where there are no owners)."""
+    if not hasattr(os, "getuid"):
+        return True
+    info = folder.lstat()
+    return (
+        stat.S_ISDIR(info.st_mode) and info.st_uid == os.getuid() and not info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+    )
+
+
+def private_fallback_root() -> Path:
+    """``<tmp>/CalibrationStudio-<user>``, created private; a fresh one when that name is not safe."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = "user"
+    root = Path(tempfile.gettempdir()) / f"{APP_FOLDER}-{user}"
+    try:
+        root.mkdir(mode=0o700, exist_ok=True)
+        if _is_private(root):
+            return root
+    except OSError:
+        pass
+    return Path(tempfile.mkdtemp(prefix=f"{APP_FOLDER}-"))
+
+
+def cache_folder(name: str) -> Path:
+    """A writable folder ``name`` for one cache: in the user cache, else in the private fallback.
+
+    Raises ``OSError`` naming both places when neither can be written.
+    """
+    preferred = user_cache_root() / name
+    if writable(preferred):
+        return preferred
+    fallback = private_fallback_root() / name
+    if writable(fallback):
+        report(f"cannot write the cache folder {preferred}; using {fallback} instead (it may be emptied on restart)")
+        return fallback
+    raise OSError(f"no writable cache folder: neither {preferred} nor {fallback} can be written")
