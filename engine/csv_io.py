@@ -12,6 +12,31 @@ from typing import Any
 
 CSV_ENCODING = "utf-8-sig"
 """UTF-8 with a byte-order mark: Excel needs it to read non-ASCII names, pandas and csv skip it."""
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""A cell starting with one of these is run as a formula by Excel, LibreOffice and Google Sheets."""
+
+
+def neutralise_formula(value: Any) -> Any:
+    """Text that a spreadsheet would run as a formula gets a leading ``'``; numbers are untouched.
+
+    File names, tags and titles come from the music, i.e. from anyone: a title such as
+    ``=HYPERLINK(...)`` must open as text, not as a live formula (OWASP "CSV injection").
+    :func:`restore_formula` undoes it when our own files are read back.
+    """
+    if not isinstance(value, str) or not value.startswith(FORMULA_STARTS):
+        return value
+    try:
+        float(value)
+    except ValueError:
+        return "'" + value
+    return value  # "-3.5": a number, not a formula
+
+
+def restore_formula(value: str) -> str:
+    """Inverse of :func:`neutralise_formula` for a cell read back from one of our files."""
+    if value.startswith("'") and value[1:].startswith(FORMULA_STARTS):
+        return value[1:]
+    return value
 
 
 class ExportError(OSError):
@@ -54,7 +79,7 @@ def write_csv(path: str | os.PathLike[str], fieldnames: Sequence[str], rows: Ite
     def write(handle: Any) -> None:
         writer = csv.DictWriter(handle, fieldnames=list(fieldnames), restval="")
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows({k: neutralise_formula(v) for k, v in row.items()} for row in rows)
 
     _atomic_write(Path(path), write, newline="", encoding=CSV_ENCODING)
 
@@ -63,12 +88,20 @@ def write_json(path: str | os.PathLike[str], data: Any) -> None:
     _atomic_write(Path(path), lambda handle: json.dump(data, handle, indent=2, sort_keys=False, default=str))
 
 
+def read_csv_rows(path: str | os.PathLike[str]) -> tuple[list[str], list[dict[str, str]]]:
+    """Header and rows of a CSV this program wrote, with :func:`neutralise_formula` undone."""
+    with open(path, newline="", encoding=CSV_ENCODING) as handle:
+        reader = csv.DictReader(handle)
+        header = list(reader.fieldnames or [])
+        rows = [{k: restore_formula(v) if isinstance(v, str) else v for k, v in row.items()} for row in reader]
+    return header, rows
+
+
 def append_csv_row(path: str | os.PathLike[str], fieldnames: Sequence[str], row: Mapping[str, Any]) -> None:
     """Append one row (rewriting atomically), creating the file with a header when new."""
     path = Path(path)
     existing: list[dict[str, str]] = []
     if path.exists():
-        with open(path, newline="", encoding=CSV_ENCODING) as handle:
-            existing = list(csv.DictReader(handle))
+        existing = read_csv_rows(path)[1]
     columns = list(fieldnames) + [c for c in (existing[0].keys() if existing else []) if c not in fieldnames]
     write_csv(path, columns, [*existing, dict(row)])

@@ -211,3 +211,41 @@ def test_bad_calibration_inputs_fail_before_any_analysis(analysed, tmp_path):
     assert fuzzy.returncode == 2 and "between 0" in fuzzy.stderr
     nothing = run_cli("calibrate", str(tmp_path))
     assert nothing.returncode == 2 and "results.csv not found" in nothing.stderr
+
+
+def test_names_that_look_like_formulas_open_as_text_and_survive_calibrate(tmp_path):
+    """A song called ``=SUM(1+1).wav`` must not run as a formula in Excel, and calibrate must still match it."""
+    names = {"=SUM(1+1).wav": 120.0, "-cmd.wav": 100.0, "@import.wav": 90.0, "plain.wav": 140.0}
+    for name, bpm in names.items():
+        song(tmp_path / "songs" / name, bpm, 6.0)
+    reference = tmp_path / "truth.csv"
+    reference.write_text("file,bpm\n" + "".join(f"{n},{b:g}\n" for n, b in names.items()), encoding="utf-8")
+    out = tmp_path / "out"
+    common = ["--workers", "2", "--chunk-seconds", "4", "--cache-file", str(tmp_path / "cache.sqlite3")]
+    done = run_cli(
+        "analyze",
+        str(tmp_path / "songs"),
+        "--out",
+        str(out),
+        "--reference",
+        str(reference),
+        "--min-songs",
+        "3",
+        *common,
+    )
+    assert done.returncode == 0, done.stderr
+    for export in ("results.csv", "comparison.csv"):
+        cells = {r["file"] for r in read_csv(out / export)}
+        assert cells == {"'=SUM(1+1).wav", "'-cmd.wav", "'@import.wav", "plain.wav"}, (export, cells)
+    levels = [r["loudness_db"] for r in read_csv(out / "results.csv")]
+    assert all(level.startswith("-") and float(level) < 0 for level in levels)  # numbers are never prefixed
+    refit = run_cli("calibrate", str(out), "--min-songs", "3")
+    assert refit.returncode == 0, refit.stderr
+    run = json.loads((out / "run.json").read_text())
+    assert run["calibration"]["matched"] == 4
+    assert {r["file"] for r in read_csv(out / "results.csv")} == {
+        "'=SUM(1+1).wav",
+        "'-cmd.wav",
+        "'@import.wav",
+        "plain.wav",
+    }

@@ -8,7 +8,6 @@ run's ``results.csv`` without analysing anything.
 from __future__ import annotations
 
 import argparse
-import csv
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -28,7 +27,7 @@ from engine.calibration.exports import (
 from engine.calibration.fit import MIN_SONGS, Calibration, CalibrationError, fit_calibration
 from engine.calibration.profile import Profile, load_profile
 from engine.calibration.workflow import Matched, match_reference
-from engine.csv_io import CSV_ENCODING, ExportError, write_csv
+from engine.csv_io import ExportError, read_csv_rows, write_csv
 from engine.errors import EngineError
 from engine.reference import ReferenceSet, load_references
 from engine.version import ENGINE_VERSION
@@ -322,12 +321,10 @@ def read_results(path: Path) -> tuple[list[str], list[dict[str, str]]]:
     """An earlier run's ``results.csv`` as its header and rows (strings, untouched)."""
     if not path.is_file():
         raise ValueError(f"{path} not found: run `analyze` into this folder first")
-    with open(path, newline="", encoding=CSV_ENCODING) as handle:
-        reader = csv.DictReader(handle)
-        header = list(reader.fieldnames or [])
-        if "path" not in header or "bpm" not in header or "key" not in header:
-            raise ValueError(f"{path} is not a results.csv from `analyze` (needs path, bpm and key columns)")
-        return header, list(reader)
+    header, rows = read_csv_rows(path)
+    if "path" not in header or "bpm" not in header or "key" not in header:
+        raise ValueError(f"{path} is not a results.csv from `analyze` (needs path, bpm and key columns)")
+    return header, rows
 
 
 def _previous_run(folder: Path) -> dict[str, Any]:
