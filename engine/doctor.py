@@ -175,18 +175,9 @@ def check_pool(folder: Path, workers: int, deadline: float) -> Iterator[Check]:
     )
 
 
-def _writable(folder: Path) -> bool:
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=folder):
-            return True
-    except OSError:
-        return False
-
-
 def check_locations() -> Iterator[Check]:
     from engine.cache import default_cache_path
-    from engine.cachedirs import user_cache_root
+    from engine.cachedirs import user_cache_root, writable
     from engine.logs import log_file
 
     try:
@@ -198,7 +189,7 @@ def check_locations() -> Iterator[Check]:
         note = "" if preferred else f" (fallback: {user_cache_root()} is not writable; may be emptied on restart)"
         yield Check(INFO if preferred else WARN, "results cache", f"{cache}{note}")
     log = log_file()
-    yield Check(INFO if _writable(log.parent) else WARN, "log file", str(log))
+    yield Check(INFO if writable(log.parent) else WARN, "log file", str(log))
     yield Check(INFO, "numba cache", os.environ.get("NUMBA_CACHE_DIR", "not set (no pool was started)"))
 
 
