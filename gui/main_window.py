@@ -56,6 +56,8 @@ from gui.widgets.run_plot import RunPlot
 
 TICK_MS = 250
 """Clock for the things that change without an event: elapsed time, running-chunk bars, pool view."""
+LIVE_CALIBRATION_MS = 1500
+"""During a run with a reference, metrics and counts are refreshed at most this often (matching is O(songs))."""
 POOL_REFRESH_S = 1.0
 
 
@@ -132,6 +134,12 @@ class MainWindow(QMainWindow):
         self._timer.setInterval(TICK_MS)
         self._timer.timeout.connect(self._tick)
         self._timer.start()
+        self._match_generation = 0
+        self._calibration_view_s = 0.0
+        self.live_metrics_timer = QTimer(self)
+        self.live_metrics_timer.setSingleShot(True)
+        self.live_metrics_interval_ms = LIVE_CALIBRATION_MS
+        self.live_metrics_timer.timeout.connect(self._refresh_live_calibration)
         self._update_actions()
         QTimer.singleShot(0, self._apply_launch_options)
 
@@ -523,6 +531,9 @@ class MainWindow(QMainWindow):
 
     def _on_song_finished(self, event: ev.SongFinished | ev.SongFailed) -> None:
         self.stats.on_event(event, time.monotonic())
+        if self.session.reference is not None and not self.live_metrics_timer.isActive():
+            # metrics follow the run; with a huge queue, redrawing them may take at most 5 % of the GUI thread
+            self.live_metrics_timer.start(max(self.live_metrics_interval_ms, int(20_000 * self._calibration_view_s)))
         result = event.result
         path = self.run_paths[event.index] if 0 <= event.index < len(self.run_paths) else result.path
         self.results[path] = result
@@ -553,6 +564,7 @@ class MainWindow(QMainWindow):
 
     def _on_run_finished(self, event: ev.RunFinished) -> None:
         self._show_engine_notices()
+        self.live_metrics_timer.stop()  # the final match (and fit) below replaces it
         self.stats.on_event(event, time.monotonic())
         summary = event.summary
         self.last_summary = summary
@@ -733,12 +745,21 @@ class MainWindow(QMainWindow):
         self._rematch()
         return True
 
+    def _refresh_live_calibration(self) -> None:
+        """Raw metrics, counts and plots for the songs finished so far; fitting waits for the run's end."""
+        if self.controller.running and self.session.reference is not None:
+            self._rematch()
+
     def _rematch(self, fit_after: bool = False) -> None:
         paths = self.model.paths()
         results = dict(self.results)
         session = self.session
+        self._match_generation += 1
+        generation = self._match_generation
 
         def done(matched, error) -> None:
+            if generation != self._match_generation:
+                return  # a newer match was started (tasks can finish out of order): show that one
             if error is not None:
                 self.log.add("error", f"matching failed: {error}")
                 matched = None
@@ -782,6 +803,11 @@ class MainWindow(QMainWindow):
         self.controller.run_task(lambda: session.fit(settings), done)
 
     def _show_calibration(self) -> None:
+        started = time.perf_counter()
+        self._show_calibration_now()
+        self._calibration_view_s = time.perf_counter() - started
+
+    def _show_calibration_now(self) -> None:
         session = self.session
         self.model.set_all(session.reference_values(), clear=("ref_bpm", "ref_key", "match_method"))
         self.model.set_all(session.calibrated_values(self.results), clear=("cal_bpm", "cal_key"))

@@ -400,3 +400,32 @@ def test_a_results_cache_that_cannot_be_opened_is_a_warning_in_the_log_and_songs
     statuses = {window.model.song(row).status for row in range(window.model.rowCount())}
     assert statuses == {"done"}, statuses
     assert sum("results are not cached" in line for line in window.log.lines) == 1  # said once
+
+
+def test_metrics_fill_in_song_by_song_during_a_run_with_a_reference(qtbot, make_window, song_folder):
+    window = make_window()
+    assert window.load_reference(song_folder / "reference.csv")
+    window.live_metrics_interval_ms = 0  # refresh after every song (the product waits 1.5 s between)
+    seen_during_run: list[int] = []
+
+    def record() -> None:
+        if window.controller.running:
+            seen_during_run.append(max((n for *_, n in window.session.metrics().rows), default=0))
+
+    window.calibrationUpdated.connect(record)
+
+    # Analysis runs at ~100x realtime, so the run is paused after its first song to look at it mid-run.
+    def pause_after_a_song(_event: ev.SongFinished) -> None:
+        window.controller.pause()
+
+    window.controller.songFinished.connect(pause_after_a_song)
+    with qtbot.waitSignal(window.songsAdded, timeout=60_000):
+        window.add_paths([song_folder])
+    assert window.start()
+    qtbot.waitUntil(lambda: any(1 <= n < len(SONGS) for n in seen_during_run), timeout=RUN_TIMEOUT_MS)
+    assert window.controller.running and window.panel.metrics.rowCount() > 0
+    with qtbot.waitSignal(window.controller.runFinished, timeout=RUN_TIMEOUT_MS):
+        window.controller.songFinished.disconnect(pause_after_a_song)
+        window.controller.resume()
+    qtbot.waitUntil(lambda: max(n for *_, n in window.session.metrics().rows) == len(SONGS), timeout=30_000)
+    assert not window.live_metrics_timer.isActive()
