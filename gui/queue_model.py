@@ -65,6 +65,26 @@ KEY_COLOURS = {
     "other": QColor(218, 54, 51, 70),
 }
 TEMPO_WORDS = {"same": "exact", "double": "octave (×2)", "half": "octave (×½)", "triple": "×3", "third": "×⅓"}
+FIELD_COLUMNS: dict[str, tuple[Col, ...]] = {
+    "path": (Col.SONG,),
+    "status": (Col.STATUS,),
+    "duration_s": (Col.DURATION,),
+    "chunks_done": (Col.STATUS,),
+    "chunks_total": (Col.STATUS,),
+    "bpm": (Col.BPM,),
+    "key": (Col.KEY,),
+    "ref_bpm": (Col.REF_BPM, Col.BPM, Col.CAL_BPM),  # the match colours depend on the reference
+    "ref_key": (Col.REF_KEY, Col.KEY, Col.CAL_KEY),
+    "match_method": (Col.REF_BPM, Col.REF_KEY),
+    "cal_bpm": (Col.CAL_BPM,),
+    "cal_key": (Col.CAL_KEY,),
+    "analysis_s": (Col.TIME,),
+    "error": (Col.STATUS,),
+    "cached": (Col.STATUS,),
+}
+"""The cells that show each field. ``dataChanged`` names only those columns, so a sorted table
+re-sorts only when the sort column is among them (marking 10,000 rows queued no longer re-sorts
+a table sorted by name)."""
 STATUS_COLOURS = {"error": QColor(218, 54, 51), "partial": QColor(200, 140, 20), "cancelled": QColor(128, 128, 128)}
 
 
@@ -277,20 +297,24 @@ class QueueModel(QAbstractTableModel):
         self.endResetModel()
 
     def update(self, row: int, **changes: Any) -> None:
-        """Change fields of one row and repaint just that row."""
+        """Change fields of one row and repaint just the cells that show them."""
         song = self._rows[row]
         for name, value in changes.items():
             setattr(song, name, value)
-        self.dataChanged.emit(self.index(row, 0), self.index(row, len(Col) - 1))
+        first, last = _column_span(changes)
+        self.dataChanged.emit(self.index(row, first), self.index(row, last))
 
     def update_many(self, changes: dict[int, dict[str, Any]]) -> None:
         """Several rows at once with one ``dataChanged`` over the span (cheap for big batches)."""
         if not changes:
             return
+        names: set[str] = set()
         for row, values in changes.items():
+            names.update(values)
             for name, value in values.items():
                 setattr(self._rows[row], name, value)
-        self.dataChanged.emit(self.index(min(changes), 0), self.index(max(changes), len(Col) - 1))
+        first, last = _column_span(names)
+        self.dataChanged.emit(self.index(min(changes), first), self.index(max(changes), last))
 
     def set_all(self, values_by_path: dict[str, dict[str, Any]], clear: Sequence[str] = ()) -> None:
         """Set fields on every row (reference or calibrated values); rows not in the map get ``clear`` reset."""
@@ -304,7 +328,8 @@ class QueueModel(QAbstractTableModel):
                 for name, value in values.items():
                     setattr(song, name, value)
         if self._rows:
-            self.dataChanged.emit(self.index(0, 0), self.index(len(self._rows) - 1, len(Col) - 1))
+            first, last = _column_span({*clear, *(n for v in values_by_path.values() for n in v)})
+            self.dataChanged.emit(self.index(0, first), self.index(len(self._rows) - 1, last))
 
     def rows_as_tsv(self, rows: Iterable[int]) -> str:
         """Header plus the given rows, tab-separated, as shown (for pasting into a spreadsheet)."""
@@ -314,6 +339,12 @@ class QueueModel(QAbstractTableModel):
             cells = [song.path, *(self._display(song, c) for c in Col)]
             lines.append("\t".join(cell.replace("\t", " ") for cell in cells))
         return "\n".join(lines) + "\n"
+
+
+def _column_span(names: Iterable[str]) -> tuple[int, int]:
+    """First and last column showing any of these fields (all columns for an unknown name)."""
+    columns = [c for name in names for c in FIELD_COLUMNS.get(name, (Col.SONG, Col.TIME))]
+    return (min(columns), max(columns)) if columns else (0, len(Col) - 1)
 
 
 _NUMERIC_COLUMNS = frozenset({Col.DURATION, Col.BPM, Col.REF_BPM, Col.CAL_BPM, Col.TIME})

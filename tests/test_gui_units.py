@@ -88,6 +88,37 @@ def test_queue_model_holds_ten_thousand_rows_sorted_by_number_and_copies_tsv(qtb
     assert model.rowCount() == 9_998 and model.row_of(paths[2]) == 0 and model.row_of(paths[0]) is None
 
 
+def test_queue_updates_name_only_the_cells_that_show_them_and_sorting_still_follows(qtbot):
+    from dataclasses import fields
+
+    from PySide6.QtCore import QSortFilterProxyModel, Qt
+
+    from gui.queue_model import FIELD_COLUMNS, SORT_ROLE, Col, QueueModel, SongRow
+
+    assert {f.name for f in fields(SongRow)} == set(FIELD_COLUMNS)  # a new field must say where it shows
+    model = QueueModel()
+    model.add_paths([f"/music/{name}.wav" for name in ("c", "a", "b")])
+    proxy = QSortFilterProxyModel()
+    proxy.setSourceModel(model)
+    proxy.setSortRole(SORT_ROLE)
+    proxy.setDynamicSortFilter(True)
+    spans: list[tuple[int, int]] = []
+    model.dataChanged.connect(lambda top, bottom, *_: spans.append((top.column(), bottom.column())))
+
+    model.update_many({r: {"status": "queued", "chunks_done": 0, "error": ""} for r in range(3)})
+    assert spans[-1] == (Col.STATUS, Col.STATUS)  # a table sorted by name or BPM need not re-sort
+    model.update(0, ref_bpm=100.0)
+    assert spans[-1] == (Col.BPM, Col.CAL_BPM)  # the BPM cells' match colours depend on the reference
+
+    proxy.sort(int(Col.BPM), Qt.SortOrder.AscendingOrder)
+    model.update_many({0: {"bpm": 90.0}, 1: {"bpm": 120.0}, 2: {"bpm": 100.0}})
+    order = [model.song(proxy.mapToSource(proxy.index(i, 0)).row()).bpm for i in range(3)]
+    assert order == [90.0, 100.0, 120.0]
+    model.update(0, bpm=130.0)  # the sort column changed: the table re-sorts
+    order = [model.song(proxy.mapToSource(proxy.index(i, 0)).row()).bpm for i in range(3)]
+    assert order == [100.0, 120.0, 130.0]
+
+
 @pytest.mark.parametrize("style", STYLES)
 def test_demo_songs_are_deterministic_and_audible(style):
     one = render_song(110.0, "Bb major", 3.0, 22050, style)
