@@ -37,6 +37,18 @@ def label(pitch_class: int, minor: bool) -> str:
     return f"{PITCH_NAMES[pitch_class % 12]} {'minor' if minor else 'major'}"
 
 
+def tonic_and_mode(text: str) -> tuple[int, str] | None:
+    """``(pitch class, "major" | "minor")`` of a key in any notation :func:`parse_key` reads, else ``None``."""
+    try:
+        parsed = parse_key(text)
+    except KeyNotationError:
+        return None
+    if parsed is None:
+        return None
+    tonic, mode = parsed.split()
+    return PITCH_NAMES.index(tonic), mode
+
+
 def parse_key(text: str) -> str | None:
     """Return the engine label for ``text``, ``None`` for an empty/"unknown" cell.
 

@@ -36,25 +36,32 @@ def acc2(detected: float, reference: float) -> bool:
     return tempo_ratio_class(detected, reference) != "other"
 
 
-def _parse(key: str) -> tuple[int, str] | None:
-    import mir_eval
+def preload() -> None:
+    """Import the scorer now: ``import mir_eval`` takes seconds, so a window does it off its GUI thread."""
+    import mir_eval  # noqa: F401
 
-    try:
-        mir_eval.key.validate_key(key)
-    except ValueError:
-        return None
-    tonic, mode = key.split()
-    semitone = mir_eval.key.KEY_TO_SEMITONE[tonic.lower()]
-    return (semitone, mode) if semitone is not None else None
+
+def _label(pitch_class: int, mode: str) -> str:
+    from engine.keynotation import label
+
+    return label(pitch_class, mode == "minor")
+
+
+def _parse(key: str) -> tuple[int, str] | None:
+    """Tonic pitch class and mode, without mir_eval: the window colours table cells with this while painting."""
+    from engine.keynotation import tonic_and_mode
+
+    return tonic_and_mode(key)
 
 
 def mirex_score(reference: str, detected: str) -> float:
     """MIREX weighted key score: 1 same, 0.5 fifth above, 0.3 relative, 0.2 parallel, else 0."""
     import mir_eval
 
-    if not detected or _parse(detected) is None or _parse(reference) is None:
+    ref, det = _parse(reference), _parse(detected) if detected else None
+    if ref is None or det is None:
         return 0.0
-    return float(mir_eval.key.weighted_score(reference, detected))
+    return float(mir_eval.key.weighted_score(_label(*ref), _label(*det)))
 
 
 def key_relation(reference: str, detected: str) -> str:

@@ -22,6 +22,7 @@ from engine.calibration.workflow import Matched, match_reference
 from engine.events import RunSummary
 from engine.reference import ReferenceSet, load_reference
 from engine.results import SongResult
+from engine.scoring import preload as preload_scorer
 from engine.settings import AnalysisSettings
 
 HEADLINE = (
@@ -74,6 +75,7 @@ class CalibrationSession:
         """Pair the queued songs with the reference rows (reads song tags: run it off the GUI thread)."""
         if self.reference is None:
             return None
+        preload_scorer()  # the GUI thread scores the match next; it must not stall importing mir_eval
         songs = [song_for(p, results.get(p)) for p in paths]
         return match_reference(songs, self.reference)
 

@@ -148,3 +148,39 @@ def test_importing_the_window_entry_point_stays_cheap():
     code = f"import sys, gui.app; print(sorted(m for m in {heavy} if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_painting_match_colours_never_imports_the_scorer():
+    """``import mir_eval`` takes seconds; on the GUI thread it froze the window when the first key was painted."""
+    import subprocess
+    import sys
+
+    code = """
+import os, sys
+os.environ["QT_QPA_PLATFORM"] = "offscreen"
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
+from gui.queue_model import Col, QueueModel
+app = QApplication([])
+model = QueueModel()
+model.add_paths(["/music/a.wav"])
+model.update(0, status="done", bpm=240.0, key="8A", ref_bpm=120.0, ref_key="A minor")
+tint = model.data(model.index(0, int(Col.KEY)), Qt.ItemDataRole.BackgroundRole)
+tip = model.data(model.index(0, int(Col.KEY)), Qt.ItemDataRole.ToolTipRole)
+print(tint is not None, tip, "mir_eval" in sys.modules)
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["True", "vs", "reference:", "same", "False"]  # Camelot 8A is A minor
+
+
+def test_the_scorer_agrees_with_mir_eval_in_any_notation_the_reference_reader_accepts():
+    import mir_eval
+
+    from engine.scoring import key_relation, mirex_score
+
+    pairs = [("A minor", "8A"), ("C major", "G major"), ("C major", "F major"), ("C major", "A minor")]
+    pairs += [("C major", "C minor"), ("Bb major", "A# major"), ("F# minor", "Gb minor"), ("C major", "nonsense")]
+    expected = [1.0, 0.5, 0.0, 0.3, 0.2, 1.0, 1.0, 0.0]  # MIREX: F is a fifth *below* C, which scores 0
+    assert [mirex_score(r, d) for r, d in pairs] == expected
+    assert mirex_score("C major", "G major") == mir_eval.key.weighted_score("C major", "G major")
+    assert [key_relation(r, d) for r, d in pairs[:5]] == ["same", "fifth", "fifth", "relative", "parallel"]
