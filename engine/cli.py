@@ -15,6 +15,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from engine import cachedirs
 from engine import events as ev
 from engine.version import APP_VERSION, ENGINE_VERSION
 
@@ -313,7 +314,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from engine.logs import setup_logging
 
     setup_logging(f"command line ({args.command})")
-    _show_on_terminal(logging.getLogger("engine.cachedirs"))
+    _show_on_terminal(cachedirs.log)
     log.info("arguments: %s", list(sys.argv[1:] if argv is None else argv))
     code = COMMANDS[args.command](args)
     log.info("%s finished with exit status %s", args.command, code)

@@ -34,9 +34,9 @@ def neutralise_formula(value: Any) -> Any:
 
 def restore_formula(value: str) -> str:
     """Inverse of :func:`neutralise_formula` for a cell read back from one of our files."""
-    if value.startswith("'") and value[1:].startswith(FORMULA_STARTS):
+    if value.startswith("'") and neutralise_formula(value[1:]) == value:
         return value[1:]
-    return value
+    return value  # including "'-3.5": a number is never given the guard, so this ' is the cell's own
 
 
 class ExportError(OSError):

@@ -94,7 +94,3 @@ def with_final_cadence(body: np.ndarray, tail: np.ndarray | None, share: float =
     if tail_total <= 1e-9 * total:
         return body / total
     return (1.0 - share) * body / total + share * tail / tail_total
-
-
-def key_index(label: str) -> int:
-    return KEY_LABELS.index(label)

@@ -56,7 +56,7 @@ from gui.widgets.run_plot import RunPlot
 
 TICK_MS = 250
 """Clock for the things that change without an event: elapsed time, running-chunk bars, pool view."""
-LIVE_CALIBRATION_MS = 1500
+LIVE_METRICS_MS = 1500
 """During a run with a reference, metrics and counts are refreshed at most this often (matching is O(songs))."""
 POOL_REFRESH_S = 1.0
 
@@ -138,8 +138,8 @@ class MainWindow(QMainWindow):
         self._calibration_view_s = 0.0
         self.live_metrics_timer = QTimer(self)
         self.live_metrics_timer.setSingleShot(True)
-        self.live_metrics_interval_ms = LIVE_CALIBRATION_MS
-        self.live_metrics_timer.timeout.connect(self._refresh_live_calibration)
+        self.live_metrics_interval_ms = LIVE_METRICS_MS
+        self.live_metrics_timer.timeout.connect(self._refresh_live_metrics)
         self._update_actions()
         QTimer.singleShot(0, self._apply_launch_options)
 
@@ -745,7 +745,7 @@ class MainWindow(QMainWindow):
         self._rematch()
         return True
 
-    def _refresh_live_calibration(self) -> None:
+    def _refresh_live_metrics(self) -> None:
         """Raw metrics, counts and plots for the songs finished so far; fitting waits for the run's end."""
         if self.controller.running and self.session.reference is not None:
             self._rematch()

@@ -49,7 +49,6 @@ class RunStats:
     audio_done_s: float = 0.0
     current_index: int | None = None
     current_path: str = ""
-    current_duration_s: float = 0.0
     current_chunks_total: int = 0
     current_chunks_done: int = 0
     timeouts: int = 0
@@ -86,7 +85,7 @@ class RunStats:
             self.warming = False
             self.analysis_started_at = self.analysis_started_at or now
             self.current_index, self.current_path = event.index, event.path
-            self.current_duration_s, self.current_chunks_total = event.duration_s, event.chunks_total
+            self.current_chunks_total = event.chunks_total
             self.current_chunks_done = 0
         elif isinstance(event, ev.ChunkStarted):
             path = self.song_paths.get(event.index, self.current_path)

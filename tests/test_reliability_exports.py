@@ -126,11 +126,11 @@ def test_export_to_a_full_disk_simulated_at_the_write_call(tmp_path, monkeypatch
 
 
 def test_cells_that_a_spreadsheet_would_run_are_written_as_text_and_read_back_unchanged(tmp_path):
-    values = ['=HYPERLINK("http://x")', "+1+1 song", "-rf", "@SUM(A1)", "\tcell", "plain", "-3.5", "+2", "'quoted", ""]
+    guarded = ['=HYPERLINK("http://x")', "+1+1 song", "-rf", "@SUM(A1)", "\tcell"]
+    values = [*guarded, "plain", "-3.5", "+2", "'quoted", "'-3.5", ""]
     path = tmp_path / "cells.csv"
     csv_io.write_csv(path, ["value"], [{"value": v} for v in values])
     with open(path, newline="", encoding=csv_io.CSV_ENCODING) as handle:
         raw = [row["value"] for row in csv.DictReader(handle)]
-    guarded = {'=HYPERLINK("http://x")', "+1+1 song", "-rf", "@SUM(A1)", "\tcell"}
     assert raw == [f"'{v}" if v in guarded else v for v in values]  # numbers and plain text untouched
     assert csv_io.read_csv_rows(path) == (["value"], [{"value": v} for v in values])

@@ -8,13 +8,12 @@ some other program wrote).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from engine.calibration.dataset import AnalysedSong, Observation, observations
 from engine.matching import Match, MatchReport, SongIdentity, match_songs
-from engine.reference import ReferenceRow, ReferenceSet, load_references, reference_from_tags
+from engine.reference import ReferenceRow, ReferenceSet, reference_from_tags
 
 
 @dataclass
@@ -38,11 +37,6 @@ class Matched:
     def row_for(self, song_index: int) -> tuple[ReferenceRow, str] | None:
         match = self.report.by_song().get(song_index)
         return (self.rows[match.row], match.method) if match else None
-
-
-def load_reference_files(paths: Sequence[str | os.PathLike[str]]) -> ReferenceSet:
-    """All CSV files into one set (raises ReferenceFileError for a file that is not a table at all)."""
-    return load_references(paths)
 
 
 def match_reference(

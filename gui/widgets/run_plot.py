@@ -29,11 +29,9 @@ class RunPlot(QWidget):
             [], [], pen=pg.mkPen((88, 166, 255), width=2), fillLevel=0, brush=(88, 166, 255, 50)
         )
         self._drawn = 0
-        self._spots: list[dict] = []
 
     def reset(self) -> None:
         self._drawn = 0
-        self._spots = []
         self.scatter.clear()
         self.curve.setData([], [])
         set_title(self.durations, "Chunk durations")
