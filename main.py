@@ -100,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         return _run_tests(argv[1:])
     if command in CLI_COMMANDS:
-        from engine.cli import main as cli_main
+        from engine.frontends.cli import main as cli_main
 
         return cli_main(argv)
     from gui.app import main as gui_main

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from common import DEFAULT_DATA, Reference, load_dev_set, run_engine_on, run_naive
 
-from engine.scoring import score
+from engine.references.scoring import score
 from engine.settings import EngineOptions
 
 

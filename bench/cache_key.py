@@ -16,8 +16,8 @@ from pathlib import Path
 
 from common import DEFAULT_DATA
 
-from engine.decoding import probe
-from engine.discovery import discover
+from engine.analysis.decoding import probe
+from engine.run.discovery import discover
 
 ENGINE_SPEED_X_REALTIME = 150.0  # order of magnitude from bench/throughput.py; see docs/benchmarks.md
 

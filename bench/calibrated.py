@@ -12,7 +12,7 @@ from pathlib import Path
 from common import Reference
 
 from engine.calibration import AnalysedSong, CalibrationError, Observation, fit_calibration
-from engine.reference import ReferenceRow
+from engine.references.reader import ReferenceRow
 
 Answers = dict[Path, tuple[float | None, str]]
 

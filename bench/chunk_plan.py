@@ -13,7 +13,7 @@ import argparse
 
 from common import DEFAULT_DATA, load_dev_set, run_engine_on
 
-from engine.scoring import score
+from engine.references.scoring import score
 from engine.settings import AnalysisSettings, EngineOptions
 
 

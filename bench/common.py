@@ -41,7 +41,7 @@ def naive_analyse(path: Path) -> tuple[float, str]:
     import librosa
     import numpy as np
 
-    from engine.keys import best_key, key_scores
+    from engine.analysis.keys import best_key, key_scores
 
     y, sr = librosa.load(str(path), sr=22050, mono=True)
     tempo, _ = librosa.beat.beat_track(y=y, sr=sr)
@@ -60,8 +60,8 @@ def run_naive(references: list[Reference]) -> tuple[dict[Path, tuple[float, str]
 
 def run_engine_on(references: list[Reference], settings=None, workers: int | None = None):
     """Engine results ``{path: SongResult}`` on a warm pool without cache, and the wall seconds of the run."""
-    from engine.events import RunFinished
-    from engine.runner import Engine
+    from engine.run.events import RunFinished
+    from engine.run.runner import Engine
     from engine.settings import AnalysisSettings, EngineOptions
 
     options = EngineOptions(use_cache=False) if workers is None else EngineOptions(workers=workers, use_cache=False)

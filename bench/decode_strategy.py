@@ -18,11 +18,11 @@ from pathlib import Path
 import psutil
 from common import DEFAULT_DATA
 
-from engine.analysis import analyse_chunk, analyse_samples, warm_up
-from engine.chunking import plan_chunks
-from engine.decoding import probe, read_segment
-from engine.discovery import discover
-from engine.pool import AnalysisPool
+from engine.analysis.chunk import analyse_chunk, analyse_samples, warm_up
+from engine.analysis.chunking import plan_chunks
+from engine.analysis.decoding import probe, read_segment
+from engine.run.discovery import discover
+from engine.run.pool import AnalysisPool
 from engine.settings import AnalysisSettings, EngineOptions
 
 

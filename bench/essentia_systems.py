@@ -12,7 +12,7 @@ from pathlib import Path
 
 from common import Reference
 
-from engine.keys import PITCH_NAMES
+from engine.analysis.keys import PITCH_NAMES
 
 PROFILES = ("edma", "temperley")
 _SEMITONE = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}

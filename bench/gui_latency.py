@@ -35,7 +35,7 @@ def make_songs(folder: Path, count: int, seconds: float) -> list[Path]:
 
     import soundfile as sf
 
-    from engine.demo import render_song
+    from engine.frontends.demo import render_song
 
     paths = []
     with open(folder.parent / "reference.csv", "w", newline="", encoding="utf-8") as handle:

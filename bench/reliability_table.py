@@ -15,7 +15,7 @@ from pathlib import Path
 
 from common import DEFAULT_DATA, load_dev_set, run_engine_on
 
-from engine.scoring import acc1, acc2
+from engine.references.scoring import acc1, acc2
 
 BUCKETS = (0.0, 0.25, 0.5, 0.75, 0.9, 1.0001)
 

@@ -32,14 +32,14 @@ import psutil
 import soundfile as sf
 from common import PeakMemory  # also puts the project on sys.path
 
-from engine import events as ev
-from engine.analysis import warm_up
+from engine.analysis.chunk import warm_up
+from engine.analysis.tempo import same_tempo_family
 from engine.faults import named_fault_chunk
-from engine.pool import worker_processes
 from engine.results import ChunkStatus, SongResult, SongStatus
-from engine.runner import Engine
+from engine.run import events as ev
+from engine.run.pool import worker_processes
+from engine.run.runner import Engine
 from engine.settings import AnalysisSettings, EngineOptions
-from engine.tempo import same_tempo_family
 
 SR = 22050
 BATCH = 8

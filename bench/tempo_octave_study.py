@@ -27,10 +27,10 @@ from pathlib import Path
 import numpy as np
 from common import DEFAULT_DATA, Reference, load_dev_set
 
-from engine import tempo
-from engine.analysis import HOP_LENGTH, onset_envelopes
-from engine.decoding import read_segment
-from engine.scoring import acc1
+from engine.analysis import tempo
+from engine.analysis.chunk import HOP_LENGTH, onset_envelopes
+from engine.analysis.decoding import read_segment
+from engine.references.scoring import acc1
 from engine.settings import AnalysisSettings
 
 SETTINGS = AnalysisSettings()

@@ -17,11 +17,11 @@ from pathlib import Path
 import psutil
 from common import DEFAULT_DATA, PeakMemory, Reference, run_naive
 
-from engine.decoding import probe
-from engine.discovery import discover
-from engine.events import ChunkFinished, ChunkStarted, RunFinished
-from engine.pool import worker_processes
-from engine.runner import Engine
+from engine.analysis.decoding import probe
+from engine.run.discovery import discover
+from engine.run.events import ChunkFinished, ChunkStarted, RunFinished
+from engine.run.pool import worker_processes
+from engine.run.runner import Engine
 from engine.settings import AnalysisSettings, EngineOptions
 
 

@@ -11,7 +11,7 @@ import signal
 import time
 from pathlib import Path
 
-from engine.analysis import analyse_chunk
+from engine.analysis.chunk import analyse_chunk
 from engine.results import ChunkFeatures
 from engine.settings import AnalysisSettings
 
@@ -67,7 +67,7 @@ def inject(kind: str, marker_dir: str | None = None) -> None:
     elif kind == "nested_pool":
         _nested_pool()
     elif kind == "engine_pool":
-        from engine.pool import AnalysisPool
+        from engine.run.pool import AnalysisPool
 
         AnalysisPool(1)
     else:

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from engine.cli import program_name
+    from engine.frontends.cli import program_name
     from engine.version import APP_VERSION, ENGINE_VERSION
 
     prog = program_name()

@@ -19,10 +19,10 @@ from engine.calibration import Calibration, Profile, fit_calibration, load_profi
 from engine.calibration.dataset import AnalysedSong
 from engine.calibration.metrics import key_rows, tempo_rows
 from engine.calibration.workflow import Matched, match_reference
-from engine.events import RunSummary
-from engine.reference import ReferenceSet, load_reference
+from engine.references.reader import ReferenceSet, load_reference
+from engine.references.scoring import preload as preload_scorer
 from engine.results import SongResult
-from engine.scoring import preload as preload_scorer
+from engine.run.events import RunSummary
 from engine.settings import AnalysisSettings
 
 HEADLINE = (
@@ -199,7 +199,7 @@ class CalibrationSession:
         return pairs
 
     def key_relation_counts(self, calibrated: bool = False) -> dict[str, int]:
-        from engine.scoring import key_relation
+        from engine.references.scoring import key_relation
 
         counts: dict[str, int] = {}
         if self.matched is None:

@@ -49,7 +49,7 @@ class DiagnosticsDialog(QDialog):
     def start(self) -> None:
         if self.running:
             return
-        from engine.doctor import header
+        from engine.frontends.doctor import header
 
         self.running = True
         self.text.setPlainText(header())
@@ -57,7 +57,7 @@ class DiagnosticsDialog(QDialog):
         threading.Thread(target=self._work, name="diagnostics", daemon=True).start()
 
     def _work(self) -> None:
-        from engine.doctor import run_checks, verdict
+        from engine.frontends.doctor import run_checks, verdict
 
         try:
             checks = run_checks(lambda check: self._lines.line.emit(check.line()))

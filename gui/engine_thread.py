@@ -30,7 +30,7 @@ from typing import Any, ClassVar
 
 from PySide6.QtCore import QObject, QRunnable, QThread, QThreadPool, QTimer, Signal, Slot
 
-from engine import events as ev
+from engine.run import events as ev
 from engine.settings import AnalysisSettings, EngineOptions
 
 log = logging.getLogger("calibration_studio.engine_thread")
@@ -107,7 +107,7 @@ class _EngineWorker(QObject):
             with self._lock:
                 self.engine = None
         if self.engine is None:
-            from engine.runner import Engine
+            from engine.run.runner import Engine
 
             engine = Engine(settings, options, chunk_function=self._chunk_function)
             with self._lock:

@@ -1,6 +1,6 @@
 """The main window: wires the queue, the engine thread, the plots and the calibration panel.
 
-The window holds no analysis logic: songs are found by ``engine.discovery``, analysed by the
+The window holds no analysis logic: songs are found by ``engine.run.discovery``, analysed by the
 engine behind :class:`~gui.engine_thread.EngineController`, scored and calibrated by
 :class:`~gui.calibration_session.CalibrationSession`. Anything slow runs through the
 controller (the engine thread or its task pool); this class only reacts to results on the
@@ -35,9 +35,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine import events as ev
-from engine.discovery import AUDIO_EXTENSIONS, Discovery, discover
 from engine.results import ChunkStatus, SongResult, SongStatus
+from engine.run import events as ev
+from engine.run.discovery import AUDIO_EXTENSIONS, Discovery, discover
 from gui.calibration_session import CalibrationSession
 from gui.engine_thread import EngineController, RunRequest
 from gui.preferences import Preferences
@@ -928,7 +928,7 @@ class MainWindow(QMainWindow):
 
     # ==== demo, settings, launch options ========================================================
     def try_demo(self) -> None:
-        from engine.demo import write_demo_set
+        from engine.frontends.demo import write_demo_set
 
         if self.controller.running:
             return
@@ -959,7 +959,7 @@ class MainWindow(QMainWindow):
         self.log.add("info", f"settings saved: {prefs.workers} workers, {prefs.chunk_seconds:g} s chunks")
 
     def clear_cache(self) -> None:
-        from engine.cache import ResultsCache
+        from engine.run.cache import ResultsCache
 
         try:
             cache = ResultsCache(self.cache_path)

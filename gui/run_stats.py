@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from engine import events as ev
 from engine.results import ChunkStatus, SongStatus
+from engine.run import events as ev
 
 
 @dataclass

@@ -28,7 +28,7 @@ def no_stray_workers():
     yield
     import psutil
 
-    from engine.pool import worker_processes
+    from engine.run.pool import worker_processes
 
     leftovers = worker_processes()
     _, alive = psutil.wait_procs(leftovers, timeout=5)

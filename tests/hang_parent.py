@@ -13,10 +13,10 @@ from functools import partial
 
 
 def main(song: str) -> None:
-    from engine import events as ev
-    from engine.analysis import warm_up
+    from engine.analysis.chunk import warm_up
     from engine.faults import faulty_chunk
-    from engine.runner import Engine
+    from engine.run import events as ev
+    from engine.run.runner import Engine
     from engine.settings import AnalysisSettings, EngineOptions
 
     chunk = partial(faulty_chunk, faults={song: "hang"}, every_chunk=True)

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine import tempo
-from engine.analysis import HOP_LENGTH, loudness_db, onset_envelope
-from engine.decoding import read_segment
+from engine.analysis import tempo
+from engine.analysis.chunk import HOP_LENGTH, loudness_db, onset_envelope
+from engine.analysis.decoding import read_segment
 from engine.results import ChunkFeatures
 from engine.settings import AnalysisSettings
 
@@ -43,6 +43,6 @@ def tempo_only_under(
     """Tempo only for songs under ``folder``, the full analysis for the rest: two workloads on one pool."""
     if path.startswith(folder):
         return tempo_only_chunk(path, start_s, end_s, settings)
-    from engine.analysis import analyse_chunk
+    from engine.analysis.chunk import analyse_chunk
 
     return analyse_chunk(path, start_s, end_s, settings)

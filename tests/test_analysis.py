@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine import keys, tempo
-from engine.analysis import HOP_LENGTH, analyse_samples, fold_semitones
-from engine.chunking import ChunkSpan
-from engine.consensus import song_key, song_tempo
+from engine.analysis import keys, tempo
+from engine.analysis.chunk import HOP_LENGTH, analyse_samples, fold_semitones
+from engine.analysis.chunking import ChunkSpan
+from engine.analysis.consensus import song_key, song_tempo
 from engine.results import ChunkFeatures, ChunkResult, ChunkStatus
 from engine.settings import AnalysisSettings
 from tests.audio import click_track

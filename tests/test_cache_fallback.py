@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from engine import cachedirs
-from engine.events import RunFinished
 from engine.results import SongStatus
-from engine.runner import Engine
+from engine.run.events import RunFinished
+from engine.run.runner import Engine
 from engine.settings import AnalysisSettings, EngineOptions
 from tests.audio import song
 from tests.reliability import fill_disk, run_cli, small_tmpfs

@@ -14,7 +14,7 @@ import pytest
 
 from engine.calibration.exports import COMPARISON_COLUMNS, RESULT_EXTRA_COLUMNS
 from engine.exports import RESULT_COLUMNS
-from engine.scoring import tempo_ratio_class
+from engine.references.scoring import tempo_ratio_class
 from tests.audio import song
 
 MAIN = Path(__file__).resolve().parent.parent / "main.py"

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from scipy.stats import binomtest
 
+from engine.analysis.keys import KEY_LABELS
 from engine.calibration import (
     AnalysedSong,
     CalibrationError,
@@ -26,9 +27,8 @@ from engine.calibration import (
 )
 from engine.calibration.crossval import folds, scheme_for, sign_test
 from engine.calibration.key_rules import shift
-from engine.keys import KEY_LABELS
-from engine.reference import ReferenceRow
-from engine.scoring import score
+from engine.references.reader import ReferenceRow
+from engine.references.scoring import score
 
 
 def observation(i, bpm, key, ref_bpm, ref_key, loudness=None, features=None) -> Observation:

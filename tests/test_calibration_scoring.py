@@ -8,9 +8,9 @@ import mir_eval
 import numpy as np
 import pytest
 
+from engine.analysis.keys import KEY_LABELS
 from engine.calibration.metrics import key_rows, tempo_rows
-from engine.keys import KEY_LABELS
-from engine.scoring import key_relation, mirex_score, root_offset, score, tempo_ratio_class
+from engine.references.scoring import key_relation, mirex_score, root_offset, score, tempo_ratio_class
 
 
 def test_mirex_matches_mir_eval_on_every_pair_of_keys():

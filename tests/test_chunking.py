@@ -2,7 +2,7 @@ import itertools
 
 import pytest
 
-from engine.chunking import plan_chunks
+from engine.analysis.chunking import plan_chunks
 from engine.settings import AnalysisSettings
 
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from engine.analysis.keys import KEY_LABELS
 from engine.exports import CHUNK_COLUMNS, RESULT_COLUMNS
-from engine.keys import KEY_LABELS
 from tests.audio import song
 
 MAIN = Path(__file__).resolve().parent.parent / "main.py"

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from engine.decoding import probe, read_segment
+from engine.analysis.decoding import probe, read_segment
 from engine.errors import AudioDecodeError
 from tests.audio import tone, write
 

@@ -150,8 +150,8 @@ class _Controller(QObject):
 
 
 def test_run_problems_reach_the_log_file(tmp_path, monkeypatch):
-    from engine import events as ev
     from engine.results import error_result
+    from engine.run import events as ev
     from gui.desktop import log_run_events
 
     monkeypatch.setenv(logs.ENV_DIR, str(tmp_path / "logs"))

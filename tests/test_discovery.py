@@ -1,6 +1,6 @@
 import os
 
-from engine.discovery import discover
+from engine.run.discovery import discover
 
 
 def touch(path, data=b"x"):

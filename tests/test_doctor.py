@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from engine.doctor import FAIL, OK, WARN, Check, check_decoder, verdict
+from engine.frontends.doctor import FAIL, OK, WARN, Check, check_decoder, verdict
 from tests.reliability import run_cli
 
 pytestmark = pytest.mark.usefixtures("no_stray_workers")

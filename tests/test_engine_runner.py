@@ -8,11 +8,11 @@ from functools import partial
 import psutil
 import pytest
 
-from engine import events as ev
-from engine.analysis import warm_up
+from engine.analysis.chunk import warm_up
 from engine.faults import faulty_chunk
 from engine.results import ChunkStatus, SongStatus
-from engine.runner import Engine
+from engine.run import events as ev
+from engine.run.runner import Engine
 from engine.settings import AnalysisSettings, EngineOptions
 from tests.audio import song
 

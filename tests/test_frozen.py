@@ -31,7 +31,7 @@ import pytest
 PyInstaller = pytest.importorskip("PyInstaller", reason="PyInstaller is not installed (the test extra has it)")
 psutil = pytest.importorskip("psutil")
 
-from engine.keys import KEY_LABELS  # noqa: E402
+from engine.analysis.keys import KEY_LABELS  # noqa: E402
 from engine.version import APP_VERSION  # noqa: E402
 from tests.audio import song  # noqa: E402
 

@@ -7,9 +7,9 @@ import csv
 import numpy as np
 import pytest
 
-from engine import events as ev
-from engine.demo import DEMO_SONGS, STYLES, render_song, write_demo_set
+from engine.frontends.demo import DEMO_SONGS, STYLES, render_song, write_demo_set
 from engine.results import ChunkResult, ChunkStatus, SongResult, SongStatus
+from engine.run import events as ev
 from gui.run_stats import RunStats, format_seconds
 
 
@@ -144,7 +144,7 @@ def test_importing_the_window_entry_point_stays_cheap():
     import subprocess
     import sys
 
-    heavy = "('librosa', 'numba', 'PySide6', 'engine.runner')"
+    heavy = "('librosa', 'numba', 'PySide6', 'engine.run.runner')"
     code = f"import sys, gui.app; print(sorted(m for m in {heavy} if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
@@ -176,7 +176,7 @@ print(tint is not None, tip, "mir_eval" in sys.modules)
 def test_the_scorer_agrees_with_mir_eval_in_any_notation_the_reference_reader_accepts():
     import mir_eval
 
-    from engine.scoring import key_relation, mirex_score
+    from engine.references.scoring import key_relation, mirex_score
 
     pairs = [("A minor", "8A"), ("C major", "G major"), ("C major", "F major"), ("C major", "A minor")]
     pairs += [("C major", "C minor"), ("Bb major", "A# major"), ("F# minor", "Gb minor"), ("C major", "nonsense")]

@@ -11,9 +11,9 @@ from PySide6.QtCore import QMimeData, QPointF, QSettings, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from engine import events as ev
-from engine.demo import DemoSong, render_song, write_reference_csv
-from engine.pool import worker_processes
+from engine.frontends.demo import DemoSong, render_song, write_reference_csv
+from engine.run import events as ev
+from engine.run.pool import worker_processes
 from gui.main_window import LaunchOptions, MainWindow
 from gui.preferences import Preferences
 

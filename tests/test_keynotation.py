@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from engine.keynotation import KeyNotationError, parse_key
-from engine.keys import KEY_LABELS
+from engine.analysis.keys import KEY_LABELS
+from engine.references.keynotation import KeyNotationError, parse_key
 
 ACCEPTED = [
     ("A minor", "A minor"),
@@ -65,7 +65,7 @@ def test_every_camelot_and_open_key_code_is_a_distinct_key():
 
 
 def test_camelot_neighbours_are_fifths_and_relatives():
-    from engine.scoring import key_relation
+    from engine.references.scoring import key_relation
 
     for n in range(1, 13):
         nxt = n % 12 + 1

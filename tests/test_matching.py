@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from engine.matching import SongIdentity, match_songs
-from engine.reference import ReferenceRow, parse_reference_text
-from engine.textnorm import artists_agree, normalise_title
+from engine.references.matching import SongIdentity, match_songs
+from engine.references.reader import ReferenceRow, parse_reference_text
+from engine.references.textnorm import artists_agree, normalise_title
 
 
 def songs(*paths: str) -> list[SongIdentity]:
@@ -171,7 +171,7 @@ def test_tags_fill_in_only_where_no_csv_row_matched(tmp_path):
 
     from engine.calibration.dataset import AnalysedSong
     from engine.calibration.workflow import match_reference
-    from engine.reference import ReferenceSet
+    from engine.references.reader import ReferenceSet
 
     paths = []
     for name, bpm in (("listed.flac", "111"), ("tagged.flac", "99")):

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from engine.reference import ReferenceFileError, load_reference, parse_reference_text, reference_from_tags
+from engine.references.reader import ReferenceFileError, load_reference, parse_reference_text, reference_from_tags
 
 PLAYLIST = (
     "#,Song,Artist,Popularity,BPM,Genres,Album,Album Date,Time,Dance,Energy,Acoustic,Instrumental,Happy,Speech,"

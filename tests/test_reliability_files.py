@@ -19,13 +19,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine import events as ev
-from engine.analysis import warm_up
-from engine.discovery import discover
+from engine.analysis.chunk import warm_up
 from engine.faults import faulty_chunk
-from engine.pool import worker_processes
 from engine.results import SongResult, SongStatus
-from engine.runner import Engine
+from engine.run import events as ev
+from engine.run.discovery import discover
+from engine.run.pool import worker_processes
+from engine.run.runner import Engine
 from engine.settings import AnalysisSettings, EngineOptions
 from tests.audio import SR, click_track, song, tone, write
 from tests.reliability import leftover_files, private_tempdir

@@ -21,8 +21,8 @@ import pytest
 import soundfile as sf
 from PySide6.QtCore import QSettings, Qt, QTimer
 
-from engine.cache import ResultsCache
 from engine.results import SongResult, SongStatus
+from engine.run.cache import ResultsCache
 from gui.main_window import MainWindow
 from gui.preferences import Preferences
 from gui.queue_model import Col

@@ -22,11 +22,11 @@ import psutil
 import pytest
 import soundfile as sf
 
-from engine import events as ev
-from engine.analysis import warm_up
-from engine.pool import worker_processes
+from engine.analysis.chunk import warm_up
 from engine.results import SongStatus
-from engine.runner import Engine
+from engine.run import events as ev
+from engine.run.pool import worker_processes
+from engine.run.runner import Engine
 from engine.settings import AnalysisSettings, EngineOptions
 from tests.audio import SR, click_track, song, tone
 from tests.reliability import leftover_files

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.cli import main
 from engine.exports import write_results
+from engine.frontends.cli import main
 from engine.results import SongResult, SongStatus
 
 SONGS = [

@@ -29,7 +29,7 @@ from engine.calibration.profile import Profile, load_profile
 from engine.calibration.workflow import Matched, match_reference
 from engine.csv_io import ExportError, read_csv_rows, write_csv
 from engine.errors import EngineError
-from engine.reference import ReferenceSet, load_references
+from engine.references.reader import ReferenceSet, load_references
 from engine.version import ENGINE_VERSION
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2

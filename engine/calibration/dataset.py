@@ -10,8 +10,8 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from engine.matching import MatchReport
-from engine.reference import ReferenceRow
+from engine.references.matching import MatchReport
+from engine.references.reader import ReferenceRow
 from engine.results import SongResult
 
 MEASUREMENTS = ("loudness_db",)

@@ -22,7 +22,7 @@ from engine.calibration.metrics import headline, key_rows, tempo_rows
 from engine.calibration.profile import Profile, save_profile
 from engine.calibration.workflow import Matched
 from engine.csv_io import append_csv_row, write_csv, write_json
-from engine.scoring import key_relation, mirex_score, root_offset, tempo_ratio_class
+from engine.references.scoring import key_relation, mirex_score, root_offset, tempo_ratio_class
 from engine.version import APP_VERSION, ENGINE_VERSION
 
 RESULT_EXTRA_COLUMNS = ("ref_bpm", "ref_key", "match_method", "bpm_calibrated", "key_calibrated")

@@ -24,7 +24,7 @@ from engine.calibration.dataset import AnalysedSong, Observation
 from engine.calibration.metrics import key_rows, tempo_rows
 from engine.calibration.profile import Profile
 from engine.errors import EngineError
-from engine.scoring import RATIO_CLASSES, Scores, score
+from engine.references.scoring import RATIO_CLASSES, Scores, score
 
 MIN_SONGS = 12
 """Below this, cross-validation cannot tell a real pattern from luck; the fit is refused."""

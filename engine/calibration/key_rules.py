@@ -15,9 +15,9 @@ from typing import Any
 
 import numpy as np
 
-from engine.keynotation import label
-from engine.keys import KEY_LABELS, PITCH_NAMES
-from engine.scoring import mirex_score as _mirex_score
+from engine.analysis.keys import KEY_LABELS, PITCH_NAMES
+from engine.references.keynotation import label
+from engine.references.scoring import mirex_score as _mirex_score
 
 Correction = dict[str, Any]
 mirex_score = lru_cache(maxsize=4096)(_mirex_score)

@@ -1,6 +1,6 @@
 """The metrics table: one row per metric, one column per version of the answers (raw, calibrated …).
 
-All the numbers come from :mod:`engine.scoring` (MIREX via ``mir_eval``); this module only
+All the numbers come from :mod:`engine.references.scoring` (MIREX via ``mir_eval``); this module only
 lays them side by side over the same songs, so raw and calibrated are always comparable.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from engine.scoring import KEY_RELATIONS, RATIO_CLASSES, score
+from engine.references.scoring import KEY_RELATIONS, RATIO_CLASSES, score
 
 RATIO_NAMES = (*RATIO_CLASSES, "other")
 ROOT_OFFSETS = tuple(range(-5, 7))

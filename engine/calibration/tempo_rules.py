@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from engine.scoring import TEMPO_TOLERANCE
+from engine.references.scoring import TEMPO_TOLERANCE
 
 FOLD_GRID = 2.0 ** (np.arange(round(24 * math.log2(30)), round(24 * math.log2(240)) + 1) / 24)
 """Candidate lower edges of the preferred range [low, 2·low): 30 to 240 BPM in quarter-semitone steps."""

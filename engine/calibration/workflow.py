@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from engine.calibration.dataset import AnalysedSong, Observation, observations
-from engine.matching import Match, MatchReport, SongIdentity, match_songs
-from engine.reference import ReferenceRow, ReferenceSet, reference_from_tags
+from engine.references.matching import Match, MatchReport, SongIdentity, match_songs
+from engine.references.reader import ReferenceRow, ReferenceSet, reference_from_tags
 
 
 @dataclass

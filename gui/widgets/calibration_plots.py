@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import pyqtgraph as pg
 from PySide6.QtWidgets import QHBoxLayout, QWidget
 
-from engine.scoring import KEY_RELATIONS, tempo_ratio_class
+from engine.references.scoring import KEY_RELATIONS, tempo_ratio_class
 from gui.widgets.plot_style import FOREGROUND, make_plot
 
 CLASS_COLOURS = {"same": (63, 185, 80), "octave": (210, 153, 34), "other": (248, 81, 73)}

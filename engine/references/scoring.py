@@ -42,14 +42,14 @@ def preload() -> None:
 
 
 def _label(pitch_class: int, mode: str) -> str:
-    from engine.keynotation import label
+    from engine.references.keynotation import label
 
     return label(pitch_class, mode == "minor")
 
 
 def _parse(key: str) -> tuple[int, str] | None:
     """Tonic pitch class and mode, without mir_eval: the window colours table cells with this while painting."""
-    from engine.keynotation import tonic_and_mode
+    from engine.references.keynotation import tonic_and_mode
 
     return tonic_and_mode(key)
 

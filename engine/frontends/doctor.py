@@ -58,7 +58,7 @@ def check_decoder(fmt: str, folder: Path) -> Check:
     """Write two seconds of a 440 Hz tone in ``fmt`` and read it back through the engine's decoder."""
     import soundfile as sf
 
-    from engine.decoding import probe, read_segment
+    from engine.analysis.decoding import probe, read_segment
     from engine.errors import AudioDecodeError
 
     status_if_broken = FAIL if fmt in REQUIRED_FORMATS else WARN
@@ -81,7 +81,7 @@ def check_decoder(fmt: str, folder: Path) -> Check:
 
 def check_fallback_decoder() -> Check:
     """m4a/aac/alac go through audioread; it needs FFmpeg, GStreamer or Core Audio."""
-    from engine.decoding import INSTALL_HINT
+    from engine.analysis.decoding import INSTALL_HINT
 
     name = "m4a/aac decoding"
     try:
@@ -109,12 +109,12 @@ def _write_probe_songs(folder: Path) -> dict[str, Path]:
 
 def check_pool(folder: Path, workers: int, deadline: float) -> Iterator[Check]:
     """Start the real pool, warm it up, then make it face a nested pool and a chunk that never returns."""
-    from engine import events as ev
-    from engine.analysis import warm_up
+    from engine.analysis.chunk import warm_up
     from engine.faults import faulty_chunk
-    from engine.pool import NESTED_POOL_MESSAGE, worker_processes
     from engine.results import ChunkStatus, SongStatus
-    from engine.runner import Engine
+    from engine.run import events as ev
+    from engine.run.pool import NESTED_POOL_MESSAGE, worker_processes
+    from engine.run.runner import Engine
     from engine.settings import AnalysisSettings, EngineOptions
 
     songs = _write_probe_songs(folder)
@@ -176,9 +176,9 @@ def check_pool(folder: Path, workers: int, deadline: float) -> Iterator[Check]:
 
 
 def check_locations() -> Iterator[Check]:
-    from engine.cache import default_cache_path
     from engine.cachedirs import user_cache_root, writable
     from engine.logs import log_file
+    from engine.run.cache import default_cache_path
 
     try:
         cache = default_cache_path()

@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from pathlib import Path, PurePath
 
-from engine.reference import ReferenceRow
-from engine.tags import read_tags
-from engine.textnorm import artists_agree, normalise_artist, normalise_title, split_stem
+from engine.references.reader import ReferenceRow
+from engine.references.tags import read_tags
+from engine.references.textnorm import artists_agree, normalise_artist, normalise_title, split_stem
 
 FUZZY_MARGIN = 0.02
 """A fuzzy pair must beat every rival for its row and its song by this much similarity."""

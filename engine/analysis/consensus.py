@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine import keys, tempo
-from engine.analysis import HOP_LENGTH, SILENCE_DB
-from engine.chunking import ChunkSpan
+from engine.analysis import keys, tempo
+from engine.analysis.chunk import HOP_LENGTH, SILENCE_DB
+from engine.analysis.chunking import ChunkSpan
 from engine.results import ChunkResult, ChunkStatus, SongResult, SongStatus
 from engine.settings import AnalysisSettings
 

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from engine import cachedirs
-from engine import events as ev
+from engine.run import events as ev
 from engine.version import APP_VERSION, ENGINE_VERSION
 
 EXIT_OK, EXIT_RUN_FAILED, EXIT_USAGE = 0, 1, 2
@@ -130,7 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
     from engine.calibration.cli import add_calibrate_parser
 
     add_calibrate_parser(commands)
-    from engine.doctor import add_doctor_parser
+    from engine.frontends.doctor import add_doctor_parser
 
     add_doctor_parser(commands)
     return parser
@@ -196,9 +196,9 @@ def describe(result) -> str:
 
 
 def run_analyze(args: argparse.Namespace) -> int:
-    from engine.discovery import discover
     from engine.exports import write_results
-    from engine.runner import Engine
+    from engine.run.discovery import discover
+    from engine.run.runner import Engine
     from engine.settings import AnalysisSettings, EngineOptions
 
     try:
@@ -289,7 +289,7 @@ def run_calibrate(args: argparse.Namespace) -> int:
 
 
 def run_doctor(args: argparse.Namespace) -> int:
-    from engine.doctor import run_doctor as doctor
+    from engine.frontends.doctor import run_doctor as doctor
 
     return doctor(args)
 

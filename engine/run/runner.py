@@ -22,11 +22,11 @@ from itertools import count
 from pathlib import Path
 from typing import Any
 
-from engine import events as ev
-from engine.cache import file_identity
-from engine.chunking import ChunkSpan, plan_chunks
+from engine.analysis.chunking import ChunkSpan, plan_chunks
 from engine.errors import AudioDecodeError, EngineError, NestedPoolError
 from engine.results import ChunkFeatures, ChunkResult, ChunkStatus, SongResult, SongStatus, error_result
+from engine.run import events as ev
+from engine.run.cache import file_identity
 from engine.settings import AnalysisSettings, EngineOptions
 
 ChunkFunction = Callable[[str, float, float, AnalysisSettings], ChunkFeatures]
@@ -83,7 +83,7 @@ def _signal_name(exitcode: int | None) -> str:
 
 
 def _default_chunk_function() -> ChunkFunction:
-    from engine.analysis import analyse_chunk
+    from engine.analysis.chunk import analyse_chunk
 
     return analyse_chunk
 
@@ -128,8 +128,8 @@ def _jit_marker() -> Path:
 
 def _open_results_cache(path: Path | None) -> Any:
     """The results cache, or ``None`` (reported) when it cannot be opened: analysis works without it."""
-    from engine.cache import ResultsCache
     from engine.cachedirs import report
+    from engine.run.cache import ResultsCache
 
     try:
         return ResultsCache(path)
@@ -152,7 +152,7 @@ class Engine:
         self.options = options or EngineOptions()
         self._chunk_function = chunk_function or _default_chunk_function()
         if warm_up is None and chunk_function is None:
-            from engine.analysis import warm_up as default_warm_up
+            from engine.analysis.chunk import warm_up as default_warm_up
 
             warm_up = default_warm_up
         self._warm_up = warm_up
@@ -313,7 +313,7 @@ class Engine:
     def _ensure_pool(self) -> Iterator[ev.WarmUp]:
         if self._pool is not None and self._pool.running and len(self._pool.ready_pids) >= self.options.workers:
             return
-        from engine.pool import AnalysisPool
+        from engine.run.pool import AnalysisPool
 
         began = time.monotonic()
         if self._pool is None:
@@ -354,8 +354,8 @@ class Engine:
     def _analyse_song(self, index: int, path: str, tally: _Tally) -> Iterator[ev.Event]:
         began = time.monotonic()
         try:
-            from engine.analysis import MIN_SECONDS
-            from engine.decoding import probe
+            from engine.analysis.chunk import MIN_SECONDS
+            from engine.analysis.decoding import probe
 
             info = probe(path)
             if info.duration_s < MIN_SECONDS:
@@ -368,7 +368,7 @@ class Engine:
         yield ev.SongStarted(index, path, info.duration_s, len(spans))
         chunks: dict[int, ChunkResult] = {}
         yield from self._run_chunks(index, path, spans, chunks, tally)
-        from engine.consensus import combine
+        from engine.analysis.consensus import combine
 
         return combine(path, info.duration_s, spans, list(chunks.values()), self.settings, time.monotonic() - began)
 

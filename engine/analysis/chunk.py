@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine import keys, tempo
-from engine.decoding import read_segment
+from engine.analysis import keys, tempo
+from engine.analysis.decoding import read_segment
 from engine.results import ChunkFeatures
 from engine.settings import AnalysisSettings
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.keys import PITCH_NAMES
+from engine.analysis.keys import PITCH_NAMES
 
 STYLES = ("straight", "half_time", "swing", "relative_major")
 """straight: four-on-the-floor; half_time: snare on beat 3 only, so the felt pulse is half the

@@ -2,7 +2,7 @@
 
 Reference CSVs come from DJ software, playlist tools and spreadsheets typed by hand, so the
 same key arrives as ``A minor``, ``Am``, ``Amin``, ``a``, ``8A`` (Camelot) or ``1m`` (Open Key).
-Everything is mapped to one of :data:`engine.keys.KEY_LABELS` so scoring and calibration
+Everything is mapped to one of :data:`engine.analysis.keys.KEY_LABELS` so scoring and calibration
 compare like with like. An unreadable value raises :class:`KeyNotationError` whose message
 says what was wrong, for a per-row error.
 """
@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from engine.keys import PITCH_NAMES
+from engine.analysis.keys import PITCH_NAMES
 
 MISSING = frozenset({"", "-", "--", "?", "n/a", "na", "none", "null", "unknown", "x"})
 """Cells that mean "no key given": not an error, just no reference key for that song."""

@@ -25,9 +25,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from engine.errors import EngineError
-from engine.keynotation import MISSING, KeyNotationError, label, parse_key
-from engine.tags import read_tags
-from engine.textnorm import normalise_artist, normalise_title
+from engine.references.keynotation import MISSING, KeyNotationError, label, parse_key
+from engine.references.tags import read_tags
+from engine.references.textnorm import normalise_artist, normalise_title
 
 BPM_RANGE = (1.0, 999.0)
 

@@ -1,0 +1,1 @@
+"""Front ends without Qt: the command line, diagnostics and the demo songs."""

@@ -1,0 +1,1 @@
+"""Reference values: reading reference files and tags, pairing them with songs, key notation and scoring."""
