@@ -10,6 +10,7 @@ an edition that changes the length (radio edit, single version).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz
@@ -24,6 +25,8 @@ DURATION_FAR = (20.0, 0.10)
 """Farther apart than max(20 s, 10 %) is another recording (unless an edition word explains it)."""
 ARTIST_MIN = 0.80
 """Artist similarity below this rejects the pair outright (``Daft Punk`` vs ``Justice``)."""
+TITLE_MIN = 0.85
+"""A fuzzy pair needs base titles at least this similar on their own, whatever the artist score adds."""
 REMIXER_MIN = 85.0
 """Two remixer names must be this similar (0–100): two remixes of one song are two songs."""
 
@@ -73,6 +76,10 @@ def compare(song: Side, row: Side) -> Evidence:
     exact = song.parts.base == row.parts.base and not versions_reason and version_penalty == 0
     if versions_reason:
         return Evidence(score, versions_reason)
+    if _numbers(song.parts.base) != _numbers(row.parts.base):
+        return Evidence(score, f'numbers differ: "{song.parts.base}" vs "{row.parts.base}"')
+    if not exact and title < TITLE_MIN:
+        return Evidence(score, f"titles differ (title score {title:.2f})")
     if artist is not None and artist < ARTIST_MIN:
         return Evidence(score, f'artist differs: "{song.artist}" vs "{row.artist}"')
     if duration_reason:
@@ -92,6 +99,11 @@ def _versions(a: tuple[Version, ...], b: tuple[Version, ...]) -> tuple[str, floa
         elif left.who or right.who:
             penalty += 0.06  # "Remix" vs "Skrillex Remix": possibly the same, never certain
     return "", penalty
+
+
+def _numbers(base: str) -> list[str]:
+    """``Part 2`` is not ``Part 1``, ``22`` is not ``23``: numbers in a title must agree exactly."""
+    return sorted(re.findall(r"\d+", base))
 
 
 def _shown(versions: tuple[Version, ...]) -> str:

@@ -112,6 +112,11 @@ EDITION_WORDS = (
 """Documentation summary of what :data:`_EDITION` ignores (the patterns are the rule)."""
 
 
+_NEEDS_PARSING = re.compile(r"[(\[{\-–—]|\b(?:feat|ft|featuring)\b", re.IGNORECASE)
+_APOSTROPHES = re.compile(r"['`´]")
+_PUNCTUATION = re.compile(r"[^\w\s]|_")
+
+
 @dataclass(frozen=True, order=True)
 class Version:
     """One version word of a title: ``kind`` (``remix``, ``live`` …) and ``who`` (remixer/venue, folded)."""
@@ -145,16 +150,22 @@ class TitleParts:
 def fold(text: str) -> str:
     """Lower case ASCII (transliterated), ``&``/``+`` spelled ``and``, punctuation as spaces, spaces collapsed."""
     text = unicodedata.normalize("NFKC", text or "")
-    text = anyascii(text).lower().replace("&", " and ").replace("+", " and ")
-    text = re.sub(r"['`´]", "", text)  # "don't" == "dont"
-    text = re.sub(r"[^\w\s]|_", " ", text)
-    return re.sub(r"\s+", " ", text).strip()
+    if not text.isascii():
+        text = anyascii(text)
+    text = text.lower().replace("&", " and ").replace("+", " and ")
+    text = _APOSTROPHES.sub("", text)  # "don't" == "dont"
+    text = _PUNCTUATION.sub(" ", text)
+    return " ".join(text.split())
 
 
 @lru_cache(maxsize=65536)
 def parse_title(title: str) -> TitleParts:
     """Split a title into base, versions, featured artists and editions (see the module docstring)."""
     text = unicodedata.normalize("NFKC", title or "").strip()
+    if not _NEEDS_PARSING.search(text):  # most titles: nothing to split off (fast path for big exports)
+        base = fold(text)
+        if "remaster" not in base:
+            return TitleParts(base or fold(title))
     versions: list[Version] = []
     featured: set[str] = set()
     editions: list[str] = []
@@ -176,7 +187,7 @@ def parse_title(title: str) -> TitleParts:
         if version is not None:
             versions.append(version)
             return True
-        if _EDITION.match(folded) or _all_editions(folded):
+        if _EDITION.match(folded) or _all_editions(segment):
             editions.append(folded)
             return True
         return False
@@ -240,9 +251,9 @@ def _strip_editions(text: str) -> str:
     return text
 
 
-def _all_editions(folded: str) -> bool:
-    """``"2011 Remaster / Mono"``: every comma/slash part is an edition."""
-    pieces = [p.strip() for p in re.split(r"\s(?:and)\s|/|,", folded) if p.strip()]
+def _all_editions(segment: str) -> bool:
+    """``"2011 Remaster / Mono"``, ``"Radio Edit, Explicit"``: every ``/`` ``,`` ``&`` ``;`` part is an edition."""
+    pieces = [fold(p) for p in re.split(r"[/,;&]|\s[-–—]\s", segment) if fold(p)]
     return len(pieces) > 1 and all(_EDITION.match(p) for p in pieces)
 
 

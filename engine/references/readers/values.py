@@ -20,10 +20,15 @@ _MINOR_MODES = frozenset({"minor", "min", "m", "0", "moll", "mi", "aeolian"})
 _MAJOR_MODES = frozenset({"major", "maj", "1", "dur", "ma", "ionian"})
 
 
+_DECIMAL_COMMA = re.compile(r"[+-]?\d+,\d+")
+_PITCH_CLASS = re.compile(r"-?\d{1,2}(\.0)?")
+_BPM_SUFFIX = re.compile(r"\s*bpm$", re.IGNORECASE)
+
+
 def parse_number(text: str, what: str) -> float:
     """A finite number; ``"120,5"`` (decimal comma) and ``"85%"`` are accepted."""
     cleaned = text.strip().rstrip("%").strip()
-    if re.fullmatch(r"[+-]?\d+,\d+", cleaned):
+    if "," in cleaned and _DECIMAL_COMMA.fullmatch(cleaned):
         cleaned = cleaned.replace(",", ".")
     try:
         value = float(cleaned)
@@ -39,7 +44,7 @@ def parse_bpm(text: str, zero_is_missing: bool = False) -> float | None:
     text = text.strip()
     if text.lower() in MISSING:
         return None
-    value = parse_number(re.sub(r"\s*bpm$", "", text, flags=re.IGNORECASE), "BPM")
+    value = parse_number(_BPM_SUFFIX.sub("", text), "BPM")
     if value == 0 and zero_is_missing:
         return None
     if not BPM_RANGE[0] <= value <= BPM_RANGE[1]:
@@ -85,7 +90,7 @@ def key_from_cells(key: str, mode: str = "", camelot: str = "", open_key: str = 
     minor = parse_mode(mode) if mode else None
     text = key.strip()
     found: str | None = None
-    if re.fullmatch(r"-?\d{1,2}(\.0)?", text):  # a pitch class (Spotify / Exportify)
+    if _PITCH_CLASS.fullmatch(text):  # a pitch class (Spotify / Exportify)
         pitch = int(float(text))
         if pitch == -1:
             found = None
