@@ -380,17 +380,17 @@ def build(pools: Pools, offset: int, repeat: int, held_out: bool, paths: bool = 
     kinds = _plain_cases()
     if not paths:
         kinds["path"] = lambda a, t, s, n, p: Case("edition", t, a, s, [Row(t + EDITIONS[(n + 5) % 10], a, s)], 0)
-    for kind, make in kinds.items():
+    for make in kinds.values():
         for r in range(repeat):
             artist, title, seconds = pools.plain[(offset + n) % len(pools.plain)]
             cases.append(make(artist, title, seconds, n + r, pools))
             n += 1
-    for kind, make in _collab_cases().items():
+    for make in _collab_cases().values():
         for r in range(repeat if len(pools.collab) >= 2 * 4 else 1):
             a, b, title, seconds = pools.collab[(offset + len(cases)) % len(pools.collab)]
             cases.append(make(a, b, title, seconds, n + r, pools))
             n += 1
-    for kind, make in _accent_cases().items():
+    for make in _accent_cases().values():
         for _ in range(repeat + 1):
             acc, asc, title, seconds = pools.accented[(offset + n) % len(pools.accented)]
             cases.append(make(acc, asc, title, seconds, n))
