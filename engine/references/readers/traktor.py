@@ -66,13 +66,14 @@ def parse_traktor(data: bytes, source: str) -> ReferenceSet:
         nonlocal skipped
         if name != "ENTRY" or not current:
             return
+        errors_before = len(result.errors)
         finished = _entry_row(current, source, result)
         current.clear()
         if finished is None:
             return
         if finished.has_values:
             add_row(result, seen, finished)
-        else:
+        elif len(result.errors) == errors_before:  # an entry with bad values is reported, not "not analysed"
             skipped += 1
 
     parse_xml(data, source, ElementHandler(on_start, on_end), result, "Traktor NML")
