@@ -115,6 +115,18 @@ def test_feat_credit_moves_from_artist_to_title_and_lists_join_every_way():
         assert [m.method for m in report.matches] == ["title and artist"], artist
 
 
+def test_folding_transliterates_beyond_accents():
+    from engine.references.textnorm import fold
+
+    assert fold("Røyksopp Œuvre Straße Łódź Đorđe Æther “Don’t”") == "royksopp oeuvre strasse lodz dorde aether dont"
+
+
+def test_a_feat_credit_in_the_title_counts_as_an_artist():
+    rows = [ReferenceRow(2, "r.csv", title="Get Lucky", artist="Pharrell Williams", bpm=116.0)]
+    song = SongIdentity("/m/g.flac", "Get Lucky (feat. Pharrell Williams)", "Daft Punk", "tags")
+    assert [m.method for m in match_songs([song], rows).matches] == ["title and artist"]
+
+
 def test_another_artists_song_and_a_sequel_are_never_taken():
     rows = [
         ReferenceRow(2, "r.csv", title="Hallelujah", artist="Leonard Cohen", bpm=60.0),
