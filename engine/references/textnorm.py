@@ -15,6 +15,7 @@ Folding goes beyond Unicode decomposition: :mod:`anyascii` (ISC licence) transli
 
 from __future__ import annotations
 
+import logging
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -112,6 +113,17 @@ EDITION_WORDS = (
 """Documentation summary of what :data:`_EDITION` ignores (the patterns are the rule)."""
 
 
+_TRANSLITERATES = anyascii("øæß") == "oaess"
+"""anyascii reads its tables as package data; a build that forgot them would silently drop letters, so
+folding falls back to plain accent stripping (and says so in the log) rather than lose ``ø``."""
+if not _TRANSLITERATES:
+    logging.getLogger(__name__).warning("anyascii tables missing: names fold by accent stripping only")
+
+
+def _strip_accents(text: str) -> str:
+    return "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
+
+
 _NEEDS_PARSING = re.compile(r"[(\[{\-–—]|\b(?:feat|ft|featuring)\b", re.IGNORECASE)
 _APOSTROPHES = re.compile(r"['`´]")
 _PUNCTUATION = re.compile(r"[^\w\s]|_")
@@ -151,7 +163,7 @@ def fold(text: str) -> str:
     """Lower case ASCII (transliterated), ``&``/``+`` spelled ``and``, punctuation as spaces, spaces collapsed."""
     text = unicodedata.normalize("NFKC", text or "")
     if not text.isascii():
-        text = anyascii(text)
+        text = anyascii(text) if _TRANSLITERATES else _strip_accents(text)
     text = text.lower().replace("&", " and ").replace("+", " and ")
     text = _APOSTROPHES.sub("", text)  # "don't" == "dont"
     text = _PUNCTUATION.sub(" ", text)
