@@ -135,6 +135,8 @@ class _State:
         self.free_songs = set(range(len(songs)))
         self.free_rows = set(range(len(rows)))
         self.report = MatchReport()
+        self.ambiguous: dict[tuple[int, int], str] = {}
+        """(song, row) pairs left alone because a rival scored too close, with the rivals named."""
 
     def pair(self, song: int, row: int, method: str, score: float = 1.0) -> None:
         self.free_songs.discard(song)
@@ -239,7 +241,7 @@ class _State:
                 if method:
                     acceptable.append((evidence.score, s, r, method))
         self._assign(acceptable, row_sides)
-        self._explain(evaluated, acceptable, threshold)
+        self._explain(evaluated, threshold)
 
     def _assign(self, acceptable: list[tuple[float, int, int, str]], sides: dict[int, Side]) -> None:
         by_row: dict[int, list[tuple[float, int]]] = defaultdict(list)
@@ -247,7 +249,6 @@ class _State:
         for score, s, r, _ in acceptable:
             by_row[r].append((score, s))
             by_song[s].append((score, r))
-        self.ambiguous: dict[tuple[int, int], str] = {}
         for score, s, r, method in sorted(acceptable, key=lambda p: (-p[0], p[2], p[1])):
             if r not in self.free_rows or s not in self.free_songs:
                 continue
@@ -271,9 +272,8 @@ class _State:
             return False
         return (sides[row].parts.key(), sides[row].artists) == (sides[other].parts.key(), sides[other].artists)
 
-    def _explain(
-        self, evaluated: dict[int, list[tuple[int, Evidence]]], acceptable: list, threshold: float | None
-    ) -> None:
+    def _explain(self, evaluated: dict[int, list[tuple[int, Evidence]]], threshold: float | None) -> None:
+        """Each song left free: its best candidates, each with the reason it was not taken."""
         paired_by_row = {m.row: m for m in self.report.matches}
         for s in sorted(self.free_songs):
             listed = sorted(evaluated.get(s, []), key=lambda p: (-p[1].score, p[0]))[:SHOW_CANDIDATES]
