@@ -17,8 +17,11 @@ from __future__ import annotations
 import argparse
 import csv
 import io
+import json
 import random
+import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 from collections import Counter
@@ -215,7 +218,34 @@ def identities(cases: list[Case], kind: str) -> list[SongIdentity]:
     return songs
 
 
-def run(kind: str, cases: list[Case], folder: Path) -> dict[str, list[str]]:
+OLD_MATCHER = """
+import json, sys
+from engine.references.matching import SongIdentity, match_songs
+from engine.references.reader import load_reference
+path, songs_json, fuzzy = sys.argv[1], sys.argv[2], sys.argv[3]
+rows = load_reference(path).rows
+songs = [SongIdentity(**s) for s in json.loads(open(songs_json).read())]
+report = match_songs(songs, rows, None if fuzzy == "off" else float(fuzzy))
+print(json.dumps({m.song: [rows[m.row].line, m.method, m.score] for m in report.matches}))
+"""
+
+
+def old_pairs(revision_dir: Path, reference: Path, songs: list[SongIdentity], fuzzy: str) -> dict[int, tuple]:
+    """Pairs made by an earlier revision's matcher (run in its own process, from its own sources)."""
+    songs_json = reference.with_suffix(".songs.json")
+    fields = ("path", "title", "artist", "names_from")
+    songs_json.write_text(json.dumps([{f: getattr(s, f) for f in fields} for s in songs]), encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "-c", OLD_MATCHER, str(reference), str(songs_json), fuzzy],
+        cwd=revision_dir,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return {int(k): tuple(v) for k, v in json.loads(done.stdout).items()}
+
+
+def run(kind: str, cases: list[Case], folder: Path, old: tuple[Path, str] | None = None) -> dict[str, list[str]]:
     path, where = write_reference(kind, cases, folder)
     reference = load_reference(path)
     assert not [e for e in reference.errors if e.line > 0], [str(e) for e in reference.errors]
@@ -223,6 +253,12 @@ def run(kind: str, cases: list[Case], folder: Path) -> dict[str, list[str]]:
     report = match_songs(songs, reference.rows)
     outcome: dict[str, list[str]] = {"wrong": [], "right": [], "missed": [], "rightly unmatched": []}
     paired = report.by_song()
+    by_line = {r.line: i for i, r in enumerate(reference.rows)}
+    if old is not None:  # the earlier revision's pairs, mapped onto this reader's rows by line
+        from engine.references.matching import Match
+
+        earlier = old_pairs(old[0], path, songs, old[1])
+        paired = {s: Match(s, by_line[line], method, score) for s, (line, method, score) in earlier.items()}
     for n, case in enumerate(cases):
         match = paired.get(n)
         got = where.get(reference.rows[match.row].line) if match else None
@@ -270,11 +306,27 @@ def load_timing(folder: Path, rows: int = 10_000) -> tuple[float, float]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--show-right", action="store_true", help="also list every right pairing")
+    parser.add_argument(
+        "--compare-with",
+        metavar="REV",
+        help="score an earlier git revision's matcher instead (CSV sources only: it read no XML)",
+    )
+    parser.add_argument("--old-fuzzy", default="off", help="the earlier matcher's fuzzy threshold (default off)")
     args = parser.parse_args(argv)
     totals: dict[str, Counter[str]] = {"tuned": Counter(), "held-out": Counter(), "unseen": Counter()}
     worst = 0
     with tempfile.TemporaryDirectory() as tmp:
+        old = None
+        if args.compare_with:
+            source = Path(tmp) / "revision"
+            source.mkdir()
+            archive = subprocess.run(["git", "archive", args.compare_with, "engine"], capture_output=True, check=True)
+            with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+                tar.extractall(source, filter="data")
+            old = (source, args.old_fuzzy)
         for offset, kind in enumerate(FORMATS):
+            if old is not None and kind not in ("playlist csv", "exportify"):
+                continue
             for part, pools, repeat in (("tuned", TUNED, 2), ("held-out", HELD_OUT, 1), ("unseen", None, 0)):
                 if pools is None:
                     cases = unseen_conventions()
@@ -283,11 +335,12 @@ def main(argv: list[str] | None = None) -> int:
                     cases = build(pools, offset * 7, repeat, part == "held-out", paths=paths)
                 folder = Path(tmp) / f"{part}-{offset}"
                 folder.mkdir()
-                outcome = run(kind, cases, folder)
+                outcome = run(kind, cases, folder, old)
                 counts = {k: len(v) for k, v in outcome.items()}
                 totals[part].update(counts)
-                positives = counts["right"] + counts["missed"]
-                recall = counts["right"] / max(1, positives)
+                positives = sum(case.expected is not None for case in cases)
+                totals[part]["positives"] += positives
+                recall = counts["right"] / max(1, positives)  # a wrong pair on a song with a row is a miss too
                 print(
                     f"{kind:13} {part:9} cases {len(cases):3}  wrong {counts['wrong']}  right {counts['right']:3}  "
                     f"missed {counts['missed']}  rightly unmatched {counts['rightly unmatched']:2}  "
@@ -301,13 +354,13 @@ def main(argv: list[str] | None = None) -> int:
                         print(f"    right: {item}")
                 worst += counts["wrong"]
         for part, counts in totals.items():
-            positives = counts["right"] + counts["missed"]
+            positives = counts.pop("positives", 0)
             print(
                 f"TOTAL {part:9} cases {sum(counts.values()):3}  wrong {counts['wrong']}  right {counts['right']}  "
                 f"missed {counts['missed']}  rightly unmatched {counts['rightly unmatched']}  "
                 f"recall {counts['right'] / max(1, positives):.1%}"
             )
-        for attempt in range(3):  # the first includes one-off costs (imports, regex compilation)
+        for attempt in range(0 if old else 3):  # the first includes one-off costs (imports, regex compilation)
             product, baseline = load_timing(Path(tmp))
             print(
                 f"load 10,000-row Exportify export, run {attempt + 1}: {product:.3f} s "
