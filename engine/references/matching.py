@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 
+import numpy as np
 from rapidfuzz import fuzz, process
 
 from engine.references.evidence import Evidence, Side, compare
@@ -31,6 +32,11 @@ MARGIN = 0.03
 CANDIDATE_CUTOFF = 55.0
 """Rows whose base title scores below this (0–100) against a song's are not even listed as candidates."""
 SHOW_CANDIDATES = 5
+COMPARE_ALL_FROM = 80
+"""Base titles this alike (0–100) are always compared in full: a fuzzy pair needs 85, so every possible pair
+and every possible rival is seen; below it only the best few are kept, to explain an unmatched song."""
+BLOCK = 256
+"""Songs scored against all rows at once (a BLOCK × rows byte matrix)."""
 METHODS = ("manual", "path", "file name", "title and artist", "title", "fuzzy")
 
 
@@ -222,24 +228,26 @@ class _State:
         rows = sorted(self.free_rows)
         row_sides = {r: Side.of(*row_names(self.rows[r]), self.rows[r].duration_s) for r in rows}
         rows = [r for r in rows if row_sides[r].parts.base]
-        bases = [row_sides[r].parts.base for r in rows]
+        sorted_bases = [_token_sorted(row_sides[r].parts.base) for r in rows]
         evaluated: dict[int, list[tuple[int, Evidence]]] = defaultdict(list)
         acceptable: list[tuple[float, int, int, str]] = []
-        for s in songs:
-            song = self.songs[s]
-            if not song.title:
-                continue
-            side = Side.of(song.title, song.artist, song.duration_s)
-            found = process.extract(
-                side.parts.base, bases, scorer=fuzz.token_sort_ratio, score_cutoff=CANDIDATE_CUTOFF, limit=None
+        named = [s for s in songs if self.songs[s].title]
+        sides = {s: Side.of(self.songs[s].title, self.songs[s].artist, self.songs[s].duration_s) for s in named}
+        for start in range(0, len(named), BLOCK):
+            block = named[start : start + BLOCK]
+            queries = [_token_sorted(sides[s].parts.base) for s in block]
+            # token-sort ratio of every song in the block against every row, in C (ratio on pre-sorted tokens)
+            scores = process.cdist(
+                queries, sorted_bases, scorer=fuzz.ratio, score_cutoff=CANDIDATE_CUTOFF, dtype=np.uint8, workers=1
             )
-            for _, _, position in found:
-                r = rows[position]
-                evidence = compare(side, row_sides[r])
-                evaluated[s].append((r, evidence))
-                method = _method(evidence, threshold)
-                if method:
-                    acceptable.append((evidence.score, s, r, method))
+            for s, line in zip(block, scores, strict=True):
+                for position in _worth_comparing(line):
+                    r = rows[position]
+                    evidence = compare(sides[s], row_sides[r])
+                    evaluated[s].append((r, evidence))
+                    method = _method(evidence, threshold)
+                    if method:
+                        acceptable.append((evidence.score, s, r, method))
         self._assign(acceptable, row_sides)
         self._explain(evaluated, threshold)
 
@@ -299,6 +307,19 @@ class _State:
         if threshold is not None:
             return f"score {evidence.score:.2f} below the fuzzy threshold {threshold:g}"
         return "not taken"
+
+
+def _token_sorted(text: str) -> str:
+    return " ".join(sorted(text.split()))
+
+
+def _worth_comparing(scores: np.ndarray) -> list[int]:
+    """Every row whose title could pair (≥ :data:`COMPARE_ALL_FROM`), plus the best few below, for the reasons."""
+    strong = np.flatnonzero(scores >= COMPARE_ALL_FROM)
+    weak = np.flatnonzero((scores >= CANDIDATE_CUTOFF) & (scores < COMPARE_ALL_FROM))
+    if len(weak) > SHOW_CANDIDATES:
+        weak = weak[np.argsort(-scores[weak], kind="stable")[:SHOW_CANDIDATES]]
+    return [*strong.tolist(), *weak.tolist()]
 
 
 def _method(evidence: Evidence, threshold: float | None) -> str:
