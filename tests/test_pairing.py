@@ -223,3 +223,18 @@ def test_a_bad_pairs_line_is_an_error_and_the_rest_load(tmp_path):
     manual, errors = load_pairs(path)
     assert [p.song_path for p in manual] == ["/m/b.flac"]
     assert [(e.line, e.message) for e in errors] == [(2, 'line "seven" is not a line number; ignored')]
+
+
+def test_every_row_with_a_close_title_is_weighed_not_only_the_first_few():
+    """Common titles: the right row is found among many, and a second right row is still seen as a rival."""
+    rows = [ReferenceRow(i + 2, "r.csv", title="Intro", artist=f"Band {chr(65 + i)}", bpm=100.0) for i in range(12)]
+    song = SongIdentity("/m/intro.flac", "Intro", "Band L", "tags")
+    (match,) = match_songs([song], rows).matches
+    assert rows[match.row].artist == "Band L"
+    twice = [
+        *rows,
+        ReferenceRow(20, "r.csv", title="Intro (Live)", artist="Band L", bpm=90.0),
+        ReferenceRow(21, "r.csv", title="intro", artist="band l", bpm=99.0),
+    ]
+    report = match_songs([song], twice)
+    assert [twice[m.row].line for m in report.matches] == []  # lines 13 and 21 of one file tie: not guessed
