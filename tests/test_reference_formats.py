@@ -68,6 +68,15 @@ def test_itunes_library():
     assert "Library.xml: 2 tracks have no BPM; skipped" in messages  # a podcast and the bad one
 
 
+def test_itunes_library_saved_as_a_binary_plist(tmp_path):
+    import plistlib
+
+    library = plistlib.loads((DATA / "Library.xml").read_bytes())
+    path = tmp_path / "Library.plist"
+    path.write_bytes(plistlib.dumps(library, fmt=plistlib.FMT_BINARY))
+    assert [(r.title, r.bpm) for r in load_reference(path).rows] == [("Hoppípolla", 140.0)]
+
+
 def test_exportify_numeric_key_and_text_mode_and_ms():
     ref = load_reference(DATA / "exportify.csv")
     rows = rows_by_title(ref)

@@ -47,6 +47,8 @@ _ROOT = re.compile(rb"<\s*(DJ_PLAYLISTS|NML|plist)\b")
 
 def detect_format(data: bytes) -> str:
     """``rekordbox``, ``traktor``, ``itunes`` or ``csv``, from the first element of an XML file."""
+    if data.startswith(b"bplist00"):  # a binary property list (an iTunes library saved by plutil)
+        return "itunes"
     head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
     if not head.startswith(b"<"):
         return "csv"

@@ -31,7 +31,7 @@ from engine.references.readers.xmlsafe import file_url_to_path
 
 def parse_itunes(data: bytes, source: str) -> ReferenceSet:
     try:
-        library = plistlib.loads(data, fmt=plistlib.FMT_XML)
+        library = plistlib.loads(data)  # XML, or binary ("bplist00")
     except (plistlib.InvalidFileException, xml.parsers.expat.ExpatError, ValueError) as exc:
         raise ReferenceFileError(f"iTunes library {source} is not a readable property list: {exc}") from None
     tracks = library.get("Tracks") if isinstance(library, dict) else None
