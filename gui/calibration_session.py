@@ -144,9 +144,11 @@ class CalibrationSession:
             return {}
         values = {}
         for index, song in enumerate(self.matched.songs):
-            found = self.matched.row_for(index)
-            if found is not None:
-                row, method = found
+            match = self.matched.match_for(index)
+            if match is not None:
+                row = self.matched.rows[match.row]
+                # the queue's tooltip says "matched by …": a fuzzy pair shows its score and where the row is
+                method = f"fuzzy (score {match.score:.2f}), {row.where()}" if match.method == "fuzzy" else match.method
                 values[song.path] = {"ref_bpm": row.bpm, "ref_key": row.key or "", "match_method": method}
         return values
 

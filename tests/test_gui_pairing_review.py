@@ -180,6 +180,7 @@ def test_window_opens_the_review_from_the_calibration_menu(qtbot, tmp_path, libr
         qtbot.waitUntil(lambda: window.session.counts()[0] == 3, timeout=20_000)
         by_song = {Path(r.path).name: r.match_method for r in window.model.rows}
         assert by_song["lights.flac"] == "manual"
+        assert by_song["eple.flac"] == "title and artist"
         assert paired_items(panel)["lights.flac"][1] == "manual"
     finally:
         window.controller.shutdown()
