@@ -34,6 +34,9 @@ APP_MODULES = (
     "psutil",
     "PySide6",
     "pyqtgraph",
+    "rapidfuzz",
+    "anyascii",
+    "defusedxml",
 )
 TEST_MODULES = ("pytest", "pytestqt", "pytest_timeout", "PyInstaller")
 

@@ -19,7 +19,8 @@ from engine.calibration import Calibration, Profile, fit_calibration, load_profi
 from engine.calibration.dataset import AnalysedSong
 from engine.calibration.metrics import key_rows, tempo_rows
 from engine.calibration.workflow import Matched, match_reference
-from engine.references.reader import ReferenceSet, load_reference
+from engine.references.pairs import PAIRS_FILE, ManualPair, save_pairs
+from engine.references.readers import ReferenceSet, load_reference
 from engine.references.scoring import preload as preload_scorer
 from engine.results import SongResult
 from engine.run.events import RunSummary
@@ -55,7 +56,11 @@ def song_for(path: str, result: SongResult | None) -> AnalysedSong:
 class CalibrationSession:
     def __init__(self) -> None:
         self.reference_path: Path | None = None
+        self.reference_paths: list[Path] = []
+        """Every reference file loaded, in order (the first listed wins when two name the same song)."""
         self.reference: ReferenceSet | None = None
+        self.manual: list[ManualPair] = []
+        """Pairs decided by hand (``pairs.csv``); matching applies them before any automatic rule."""
         self.matched: Matched | None = None
         self.calibration: Calibration | None = None
         self.loaded_profile: Profile | None = None
@@ -68,8 +73,23 @@ class CalibrationSession:
         """Read a reference CSV (raises ReferenceFileError); row problems are in ``.errors``."""
         reference = load_reference(path)
         self.reference_path, self.reference = Path(path), reference
+        self.reference_paths = [Path(path)]
         self.matched, self.calibration = None, None
         return reference
+
+    def add_reference(self, path: str | os.PathLike[str]) -> ReferenceSet:
+        """Load one more reference file beside those loaded (raises ReferenceFileError); returns the combined set."""
+        added = load_reference(path)
+        if self.reference is None:
+            self.reference_path, self.reference = Path(path), added
+        else:
+            combined = ReferenceSet()
+            combined.extend(self.reference)
+            combined.extend(added)
+            self.reference = combined
+        self.reference_paths.append(Path(path))
+        self.matched, self.calibration = None, None
+        return self.reference
 
     def match(self, paths: Sequence[str], results: dict[str, SongResult]) -> Matched | None:
         """Pair the queued songs with the reference rows (reads song tags: run it off the GUI thread)."""
@@ -77,7 +97,7 @@ class CalibrationSession:
             return None
         preload_scorer()  # the GUI thread scores the match next; it must not stall importing mir_eval
         songs = [song_for(p, results.get(p)) for p in paths]
-        return match_reference(songs, self.reference)
+        return match_reference(songs, self.reference, manual=list(self.manual))
 
     def adopt_match(self, matched: Matched | None) -> None:
         self.matched = matched
@@ -124,9 +144,11 @@ class CalibrationSession:
             return {}
         values = {}
         for index, song in enumerate(self.matched.songs):
-            found = self.matched.row_for(index)
-            if found is not None:
-                row, method = found
+            match = self.matched.match_for(index)
+            if match is not None:
+                row = self.matched.rows[match.row]
+                # the queue's tooltip says "matched by …": a fuzzy pair shows its score and where the row is
+                method = f"fuzzy (score {match.score:.2f}), {row.where()}" if match.method == "fuzzy" else match.method
                 values[song.path] = {"ref_bpm": row.bpm, "ref_key": row.key or "", "match_method": method}
         return values
 
@@ -231,15 +253,18 @@ class CalibrationSession:
         out = Path(directory)
         plan = CalibrationPlan(
             reference=self.reference,
-            reference_paths=[self.reference_path] if self.reference_path else [],
+            reference_paths=list(self.reference_paths),
             profile=self.applied_profile if self.loaded_profile is not None else None,
             profile_path=self.loaded_profile_path if self.loaded_profile is not None and self.apply_profile else None,
             started=self.started,
         )
         if self.reference is not None and results:
-            plan.matched = match_reference([AnalysedSong.from_result(r) for r in results], self.reference)
+            songs = [AnalysedSong.from_result(r) for r in results]
+            plan.matched = match_reference(songs, self.reference, manual=list(self.manual))
             plan.calibration = self.calibration
         plan.export(out, results, settings, summary, command="window")
+        if self.manual:  # beside the exports, so `calibrate DIR` finds the review work
+            save_pairs(out / PAIRS_FILE, self.manual)
         return [out / name for name in EXPORT_FILES if (out / name).exists()] + [
-            out / name for name in ("unmatched.csv", "profile.json") if (out / name).exists()
+            out / name for name in ("unmatched.csv", "profile.json", PAIRS_FILE) if (out / name).exists()
         ]

@@ -49,6 +49,7 @@ from gui.widgets.calibration_plots import CalibrationPlots
 from gui.widgets.chunk_plot import ChunkPlot
 from gui.widgets.drop_zone import DropZone
 from gui.widgets.log_panel import LogPanel
+from gui.widgets.pairing_review import REFERENCE_FILTER, install_pairing_review  # issue 11
 from gui.widgets.plot_style import WorkerPalette
 from gui.widgets.pool_view import PoolView
 from gui.widgets.queue_view import QueueView
@@ -128,6 +129,7 @@ class MainWindow(QMainWindow):
         self.resize(1360, 860)
         self._build_widgets()
         self._build_actions()
+        self.pairing_review = install_pairing_review(self)  # issue 11: Pairing Review dock + Calibration menu action
         self._build_status_bar()
         self._connect_engine()
         self._timer = QTimer(self)
@@ -722,7 +724,7 @@ class MainWindow(QMainWindow):
     # ==== calibration ============================================================================
     def choose_reference(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
-            self, "Load Reference", self.prefs.last_folder or str(Path.home()), "Reference CSV (*.csv *.tsv *.txt)"
+            self, "Load Reference", self.prefs.last_folder or str(Path.home()), REFERENCE_FILTER  # issue 11
         )
         if path:
             self.load_reference(Path(path))
@@ -810,6 +812,7 @@ class MainWindow(QMainWindow):
     def _show_calibration_now(self) -> None:
         session = self.session
         self.model.set_all(session.reference_values(), clear=("ref_bpm", "ref_key", "match_method"))
+        self.pairing_review.refresh()  # issue 11: show the new match in the Pairing Review
         self.model.set_all(session.calibrated_values(self.results), clear=("cal_bpm", "cal_key"))
         matched, unmatched_songs, unmatched_rows = session.counts()
         lines = []

@@ -135,7 +135,7 @@ def test_duplicate_rows(tmp_path):
 
 
 def test_duplicate_song_by_title_and_artist(tmp_path):
-    text = "Song,Artist,BPM\nHalo,Beyoncé,80\nHalo (Live),Beyonce,80\n"
+    text = "Song,Artist,BPM\nHalo,Beyoncé,80\nHalo (2011 Remaster),Beyonce,80\n"
     ref = load_reference(write(tmp_path, text))
     assert len(ref.rows) == 1 and "line 2" in ref.errors[0].message
 
@@ -143,7 +143,7 @@ def test_duplicate_song_by_title_and_artist(tmp_path):
 def test_key_and_camelot_must_agree(tmp_path):
     ref = load_reference(write(tmp_path, "Song,Key,Camelot\nx,A minor,9A\ny,,8A\nz,C major,8B\n"))
     assert {r.title: r.key for r in ref.rows} == {"y": "A minor", "z": "C major"}
-    assert 'key "A minor" and camelot "9A" disagree' in ref.errors[0].message
+    assert ref.errors[0].message == 'key "A minor" (A minor) and Camelot "9A" (E minor) disagree'
 
 
 def test_spotify_numeric_key_and_mode(tmp_path):

@@ -29,7 +29,9 @@ from engine.calibration.profile import Profile, load_profile
 from engine.calibration.workflow import Matched, match_reference
 from engine.csv_io import ExportError, read_csv_rows, write_csv
 from engine.errors import EngineError
-from engine.references.reader import ReferenceSet, load_references
+from engine.references.matching import DEFAULT_FUZZY
+from engine.references.pairs import PAIRS_FILE, ManualPair, load_pairs
+from engine.references.readers import ReferenceFileError, ReferenceSet, load_references
 from engine.version import ENGINE_VERSION
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -63,8 +65,9 @@ def add_reference_arguments(parser: argparse.ArgumentParser, for_calibrate: bool
         action="append",
         type=Path,
         default=[],
-        metavar="REF.csv",
-        help="reference CSV with the true BPM/key (file or title/artist columns; repeatable)"
+        metavar="REF",
+        help="reference file with the true BPM/key: a CSV/playlist export (file or title/artist columns, "
+        "Exportify too), a rekordbox collection XML, a Traktor collection.nml or an iTunes Library.xml; repeatable"
         + ("; default: the files recorded in DIR/run.json" if for_calibrate else ""),
     )
     group.add_argument(
@@ -76,9 +79,20 @@ def add_reference_arguments(parser: argparse.ArgumentParser, for_calibrate: bool
     group.add_argument(
         "--fuzzy",
         type=_threshold,
-        default=None,
+        default=DEFAULT_FUZZY,
         metavar="T",
-        help="also match titles fuzzily at similarity T (0–1, e.g. 0.9); off by default",
+        help="pair names fuzzily (rapidfuzz) at score T (0–1; default %(default)s, the window's too)",
+    )
+    group.add_argument(
+        "--no-fuzzy", dest="fuzzy", action="store_const", const=None, help="pair only exactly normalised names"
+    )
+    group.add_argument(
+        "--pairs",
+        type=Path,
+        default=None,
+        metavar="pairs.csv",
+        help="pairs decided by hand in the window (song_path, reference_file, line, decided_by, decided_at); "
+        + ("default: DIR/pairs.csv when it exists" if for_calibrate else "applied before any automatic rule"),
     )
     group.add_argument(
         "--min-songs",
@@ -104,7 +118,8 @@ class CalibrationPlan:
     reference: ReferenceSet | None = None
     reference_paths: list[Path] = field(default_factory=list)
     use_tags: bool = False
-    fuzzy: float | None = None
+    fuzzy: float | None = DEFAULT_FUZZY
+    manual: list[ManualPair] = field(default_factory=list)
     min_songs: int = MIN_SONGS
     profile: Profile | None = None
     profile_path: Path | None = None
@@ -129,6 +144,15 @@ class CalibrationPlan:
                 _report_reference(plan.reference, quiet=getattr(args, "quiet", False))
             if plan.profile_path is not None:
                 plan.profile = load_profile(plan.profile_path)
+            pairs_path = getattr(args, "pairs", None)
+            if pairs_path is not None:
+                if not Path(pairs_path).is_file():
+                    raise ReferenceFileError(f"pairs file not found: {pairs_path}")
+                plan.manual, pair_errors = load_pairs(pairs_path)
+                for error in pair_errors:
+                    _say(f"warning: {error}")
+                if not getattr(args, "quiet", False):
+                    _say(f"pairs: {len(plan.manual)} decisions loaded from {pairs_path}")
         except (EngineError, OSError) as exc:
             print(f"error: {exc}", file=sys.stderr)
             return None
@@ -145,7 +169,9 @@ class CalibrationPlan:
                 _say(f"warning: {note}")
         if self.reference is None:
             return
-        self.matched = match_reference(songs, self.reference, use_tags=self.use_tags, fuzzy_threshold=self.fuzzy)
+        self.matched = match_reference(
+            songs, self.reference, use_tags=self.use_tags, fuzzy_threshold=self.fuzzy, manual=self.manual
+        )
         _report_matches(self.matched, quiet)
         fingerprints = [f.to_dict() for f in self.reference.fingerprints]
         try:
@@ -175,6 +201,7 @@ class CalibrationPlan:
             "reference_files": [f.to_dict() for f in self.reference.fingerprints] if self.reference else [],
             "reference_tags": self.use_tags,
             "fuzzy_threshold": self.fuzzy,
+            "manual_pairs": len(self.manual),
             "min_songs": self.min_songs,
             "notes": self.notes,
             **summary,
@@ -290,6 +317,8 @@ def run_calibrate(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
             return EXIT_USAGE
+    if args.pairs is None and (folder / PAIRS_FILE).is_file():
+        args.pairs = folder / PAIRS_FILE
     plan = CalibrationPlan.from_args(args)
     if plan is None:
         return EXIT_USAGE

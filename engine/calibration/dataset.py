@@ -59,6 +59,8 @@ class Observation:
     song: AnalysedSong
     row: ReferenceRow
     method: str
+    score: float = 1.0
+    """How sure the pairing is (1.0 unless ``method`` is ``fuzzy``)."""
 
     @property
     def path(self) -> str:
@@ -75,4 +77,6 @@ class Observation:
 
 def observations(songs: Sequence[AnalysedSong], rows: Sequence[ReferenceRow], report: MatchReport) -> list[Observation]:
     """Matched songs in the order of ``songs``; songs that failed analysis carry no detection but stay listed."""
-    return [Observation(songs[m.song], rows[m.row], m.method) for m in sorted(report.matches, key=lambda m: m.song)]
+    return [
+        Observation(songs[m.song], rows[m.row], m.method, m.score) for m in sorted(report.matches, key=lambda m: m.song)
+    ]

@@ -25,12 +25,13 @@ from engine.csv_io import append_csv_row, write_csv, write_json
 from engine.references.scoring import key_relation, mirex_score, root_offset, tempo_ratio_class
 from engine.version import APP_VERSION, ENGINE_VERSION
 
-RESULT_EXTRA_COLUMNS = ("ref_bpm", "ref_key", "match_method", "bpm_calibrated", "key_calibrated")
+RESULT_EXTRA_COLUMNS = ("ref_bpm", "ref_key", "match_method", "match_score", "bpm_calibrated", "key_calibrated")
 COMPARISON_COLUMNS = (
     "path",
     "file",
     "status",
     "match_method",
+    "match_score",
     "ref_source",
     "ref_line",
     "ref_title",
@@ -54,7 +55,7 @@ COMPARISON_COLUMNS = (
     "key_relation_calibrated_cv",
 )
 METRIC_COLUMNS = ("metric", "n", "raw", "calibrated_in_sample", "calibrated_cv")
-UNMATCHED_COLUMNS = ("kind", "path", "reference_file", "line", "title", "artist", "bpm", "key")
+UNMATCHED_COLUMNS = ("kind", "path", "reference_file", "line", "title", "artist", "bpm", "key", "candidates")
 HISTORY_COLUMNS = (
     "time",
     "command",
@@ -91,10 +92,12 @@ def calibrated_values(
     extra: dict[str, dict[str, Any]] = {}
     for index, song in enumerate(songs):
         values: dict[str, Any] = {}
-        found = matched.row_for(index) if matched is not None else None
-        if found is not None:
-            row, method = found
-            values.update(ref_bpm=_blank(row.bpm), ref_key=row.key or "", match_method=method)
+        match = matched.match_for(index) if matched is not None else None
+        if match is not None:
+            row = matched.rows[match.row]
+            values.update(
+                ref_bpm=_blank(row.bpm), ref_key=row.key or "", match_method=match.method, match_score=match.score
+            )
         if profile is not None and song.status != "error":
             values["bpm_calibrated"] = _bpm(profile.calibrate_bpm(song.bpm))
             values["key_calibrated"] = profile.calibrate_key(song.key)
@@ -124,6 +127,7 @@ def comparison_rows(matched: Matched, calibration: Calibration | None, profile: 
                 "file": Path(song.path.replace("\\", "/")).name,
                 "status": song.status,
                 "match_method": o.method,
+                "match_score": o.score,
                 "ref_source": "tags" if ref.source == "tags" else Path(ref.source).name,
                 "ref_line": "" if ref.source == "tags" else ref.line,
                 "ref_title": ref.title,
@@ -181,7 +185,10 @@ def metric_table(
 
 
 def unmatched_rows(matched: Matched) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = [{"kind": "song", "path": s.path} for s in matched.unmatched_songs]
+    rows: list[dict[str, Any]] = [
+        {"kind": "song", "path": matched.songs[i].path, "candidates": candidate_text(matched, i)}
+        for i in matched.report.unmatched_songs
+    ]
     for row in matched.unmatched_rows:
         rows.append(
             {
@@ -196,6 +203,16 @@ def unmatched_rows(matched: Matched) -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+def candidate_text(matched: Matched, song_index: int) -> str:
+    """``file line N: Artist - Title (0.87: why not)`` per candidate, best first, ``|`` between them."""
+    parts = []
+    for row, candidate in matched.candidates_for(song_index):
+        parts.append(f"{row.where()}: {row.describe()} ({candidate.score:.2f}: {candidate.why})")
+    if song_index in matched.report.declined:
+        parts.insert(0, "unpaired by hand (pairs.csv)")
+    return " | ".join(parts)
 
 
 def write_calibration_files(

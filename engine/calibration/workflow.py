@@ -12,8 +12,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from engine.calibration.dataset import AnalysedSong, Observation, observations
-from engine.references.matching import Match, MatchReport, SongIdentity, match_songs
-from engine.references.reader import ReferenceRow, ReferenceSet, reference_from_tags
+from engine.references.matching import DEFAULT_FUZZY, Candidate, Match, MatchReport, SongIdentity, match_songs
+from engine.references.pairs import ManualPair
+from engine.references.readers import ReferenceRow, ReferenceSet, reference_from_tags
 
 
 @dataclass
@@ -38,26 +39,35 @@ class Matched:
         match = self.report.by_song().get(song_index)
         return (self.rows[match.row], match.method) if match else None
 
+    def match_for(self, song_index: int) -> Match | None:
+        return self.report.by_song().get(song_index)
+
+    def candidates_for(self, song_index: int) -> list[tuple[ReferenceRow, Candidate]]:
+        """An unmatched song's ranked candidate rows, each with why it was not taken."""
+        return [(self.rows[c.row], c) for c in self.report.candidates.get(song_index, [])]
+
 
 def match_reference(
     songs: Sequence[AnalysedSong],
     reference: ReferenceSet,
     use_tags: bool = False,
-    fuzzy_threshold: float | None = None,
+    fuzzy_threshold: float | None = DEFAULT_FUZZY,
     read_song_tags: bool = True,
+    manual: Sequence[ManualPair] = (),
 ) -> Matched:
-    """Match CSV rows to songs, then (``use_tags``) each remaining song to its own tags."""
+    """Match reference rows to songs (hand-made ``manual`` pairs first), then (``use_tags``) each remaining
+    song to its own tags. The window and the command line both call this, with the same defaults."""
     songs = list(songs)
     rows = list(reference.rows)
     # tags are read only when some row names a song by title: a file-only reference never needs them
     read_song_tags = read_song_tags and any(row.title for row in rows)
     identities = [SongIdentity.from_path(s.path, use_tags=read_song_tags) for s in songs]
-    report = match_songs(identities, rows, fuzzy_threshold)
+    report = match_songs(identities, rows, fuzzy_threshold, manual)
     combined = ReferenceSet(
         rows=rows, errors=list(reference.errors), fingerprints=list(reference.fingerprints), columns=reference.columns
     )
     if use_tags and report.unmatched_songs:
-        remaining = list(report.unmatched_songs)
+        remaining = [i for i in report.unmatched_songs if i not in report.declined]
         tags = reference_from_tags(songs[i].path for i in remaining)
         for row in tags.rows:  # a tag row's line is its song's position in ``remaining``
             report.matches.append(Match(remaining[row.line - 1], len(combined.rows), "tags"))

@@ -1,10 +1,11 @@
-"""Pair analysed songs with reference rows.
+"""Pair analysed songs with reference rows the way a careful person would, and never wrongly in silence.
 
-Most certain first: the file's path, then its name, then the normalised title and artist
-(from the file's tags, or its ``Artist - Title`` name when it has none), then, only when
-asked, a fuzzy title match above a threshold. A reference row pairs with at most one song
-and a song with at most one row; anything ambiguous is left unmatched and reported rather
-than guessed. Each match records how it was made, so a user can audit the weak ones.
+Most certain first: a decision made by hand (``pairs.csv``), the file's path, its name, then
+title and artist as read from tags (or an ``Artist - Title`` file name) compared by
+:mod:`engine.references.evidence`: exactly after normalisation, else fuzzily (rapidfuzz) at or
+above ``fuzzy_threshold``. A row pairs with at most one song and a song with at most one row.
+When another candidate scores within :data:`MARGIN` of the best, the song stays unmatched and
+its ranked candidates are reported with why each was not taken; nothing is guessed.
 """
 
 from __future__ import annotations
@@ -13,16 +14,30 @@ import os
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from difflib import SequenceMatcher
 from pathlib import Path, PurePath
 
-from engine.references.reader import ReferenceRow
-from engine.references.tags import read_tags
-from engine.references.textnorm import artists_agree, normalise_artist, normalise_title, split_stem
+import numpy as np
+from rapidfuzz import fuzz, process
 
-FUZZY_MARGIN = 0.02
-"""A fuzzy pair must beat every rival for its row and its song by this much similarity."""
-METHODS = ("path", "file name", "title and artist", "title", "fuzzy")
+from engine.references.evidence import Evidence, Side, compare
+from engine.references.pairs import ManualPair, find_row
+from engine.references.readers.model import ReferenceRow
+from engine.references.tags import read_tags
+from engine.references.textnorm import split_stem
+
+DEFAULT_FUZZY = 0.90
+"""Fuzzy pairs need this score (0–1) with artists on both sides; the same in the window and on the command line."""
+MARGIN = 0.03
+"""A pair must beat every rival for its row and for its song by this much; a nearer rival leaves both unmatched."""
+CANDIDATE_CUTOFF = 55.0
+"""Rows whose base title scores below this (0–100) against a song's are not even listed as candidates."""
+SHOW_CANDIDATES = 5
+COMPARE_ALL_FROM = 80
+"""Base titles this alike (0–100) are always compared in full: a fuzzy pair needs 85, so every possible pair
+and every possible rival is seen; below it only the best few are kept, to explain an unmatched song."""
+BLOCK = 256
+"""Songs scored against all rows at once (a BLOCK × rows byte matrix)."""
+METHODS = ("manual", "path", "file name", "title and artist", "title", "fuzzy")
 
 
 @dataclass(frozen=True)
@@ -33,15 +48,17 @@ class SongIdentity:
     title: str = ""
     artist: str = ""
     names_from: str = ""  # "tags" | "file name"
+    duration_s: float | None = None
 
     @classmethod
     def from_path(cls, path: str | os.PathLike[str], use_tags: bool = True) -> SongIdentity:
         """Title/artist from tags when present, else from an ``Artist - Title`` file name."""
         tags = read_tags(path) if use_tags and Path(path).is_file() else None
+        duration = tags.duration_s if tags is not None else None
         if tags is not None and tags.title:
-            return cls(str(path), tags.title, tags.artist, "tags")
+            return cls(str(path), tags.title, tags.artist, "tags", duration)
         artist, title = split_stem(PurePath(str(path).replace("\\", "/")).stem)
-        return cls(str(path), title, artist, "file name")
+        return cls(str(path), title, artist, "file name", duration)
 
 
 @dataclass(frozen=True)
@@ -52,6 +69,15 @@ class Match:
     score: float = 1.0
 
 
+@dataclass(frozen=True)
+class Candidate:
+    """A row an unmatched song might have been, ranked by ``score``, and why it was not taken."""
+
+    row: int
+    score: float
+    why: str
+
+
 @dataclass
 class MatchReport:
     matches: list[Match] = field(default_factory=list)
@@ -59,6 +85,10 @@ class MatchReport:
     unmatched_rows: list[int] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     """Why some candidates were left alone (ambiguous names), for the log."""
+    candidates: dict[int, list[Candidate]] = field(default_factory=dict)
+    """Per unmatched song, its best rows with the reason each was not taken."""
+    declined: set[int] = field(default_factory=set)
+    """Songs a person said have no row (``pairs.csv``); they stay unmatched."""
 
     def by_song(self) -> dict[int, Match]:
         return {m.song: m for m in self.matches}
@@ -71,21 +101,22 @@ class MatchReport:
 
 
 def match_songs(
-    songs: Sequence[SongIdentity], rows: Sequence[ReferenceRow], fuzzy_threshold: float | None = None
+    songs: Sequence[SongIdentity],
+    rows: Sequence[ReferenceRow],
+    fuzzy_threshold: float | None = DEFAULT_FUZZY,
+    manual: Sequence[ManualPair] = (),
 ) -> MatchReport:
-    """Pair ``songs`` with ``rows``; ``fuzzy_threshold`` (0–1, e.g. 0.9) enables the fuzzy pass."""
+    """Pair ``songs`` with ``rows``; ``fuzzy_threshold=None`` pairs only exact (normalised) names."""
     if fuzzy_threshold is not None and not 0.0 < fuzzy_threshold <= 1.0:
         raise ValueError("fuzzy_threshold must be in (0, 1]")
     state = _State(songs, rows)
+    state.by_hand(manual)
     state.by_path()
     state.by_file_name()
-    state.by_title(with_artist=True)
-    state.by_title(with_artist=False)
-    if fuzzy_threshold is not None:
-        state.fuzzy(fuzzy_threshold)
+    state.by_names(fuzzy_threshold)
     report = state.report
     report.matches.sort(key=lambda m: m.song)
-    report.unmatched_songs = sorted(state.free_songs)
+    report.unmatched_songs = sorted(state.free_songs | report.declined)
     report.unmatched_rows = sorted(state.free_rows)
     return report
 
@@ -94,17 +125,48 @@ def _real(path: str) -> str:
     return os.path.normcase(os.path.realpath(path))
 
 
+def row_names(row: ReferenceRow) -> tuple[str, str]:
+    """(title, artist) of a row: its own columns, else its file's ``Artist - Title`` name."""
+    if row.title:
+        return row.title, row.artist
+    if row.file:
+        artist, title = split_stem(PurePath(row.file.replace("\\", "/")).stem)
+        return title, artist
+    return "", ""
+
+
 class _State:
     def __init__(self, songs: Sequence[SongIdentity], rows: Sequence[ReferenceRow]):
         self.songs, self.rows = songs, rows
         self.free_songs = set(range(len(songs)))
         self.free_rows = set(range(len(rows)))
         self.report = MatchReport()
+        self.ambiguous: dict[tuple[int, int], str] = {}
+        """(song, row) pairs left alone because a rival scored too close, with the rivals named."""
 
     def pair(self, song: int, row: int, method: str, score: float = 1.0) -> None:
         self.free_songs.discard(song)
         self.free_rows.discard(row)
         self.report.matches.append(Match(song, row, method, round(score, 4)))
+
+    def by_hand(self, manual: Sequence[ManualPair]) -> None:
+        index = {_real(s.path): i for i, s in enumerate(self.songs)}
+        for decision in manual:
+            song = index.get(_real(decision.song_path))
+            if song is None or song not in self.free_songs:
+                continue
+            if decision.unpaired:
+                self.free_songs.discard(song)
+                self.report.declined.add(song)
+                continue
+            row = find_row(decision, self.rows)
+            if row is None or row not in self.free_rows:
+                self.report.notes.append(
+                    f"{decision.song_path}: hand-made pair with {Path(decision.reference_file).name} line "
+                    f"{decision.line} not applied (that row is not loaded or already paired)"
+                )
+                continue
+            self.pair(song, row, "manual")
 
     def by_path(self) -> None:
         index = {_real(s.path): i for i, s in enumerate(self.songs)}
@@ -159,90 +221,112 @@ class _State:
             return scored[0][1]
         return None
 
-    def _row_names(self, row: ReferenceRow) -> tuple[str, str]:
-        if row.title:
-            return row.title, row.artist
-        if row.file:
-            artist, title = split_stem(PurePath(row.file.replace("\\", "/")).stem)
-            return title, artist
-        return "", ""
+    # -- names --------------------------------------------------------------------------------
+    def by_names(self, threshold: float | None) -> None:
+        """Score every plausible (song, row) pair, then take them best first unless a rival is too close."""
+        songs = sorted(self.free_songs)
+        rows = sorted(self.free_rows)
+        row_sides = {r: Side.of(*row_names(self.rows[r]), self.rows[r].duration_s) for r in rows}
+        rows = [r for r in rows if row_sides[r].parts.base]
+        sorted_bases = [_token_sorted(row_sides[r].parts.base) for r in rows]
+        evaluated: dict[int, list[tuple[int, Evidence]]] = defaultdict(list)
+        acceptable: list[tuple[float, int, int, str]] = []
+        named = [s for s in songs if self.songs[s].title]
+        sides = {s: Side.of(self.songs[s].title, self.songs[s].artist, self.songs[s].duration_s) for s in named}
+        for start in range(0, len(named), BLOCK):
+            block = named[start : start + BLOCK]
+            queries = [_token_sorted(sides[s].parts.base) for s in block]
+            # token-sort ratio of every song in the block against every row, in C (ratio on pre-sorted tokens)
+            scores = process.cdist(
+                queries, sorted_bases, scorer=fuzz.ratio, score_cutoff=CANDIDATE_CUTOFF, dtype=np.uint8, workers=1
+            )
+            for s, line in zip(block, scores, strict=True):
+                for position in _worth_comparing(line):
+                    r = rows[position]
+                    evidence = compare(sides[s], row_sides[r])
+                    evaluated[s].append((r, evidence))
+                    method = _method(evidence, threshold)
+                    if method:
+                        acceptable.append((evidence.score, s, r, method))
+        self._assign(acceptable, row_sides)
+        self._explain(evaluated, threshold)
 
-    def by_title(self, with_artist: bool) -> None:
-        songs_by_title: dict[str, list[int]] = defaultdict(list)
-        for s in self.free_songs:
-            if self.songs[s].title:
-                songs_by_title[normalise_title(self.songs[s].title)].append(s)
-        rows_by_title: dict[str, list[int]] = defaultdict(list)
-        for r in self.free_rows:
-            title, _ = self._row_names(self.rows[r])
-            if title:
-                rows_by_title[normalise_title(title)].append(r)
-        for title_key in sorted(rows_by_title):
-            rows = sorted(rows_by_title[title_key])
-            for r in rows:
-                title, artist = self._row_names(self.rows[r])
-                candidates = [s for s in songs_by_title.get(title_key, []) if s in self.free_songs]
-                if with_artist:
-                    if not artist:
-                        continue
-                    candidates = [
-                        s for s in candidates if self.songs[s].artist and artists_agree(self.songs[s].artist, artist)
-                    ]
-                    method = "title and artist"
-                else:
-                    # Title alone only where artists cannot be compared, and only when it is unique on both sides.
-                    if len(rows) > 1:
-                        continue
-                    candidates = [s for s in candidates if not (artist and self.songs[s].artist)]
-                    method = "title"
-                if len(candidates) == 1:
-                    self.pair(candidates[0], r, method)
-                elif len(candidates) > 1:
-                    self.report.notes.append(
-                        f"{self.rows[r].describe()}: {len(candidates)} songs could match; left unmatched"
-                    )
-
-    def fuzzy(self, threshold: float) -> None:
-        """Best-scoring pairs first; pairs are only compared when they share a word (keeps it fast)."""
-        song_text = {s: self._text(self.songs[s].title, self.songs[s].artist) for s in self.free_songs}
-        index: dict[str, set[int]] = defaultdict(set)
-        for s, text in song_text.items():
-            for word in set(text.split()):
-                index[word].add(s)
-        pairs = []
-        for r in self.free_rows:
-            title, artist = self._row_names(self.rows[r])
-            if not title:
-                continue
-            words = self._text(title, artist).split()
-            for s in set().union(*(index.get(w, set()) for w in words)):
-                song = self.songs[s]
-                both = bool(artist and song.artist)
-                left = self._text(title, artist if both else "")
-                right = self._text(song.title, song.artist if both else "")
-                matcher = SequenceMatcher(None, left, right, autojunk=False)
-                if matcher.real_quick_ratio() < threshold or matcher.quick_ratio() < threshold:
-                    continue
-                ratio = matcher.ratio()
-                if ratio >= threshold:
-                    pairs.append((ratio, r, s))
+    def _assign(self, acceptable: list[tuple[float, int, int, str]], sides: dict[int, Side]) -> None:
         by_row: dict[int, list[tuple[float, int]]] = defaultdict(list)
         by_song: dict[int, list[tuple[float, int]]] = defaultdict(list)
-        for ratio, r, s in pairs:
-            by_row[r].append((ratio, s))
-            by_song[s].append((ratio, r))
-        for ratio, r, s in sorted(pairs, key=lambda p: (-p[0], p[1], p[2])):
+        for score, s, r, _ in acceptable:
+            by_row[r].append((score, s))
+            by_song[s].append((score, r))
+        for score, s, r, method in sorted(acceptable, key=lambda p: (-p[0], p[2], p[1])):
             if r not in self.free_rows or s not in self.free_songs:
                 continue
-            rivals = [x for x, other in by_row[r] if other != s and other in self.free_songs]
-            rivals += [x for x, other in by_song[s] if other != r and other in self.free_rows]
-            if any(x >= ratio - FUZZY_MARGIN for x in rivals):  # a near tie is a guess, not a match
-                self.report.notes.append(f"{self.rows[r].describe()}: fuzzy match is ambiguous; left unmatched")
+            rival_songs = [o for x, o in by_row[r] if o != s and o in self.free_songs and x >= score - MARGIN]
+            rival_rows = [
+                o
+                for x, o in by_song[s]
+                if o != r and o in self.free_rows and x >= score - MARGIN and not self._same_song_elsewhere(r, o, sides)
+            ]
+            if rival_songs or rival_rows:
+                rivals = [self.songs[o].path for o in rival_songs] + [self.rows[o].where() for o in rival_rows]
+                self.ambiguous[(s, r)] = "ambiguous: " + ", ".join(rivals[:3]) + f" scores within {MARGIN:g}"
+                self.report.notes.append(f"{self.rows[r].describe()}: {self.ambiguous[(s, r)]}; left unmatched")
                 continue
-            self.pair(s, r, "fuzzy", ratio)
+            self.pair(s, r, method, 1.0 if method != "fuzzy" else score)
 
-    @staticmethod
-    def _text(title: str, artist: str) -> str:
-        if not title:
-            return ""
-        return " ".join(p for p in (normalise_artist(artist), normalise_title(title)) if p)
+    def _same_song_elsewhere(self, row: int, other: int, sides: dict[int, Side]) -> bool:
+        """Another reference file's row for the same song is not a rival: the first file listed wins."""
+        a, b = self.rows[row], self.rows[other]
+        if a.source == b.source:
+            return False
+        return (sides[row].parts.key(), sides[row].artists) == (sides[other].parts.key(), sides[other].artists)
+
+    def _explain(self, evaluated: dict[int, list[tuple[int, Evidence]]], threshold: float | None) -> None:
+        """Each song left free: its best candidates, each with the reason it was not taken."""
+        paired_by_row = {m.row: m for m in self.report.matches}
+        for s in sorted(self.free_songs):
+            listed = sorted(evaluated.get(s, []), key=lambda p: (-p[1].score, p[0]))[:SHOW_CANDIDATES]
+            reasons = []
+            for r, evidence in listed:
+                reasons.append(
+                    Candidate(r, round(evidence.score, 4), self._why(s, r, evidence, threshold, paired_by_row))
+                )
+            self.report.candidates[s] = reasons
+
+    def _why(self, s: int, r: int, evidence: Evidence, threshold: float | None, paired: dict[int, Match]) -> str:
+        if evidence.reason:
+            return evidence.reason
+        if (s, r) in self.ambiguous:
+            return self.ambiguous[(s, r)]
+        if r in paired:
+            match = paired[r]
+            return f"row already paired with {Path(self.songs[match.song].path).name} ({match.method})"
+        if threshold is None and not evidence.exact:
+            return "names differ and fuzzy matching is off"
+        if not evidence.with_artist and not evidence.exact:
+            return "a fuzzy match needs an artist on both sides"
+        if threshold is not None:
+            return f"score {evidence.score:.2f} below the fuzzy threshold {threshold:g}"
+        return "not taken"
+
+
+def _token_sorted(text: str) -> str:
+    return " ".join(sorted(text.split()))
+
+
+def _worth_comparing(scores: np.ndarray) -> list[int]:
+    """Every row whose title could pair (≥ :data:`COMPARE_ALL_FROM`), plus the best few below, for the reasons."""
+    strong = np.flatnonzero(scores >= COMPARE_ALL_FROM)
+    weak = np.flatnonzero((scores >= CANDIDATE_CUTOFF) & (scores < COMPARE_ALL_FROM))
+    if len(weak) > SHOW_CANDIDATES:
+        weak = weak[np.argsort(-scores[weak], kind="stable")[:SHOW_CANDIDATES]]
+    return [*strong.tolist(), *weak.tolist()]
+
+
+def _method(evidence: Evidence, threshold: float | None) -> str:
+    if evidence.reason:
+        return ""
+    if evidence.exact:
+        return "title and artist" if evidence.with_artist else "title"
+    if threshold is not None and evidence.with_artist and evidence.score >= threshold:
+        return "fuzzy"
+    return ""

@@ -20,6 +20,8 @@ class SongTags:
     bpm: str = ""
     key: str = ""
     error: str = ""
+    duration_s: float | None = None
+    """The stream's length (mutagen ``info.length``): evidence when pairing with a playlist export."""
 
 
 # Tag names per container, most specific first.
@@ -46,8 +48,12 @@ def read_tags(path: str | os.PathLike[str]) -> SongTags:
         audio = mutagen.File(Path(path))
     except Exception as exc:  # mutagen raises many types for damaged files
         return SongTags(error=f"tags unreadable: {type(exc).__name__}: {exc}")
-    if audio is None or audio.tags is None:
+    if audio is None:
         return SongTags()
+    length = getattr(getattr(audio, "info", None), "length", None)
+    duration = float(length) if isinstance(length, int | float) and length > 0 else None
+    if audio.tags is None:
+        return SongTags(duration_s=duration)
     tags = audio.tags
     kind = type(tags).__name__
     if kind == "ID3" or hasattr(tags, "getall"):
@@ -56,7 +62,8 @@ def read_tags(path: str | os.PathLike[str]) -> SongTags:
         names = _MP4
     else:
         names = _VORBIS
-    return SongTags(**{field: _first(tags, candidates) for field, candidates in names.items()})
+    values = {field: _first(tags, candidates) for field, candidates in names.items()}
+    return SongTags(**values, duration_s=duration)
 
 
 def _first(tags: Any, candidates: tuple[str, ...]) -> str:
