@@ -46,8 +46,11 @@ class _Relay(QObject):
     finished = Signal(object, object)
 
 
-def run_off_gui(function: Callable[..., Any], done: Callable[[Any, BaseException | None], None],
-                progress: Callable[[int, int], None] | None = None) -> threading.Thread:
+def run_off_gui(
+    function: Callable[..., Any],
+    done: Callable[[Any, BaseException | None], None],
+    progress: Callable[[int, int], None] | None = None,
+) -> threading.Thread:
     """Run ``function(report_progress)`` on a thread; ``done(result, error)`` and ``progress`` on the GUI thread."""
     relay = _Relay()
     relay.finished.connect(lambda result, error: (done(result, error), relay.deleteLater()))
@@ -180,7 +183,11 @@ class TagDialog(QDialog):
             widget.setEnabled(False)
         self.progress.setRange(0, len(plan.writable))
         self.progress.show()
-        info = {"source": "window", "calibrated": self.source.currentIndex() == 1, "notation": self.notation.currentText()}
+        info = {
+            "source": "window",
+            "calibrated": self.source.currentIndex() == 1,
+            "notation": self.notation.currentText(),
+        }
 
         def work(report_progress):
             return self.tagger.write(plan, info, progress=lambda i, n, _o: report_progress(i + 1, n))

@@ -130,8 +130,11 @@ def other_tags(path: Path) -> dict[str, object]:
     if isinstance(tags, ID3) or hasattr(tags, "getall"):
         return {k: repr(v) for k, v in tags.items() if not k.startswith(("TBPM", "TKEY"))}
     if isinstance(audio, MP4):
-        return {k: [bytes(x) if isinstance(x, bytes) else x for x in v] for k, v in tags.items()
-                if k not in ("tmpo", "----:com.apple.iTunes:initialkey")}
+        return {
+            k: [bytes(x) if isinstance(x, bytes) else x for x in v]
+            for k, v in tags.items()
+            if k not in ("tmpo", "----:com.apple.iTunes:initialkey")
+        }
     kept = sorted((k.lower(), v) for k, v in tags.items() if k.lower() not in ("bpm", "initialkey"))
     if isinstance(audio, FLAC):
         kept.append(("pictures", [p.data for p in audio.pictures]))

@@ -26,7 +26,15 @@ from engine.tagging.plan import Wanted, build_plan
 from tests.tagfiles import FORMATS, audio_digest, make, other_tags
 
 # What each format must hold after writing bpm 127.6 and key "F# minor" (classic notation): hand-written.
-EXPECTED_BPM = {"mp3": "128", "m4a": "128", "aiff": "128", "wav": "128", "flac": "127.6", "ogg": "127.6", "opus": "127.6"}
+EXPECTED_BPM = {
+    "mp3": "128",
+    "m4a": "128",
+    "aiff": "128",
+    "wav": "128",
+    "flac": "127.6",
+    "ogg": "127.6",
+    "opus": "127.6",
+}
 
 
 def results_csv(folder: Path, rows: list[dict]) -> Path:
@@ -49,8 +57,18 @@ def test_key_notations_match_the_reference_parser_and_the_wheels() -> None:
 
     for notation in ("classic", "camelot", "openkey"):
         assert [parse_key(format_key(k, notation)) for k in KEY_LABELS] == list(KEY_LABELS)
-    assert [format_key(k, "camelot") for k in ("A minor", "C major", "Eb major", "F# minor")] == ["8A", "8B", "5B", "11A"]
-    assert [format_key(k, "openkey") for k in ("A minor", "C major", "Eb major", "F# minor")] == ["1m", "1d", "10d", "4m"]
+    assert [format_key(k, "camelot") for k in ("A minor", "C major", "Eb major", "F# minor")] == [
+        "8A",
+        "8B",
+        "5B",
+        "11A",
+    ]
+    assert [format_key(k, "openkey") for k in ("A minor", "C major", "Eb major", "F# minor")] == [
+        "1m",
+        "1d",
+        "10d",
+        "4m",
+    ]
     assert [format_key(k, "classic") for k in ("A minor", "Bb major")] == ["Am", "Bb"]
     assert (format_bpm(126.5, True), format_bpm(127.6, False), format_bpm(128.0, False)) == ("127", "127.6", "128")
 
@@ -61,9 +79,10 @@ def test_round_trip_keeps_everything_else_and_undo_restores(fmt: str, tmp_path: 
     absent = make(tmp_path / "music" / f"no_key.{fmt}", seed=130.0)
     before = {p: (audio_digest(p), other_tags(p), read_tags(p), p.stat().st_size) for p in (present, absent)}
     id3_before = {p: _id3_version(p) for p in (present, absent)}
-    results = results_csv(tmp_path / "results", [
-        {"path": str(p), "status": "done", "bpm": 127.6, "key": "F# minor"} for p in (present, absent)
-    ])
+    results = results_csv(
+        tmp_path / "results",
+        [{"path": str(p), "status": "done", "bpm": 127.6, "key": "F# minor"} for p in (present, absent)],
+    )
     assert tag(results, "--yes", "--journal", journal_path, "--no-cache") == 0
 
     for p in (present, absent):
@@ -85,7 +104,9 @@ def test_round_trip_keeps_everything_else_and_undo_restores(fmt: str, tmp_path: 
     for p in (present, absent):
         assert other_tags(p) == before[p][1]
         assert audio_digest(p) == before[p][0]
-        assert _raw_fields_absent_or(p) == ({"bpm"} if p is present else {"bpm", "key"}), "an absent tag came back empty"
+        assert _raw_fields_absent_or(p) == ({"bpm"} if p is present else {"bpm", "key"}), (
+            "an absent tag came back empty"
+        )
 
 
 def _id3_version(path: Path):
@@ -106,10 +127,7 @@ def _raw_fields_absent_or(path: Path) -> set[str]:
     names = {"bpm": ("TBPM", "tmpo", "bpm"), "key": ("TKEY", "----:com.apple.iTunes:initialkey", "initialkey")}
     absent = set()
     for field, candidates in names.items():
-        if hasattr(tags, "getall"):
-            present = bool(tags.getall(candidates[0]))
-        else:
-            present = any(c in tags for c in candidates)
+        present = bool(tags.getall(candidates[0])) if hasattr(tags, "getall") else any(c in tags for c in candidates)
         if not present:
             absent.add(field)
     return absent
@@ -123,10 +141,13 @@ def test_preview_hides_unchanged_and_dry_run_writes_nothing(tmp_path: Path, jour
     audio = FLAC(str(done))
     audio["BPM"], audio["INITIALKEY"] = ["90"], ["Am"]
     audio.save()
-    results = results_csv(tmp_path / "r", [
-        {"path": str(done), "status": "done", "bpm": 90, "key": "A minor"},
-        {"path": str(todo), "status": "done", "bpm": 90, "key": "A minor"},
-    ])
+    results = results_csv(
+        tmp_path / "r",
+        [
+            {"path": str(done), "status": "done", "bpm": 90, "key": "A minor"},
+            {"path": str(todo), "status": "done", "bpm": 90, "key": "A minor"},
+        ],
+    )
     raw = todo.read_bytes()
     assert tag(results, "--dry-run", "--journal", journal_path, "--no-cache") == 0
     out = capsys.readouterr().out
@@ -140,17 +161,19 @@ def test_notation_fields_and_only_empty(tmp_path: Path, journal_path: Path) -> N
     results = results_csv(tmp_path / "r", [{"path": str(song), "status": "done", "bpm": 100.4, "key": "A minor"}])
     assert tag(results, "--yes", "--only-empty", "--notation", "camelot", "--journal", journal_path, "--no-cache") == 0
     assert (read_tags(song).bpm, read_tags(song).key) == ("100", "Dm")  # key was not empty: kept
-    assert tag(results, "--yes", "--fields", "key", "--notation", "openkey", "--journal", journal_path,
-               "--no-cache") == 0
+    assert (
+        tag(results, "--yes", "--fields", "key", "--notation", "openkey", "--journal", journal_path, "--no-cache") == 0
+    )
     assert (read_tags(song).bpm, read_tags(song).key) == ("100", "1m")
 
 
 def test_refusals_are_per_file_and_the_rest_is_written(tmp_path: Path, journal_path: Path, capsys) -> None:
     music = tmp_path / "m"
     good, readonly, changed, gone = (make(music / f"{n}.wav") for n in ("good", "readonly", "changed", "gone"))
-    results = results_csv(tmp_path / "r", [
-        {"path": str(p), "status": "done", "bpm": 120, "key": "C major"} for p in (good, readonly, changed, gone)
-    ])
+    results = results_csv(
+        tmp_path / "r",
+        [{"path": str(p), "status": "done", "bpm": 120, "key": "C major"} for p in (good, readonly, changed, gone)],
+    )
     os.chmod(readonly, 0o444)
     later = (tmp_path / "r" / "results.csv").stat().st_mtime_ns + 5_000_000_000
     os.utime(changed, ns=(later, later))  # edited after the analysis
@@ -177,9 +200,9 @@ def test_a_file_changed_since_analysis_is_refused_by_its_cache_identity(tmp_path
     with open(song, "r+b") as handle:  # same size, same mtime would be a miracle: append one byte
         handle.seek(0, os.SEEK_END)
         handle.write(b"\0")
-    results = results_csv(tmp_path / "r", [
-        {"path": str(p), "status": "done", "bpm": 120, "key": "C major"} for p in (song, other)
-    ])
+    results = results_csv(
+        tmp_path / "r", [{"path": str(p), "status": "done", "bpm": 120, "key": "C major"} for p in (song, other)]
+    )
     assert tag(results, "--yes", "--journal", journal_path, "--cache-file", cache_file) == 1
     assert read_tags(song).bpm == "" and read_tags(other).bpm == "120"
     # the cached analysis of the written file follows it to its new identity: the next run reuses it
@@ -211,9 +234,9 @@ def test_a_read_only_volume_is_refused(tmp_path: Path, journal_path: Path) -> No
     try:
         song = make(mount / "a.mp3")
         outside = make(tmp_path / "m" / "b.mp3")
-        results = results_csv(tmp_path / "r", [
-            {"path": str(p), "status": "done", "bpm": 120, "key": "C major"} for p in (song, outside)
-        ])
+        results = results_csv(
+            tmp_path / "r", [{"path": str(p), "status": "done", "bpm": 120, "key": "C major"} for p in (song, outside)]
+        )
         assert subprocess.run(["mount", "-o", "remount,ro", str(mount)]).returncode == 0
         plan = build_plan([Wanted(str(p), 120.0, "C major") for p in (song, outside)])
         assert [f.refusal for f in plan.files] == ["the file is on a read-only volume", ""]
@@ -232,7 +255,7 @@ def test_journal_is_readable_csv_with_batch_and_old_values_first(tmp_path: Path,
     with open(journal_path, newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     actions = [r["action"] for r in rows]
-    assert actions == ["begin", "plan", "plan", "written", "end"]
+    assert actions == ["plan", "plan", "begin", "written", "end"]  # begin commits the plan rows
     assert len({r["batch"] for r in rows}) == 1 and all(r["time"] for r in rows)
     plan_rows = {r["field"]: r for r in rows if r["action"] == "plan"}
     assert (plan_rows["key"]["old"], plan_rows["key"]["new"]) == ("Ebm", "Em")
@@ -246,10 +269,14 @@ def test_an_interrupted_batch_blocks_new_writes_until_finished(tmp_path: Path, j
     # a batch killed after its journal rows and before any file: the old values are on record
     from engine.tagging.journal import PlannedField
 
-    journal.begin("b1", {"kind": "write"}, [
-        PlannedField(f.path, c.field, c.old, c.new, *f.identity) for f in plan.files for c in f.changes
-    ])
-    results = results_csv(tmp_path / "r", [{"path": str(p), "status": "done", "bpm": 90, "key": "D major"} for p in songs])
+    journal.begin(
+        "b1",
+        {"kind": "write"},
+        [PlannedField(f.path, c.field, c.old, c.new, *f.identity) for f in plan.files for c in f.changes],
+    )
+    results = results_csv(
+        tmp_path / "r", [{"path": str(p), "status": "done", "bpm": 90, "key": "D major"} for p in songs]
+    )
     assert tag(results, "--yes", "--journal", journal_path, "--no-cache") == 1
     assert read_tags(songs[0]).bpm == ""
     assert tag("--finish", "b1", "--journal", journal_path, "--no-cache") == 0

@@ -55,8 +55,13 @@ class Tagger:
         self.cache = cache  # engine.run.cache.ResultsCache or None
 
     # ---- the three ways a batch is made ----------------------------------------------------------
-    def write(self, plan: Plan, info: dict[str, Any] | None = None, progress: Progress | None = None,
-              stop: Callable[[], bool] | None = None) -> Report:
+    def write(
+        self,
+        plan: Plan,
+        info: dict[str, Any] | None = None,
+        progress: Progress | None = None,
+        stop: Callable[[], bool] | None = None,
+    ) -> Report:
         ops = [FileOp(f.path, [(c.field, c.old, c.new) for c in f.changes], f.identity) for f in plan.writable]
         report = self._run({"kind": "write", **(info or {})}, ops, progress, stop)
         report.outcomes += [Outcome(f.path, "refused", f.refusal) for f in plan.refused]
@@ -117,8 +122,13 @@ class Tagger:
         return self.journal.interrupted()
 
     # ---- machinery ---------------------------------------------------------------------------------
-    def _run(self, info: dict[str, Any], ops: list[FileOp], progress: Progress | None = None,
-             stop: Callable[[], bool] | None = None) -> Report:
+    def _run(
+        self,
+        info: dict[str, Any],
+        ops: list[FileOp],
+        progress: Progress | None = None,
+        stop: Callable[[], bool] | None = None,
+    ) -> Report:
         batch = new_batch_id()
         planned = [PlannedField(op.path, name, old, new, *op.expected) for op in ops for name, old, new in op.fields]
         self.journal.begin(batch, {**info, "files": len(ops)}, planned)

@@ -2,10 +2,12 @@
 
 One row per event, appended and flushed (fsync'ed before any file of a batch is touched):
 
-- ``begin``   a batch starts; ``note`` is JSON (kind ``write`` or ``undo``, the batch it undoes, …)
 - ``plan``    one row per file and field, *before* any write: the old value, the new value and the
               file's identity (size, mtime_ns) when it was read. Old/new are shown as text and kept
               exactly as JSON (``null`` = the tag was absent), which is what undo restores.
+- ``begin``   follows a batch's plan rows and commits them: plan rows without their ``begin``
+              (killed while they were appended) are ignored, and no file of theirs was touched.
+              ``note`` is JSON (kind ``write`` or ``undo``, the batch it undoes, …)
 - ``written`` the file was replaced; its new identity
 - ``refused`` the file was not written; ``note`` says why
 - ``end``     the batch is complete (also appended when an interrupted batch is finished or undone)
@@ -18,6 +20,7 @@ either all its old or all its new values, because every file write is atomic
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 import time
@@ -84,32 +87,36 @@ class Journal:
         self.path = Path(path) if path else default_journal_path()
 
     def append(self, rows: Iterable[dict[str, Any]], durable: bool = True) -> None:
+        """Append ``rows`` with one ``write()`` call, so a killed process leaves whole rows or none."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         new = not self.path.exists() or self.path.stat().st_size == 0
         stamp = datetime.now(UTC).isoformat(timespec="seconds")
-        torn = False
+        buffer = io.StringIO()
         if not new:
             with open(self.path, "rb") as tail:
                 tail.seek(-1, os.SEEK_END)
-                torn = tail.read(1) != b"\n"  # a row cut by a kill: end it, so it cannot swallow this one
-        with open(self.path, "a", newline="", encoding="utf-8") as handle:
-            if torn:
-                handle.write("\n")
-            writer = csv.DictWriter(handle, fieldnames=COLUMNS, restval="")
-            if new:
-                writer.writeheader()
-            for row in rows:
-                writer.writerow({"time": stamp, **row})
-            handle.flush()
+                if tail.read(1) != b"\n":  # a row cut by a power loss: end it, so it cannot swallow this one
+                    buffer.write("\n")
+        writer = csv.DictWriter(buffer, fieldnames=COLUMNS, restval="")
+        if new:
+            writer.writeheader()
+        for row in rows:
+            writer.writerow({"time": stamp, **row})
+        data = memoryview(buffer.getvalue().encode("utf-8"))
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            while data:
+                data = data[os.write(fd, data) :]
             if durable:
-                os.fsync(handle.fileno())
+                os.fsync(fd)
+        finally:
+            os.close(fd)
 
     def begin(self, batch: str, info: dict[str, Any], planned: list[PlannedField]) -> None:
         """Record the batch and every old value before any file is touched."""
         from engine.tagging.formats import display
 
-        rows = [{"batch": batch, "action": "begin", "note": json.dumps(info)}]
-        rows += [
+        rows = [
             {
                 "batch": batch,
                 "action": "plan",
@@ -124,6 +131,7 @@ class Journal:
             }
             for p in planned
         ]
+        rows.append({"batch": batch, "action": "begin", "note": json.dumps(info)})  # last: commits the plan rows
         self.append(rows)
 
     def written(self, batch: str, path: str, new_identity: tuple[int, int]) -> None:
@@ -141,6 +149,7 @@ class Journal:
         if not self.path.exists():
             return []
         found: dict[str, Batch] = {}
+        pending: dict[str, list[PlannedField]] = {}
         with open(self.path, newline="", encoding="utf-8") as handle:
             for row in csv.DictReader(handle):
                 batch_id, action = row.get("batch") or "", row.get("action") or ""
@@ -149,14 +158,12 @@ class Journal:
                         info = json.loads(row.get("note") or "{}")
                     except ValueError:
                         continue
-                    found[batch_id] = Batch(batch_id, row.get("time") or "", info)
+                    found[batch_id] = Batch(batch_id, row.get("time") or "", info, pending.pop(batch_id, []))
                     continue
                 batch = found.get(batch_id)
-                if batch is None:
-                    continue
                 try:
                     if action == "plan":
-                        batch.planned.append(
+                        pending.setdefault(batch_id, []).append(
                             PlannedField(
                                 row["path"],
                                 row["field"],
@@ -166,6 +173,8 @@ class Journal:
                                 int(row["mtime_ns"]),
                             )
                         )
+                    elif batch is None:
+                        continue
                     elif action == "written":
                         batch.written[row["path"]] = (int(row["size"]), int(row["mtime_ns"]))
                     elif action == "refused":
