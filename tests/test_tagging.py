@@ -301,3 +301,16 @@ def test_an_interrupted_batch_blocks_new_writes_until_finished(tmp_path: Path, j
     assert tag("--finish", "b1", "--journal", journal_path, "--no-cache") == 0
     assert [read_tags(p).bpm for p in songs] == ["100", "100"]
     assert not journal.interrupted()
+
+
+def test_a_tag_value_like_a_formula_is_journaled_as_text_and_restored_exactly(
+    tmp_path: Path, journal_path: Path
+) -> None:
+    song = make(tmp_path / "m" / "a.flac", key="=HYPERLINK(1)")
+    results = results_csv(tmp_path / "r", [{"path": str(song), "status": "done", "bpm": 70, "key": "C major"}])
+    assert tag(results, "--yes", "--journal", journal_path, "--no-cache") == 0
+    with open(journal_path, newline="", encoding="utf-8") as handle:
+        olds = [r["old"] for r in csv.DictReader(handle) if r["action"] == "plan" and r["field"] == "key"]
+    assert olds == ["'=HYPERLINK(1)"]  # a spreadsheet shows it as text
+    assert tag("--undo", "last", "--journal", journal_path, "--no-cache") == 0
+    assert _raw_values(song)["key"] == ["=HYPERLINK(1)"]

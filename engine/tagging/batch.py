@@ -71,7 +71,8 @@ class Tagger:
         """Put back every value ``batch_id`` replaced, absent tags included; a file changed since is refused."""
         batch = self.journal.find(batch_id)
         if batch is None:
-            raise LookupError(f"no tag batch {batch_id!r} in {self.journal.path}")
+            what = "no tag write left to undo" if batch_id == "last" else f"no tag batch {batch_id!r}"
+            raise LookupError(f"{what} in {self.journal.path}")
         remove_leftovers({Path(p).parent for p in batch.files})
         ops, skipped = [], []
         paths = batch.files if not batch.ended else [p for p in batch.files if p in batch.written]

@@ -57,14 +57,14 @@ def run_tag(args: argparse.Namespace) -> int:
     from engine.tagging.journal import Journal
 
     journal = Journal(args.journal)
+    if args.list:
+        return _list(journal)
     cache = None
     if not args.no_cache:
         from engine.run.cache import ResultsCache
 
         cache = ResultsCache(args.cache_file)
     tagger = Tagger(journal, cache)
-    if args.list:
-        return _list(journal)
     if args.undo or args.finish:
         return _undo_or_finish(tagger, args)
     if args.results is None:
@@ -103,7 +103,7 @@ def _write(tagger, args: argparse.Namespace, cache) -> int:
         if input(f"Write these tags to {len(plan.writable)} files? [y/N] ").strip().lower() not in ("y", "yes"):
             print("nothing written")
             return EXIT_OK
-    info = {"results": str(args.results), "calibrated": args.calibrated, "notation": args.notation}
+    info = {"results": str(Path(args.results).resolve()), "calibrated": args.calibrated, "notation": args.notation}
     report = tagger.write(plan, info)
     return _summary(report, f"undo with: tag --undo {report.batch}")
 

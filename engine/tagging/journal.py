@@ -12,6 +12,9 @@ One row per event, appended and flushed (fsync'ed before any file of a batch is 
 - ``refused`` the file was not written; ``note`` says why
 - ``end``     the batch is complete (also appended when an interrupted batch is finished or undone)
 
+Text cells that a spreadsheet would run as a formula get a leading ``'``, as in every CSV this
+program writes (:mod:`engine.csv_io`); the reader takes it off the path again.
+
 A batch with ``begin`` and no ``end`` was interrupted (killed, power cut): each of its files holds
 either all its old or all its new values, because every file write is atomic
 (:mod:`engine.tagging.safewrite`), so it can be finished or undone from its ``plan`` rows.
@@ -30,6 +33,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from engine.csv_io import neutralise_formula, restore_formula
 
 COLUMNS = ("batch", "time", "action", "path", "field", "old", "new", "old_raw", "new_raw", "size", "mtime_ns", "note")
 ENV_DIR = "CALIBRATION_STUDIO_DATA_DIR"
@@ -101,7 +106,7 @@ class Journal:
         if new:
             writer.writeheader()
         for row in rows:
-            writer.writerow({"time": stamp, **row})
+            writer.writerow({"time": stamp, **{k: neutralise_formula(v) for k, v in row.items()}})
         data = memoryview(buffer.getvalue().encode("utf-8"))
         fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         try:
@@ -152,6 +157,8 @@ class Journal:
         pending: dict[str, list[PlannedField]] = {}
         with open(self.path, newline="", encoding="utf-8") as handle:
             for row in csv.DictReader(handle):
+                if row.get("path"):
+                    row["path"] = restore_formula(row["path"])  # a song named "=x.mp3" was written as "'=x.mp3"
                 batch_id, action = row.get("batch") or "", row.get("action") or ""
                 if action == "begin":
                     try:
