@@ -314,3 +314,25 @@ def test_a_tag_value_like_a_formula_is_journaled_as_text_and_restored_exactly(
     assert olds == ["'=HYPERLINK(1)"]  # a spreadsheet shows it as text
     assert tag("--undo", "last", "--journal", journal_path, "--no-cache") == 0
     assert _raw_values(song)["key"] == ["=HYPERLINK(1)"]
+
+
+def test_permissions_owner_and_symlinks_are_kept_and_hard_links_refused(tmp_path: Path, journal_path: Path) -> None:
+    music = tmp_path / "m"
+    owned, linked, hard = make(music / "owned.mp3"), make(music / "target.flac"), make(music / "hard.wav")
+    os.chmod(owned, 0o640)
+    if os.geteuid() == 0:
+        os.chown(owned, 1234, 2345)  # another user's file, writable by root
+    link = music / "link.flac"
+    link.symlink_to(linked)
+    os.link(hard, music / "hard-2.wav")
+    before = owned.stat()
+    songs = (owned, link, hard)
+    results = results_csv(
+        tmp_path / "r", [{"path": str(p), "status": "done", "bpm": 75, "key": "A minor"} for p in songs]
+    )
+    assert tag(results, "--yes", "--journal", journal_path, "--no-cache") == 1
+    after = owned.stat()
+    assert (stat.S_IMODE(after.st_mode), after.st_uid, after.st_gid) == (0o640, before.st_uid, before.st_gid)
+    assert read_tags(owned).bpm == "75"
+    assert link.is_symlink() and read_tags(linked).bpm == "75", "the link was replaced instead of its target"
+    assert read_tags(hard).bpm == "" and (music / "hard-2.wav").stat().st_nlink == 2
