@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -87,6 +87,8 @@ class TagDialog(QDialog):
         self.songs, self.tagger = songs, tagger
         self.plan: Plan | None = None
         self._generation = 0
+        self._stop = threading.Event()
+        self.writing = False
         self.source = QComboBox()
         self.source.addItems(["Analysed values", "Calibrated values"])
         self.notation = QComboBox()
@@ -183,6 +185,11 @@ class TagDialog(QDialog):
             widget.setEnabled(False)
         self.progress.setRange(0, len(plan.writable))
         self.progress.show()
+        self.writing = True
+        cancel = self.buttons.button(QDialogButtonBox.StandardButton.Cancel)
+        cancel.setText("Stop")  # stops between files: each file is written whole or not at all
+        self.buttons.rejected.disconnect(self.reject)
+        self.buttons.rejected.connect(self._stop.set)
         info = {
             "source": "window",
             "calibrated": self.source.currentIndex() == 1,
@@ -190,11 +197,20 @@ class TagDialog(QDialog):
         }
 
         def work(report_progress):
-            return self.tagger.write(plan, info, progress=lambda i, n, _o: report_progress(i + 1, n))
+            return self.tagger.write(
+                plan, info, progress=lambda i, n, _o: report_progress(i + 1, n), stop=self._stop.is_set
+            )
 
         run_off_gui(work, self._written, lambda done, _total: self.progress.setValue(done))
 
+    def reject(self) -> None:
+        if self.writing:  # Esc or the window's close button while files are written: stop, then close
+            self._stop.set()
+            return
+        super().reject()
+
     def _written(self, report, error: BaseException | None) -> None:
+        self.writing = False
         self.progress.hide()
         self.buttons.clear()
         self.buttons.addButton(QDialogButtonBox.StandardButton.Close).clicked.connect(self.accept)
@@ -277,9 +293,8 @@ def install(window: Any) -> None:
         if not chosen:
             QMessageBox.information(window, "Write Tags", "No analysed songs to write tags for.")
             return
-        window.tag_dialog = TagDialog(chosen, window.tagger, window)
-        window.tag_dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        window.tag_dialog.open()
+        window.tag_dialog = TagDialog(chosen, window.tagger, window)  # kept (not deleted on close): a
+        window.tag_dialog.open()  # background read or write may still report to it
 
     menu = window.menuBar().addMenu("&Tags")
     window.write_tags_action = menu.addAction("Write Tags for Selected Songs…", lambda: open_dialog(True))

@@ -100,3 +100,30 @@ def test_an_interrupted_batch_is_offered_at_start_and_finished(window, qtbot, tm
     qtbot.waitUntil(lambda: all(read_tags(p).key == "Dm" for p in songs), timeout=20_000)
     assert [read_tags(p).bpm for p in songs] == ["88", "88"]
     qtbot.waitUntil(lambda: not w.tagger.interrupted(), timeout=5_000)
+
+
+def test_stop_during_a_write_stops_between_files(qtbot, tmp_path) -> None:
+    from engine.tagging.batch import Tagger
+    from gui.queue_model import SongRow
+    from gui.tag_dialog import TagDialog
+
+    template = make(tmp_path / "t.wav")
+    songs = []
+    for i in range(60):
+        songs.append(tmp_path / "m" / f"{i}.wav")
+        songs[-1].parent.mkdir(exist_ok=True)
+        songs[-1].write_bytes(template.read_bytes())
+    rows = [SongRow(str(p), status="done", bpm=111.0, key="B minor") for p in songs]
+    dialog = TagDialog(rows, Tagger(Journal(tmp_path / "journal.csv")))
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitUntil(lambda: dialog.write_button.isEnabled(), timeout=10_000)
+    dialog.write_button.click()
+    qtbot.waitUntil(lambda: dialog.progress.value() >= 3, timeout=20_000)
+    dialog.reject()  # Esc while writing: stops instead of closing
+    assert dialog.isVisible()
+    qtbot.waitUntil(lambda: "files written" in dialog.summary.text(), timeout=20_000)
+    states = [(read_tags(p).bpm, read_tags(p).key) for p in songs]
+    done = states.count(("111", "Bm"))
+    assert 3 <= done < 60 and states.count(("", "")) == 60 - done, states
+    assert f"{done} files written, {60 - done} refused" in dialog.summary.text()

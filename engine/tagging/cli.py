@@ -71,7 +71,7 @@ def run_tag(args: argparse.Namespace) -> int:
         print("error: give RESULTS_DIR (or --undo BATCH, --finish BATCH, --list)", file=sys.stderr)
         return EXIT_USAGE
     pending = tagger.interrupted()
-    if pending:
+    if pending and not args.dry_run:
         for batch in pending:
             print(
                 f"error: tag batch {batch.batch} ({batch.started}) was interrupted; "
