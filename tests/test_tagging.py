@@ -325,6 +325,8 @@ def test_permissions_owner_and_symlinks_are_kept_and_hard_links_refused(tmp_path
     link = music / "link.flac"
     link.symlink_to(linked)
     os.link(hard, music / "hard-2.wav")
+    if hasattr(os, "setxattr"):
+        os.setxattr(owned, "user.calibration-studio-test", b"kept")
     before = owned.stat()
     songs = (owned, link, hard)
     results = results_csv(
@@ -334,5 +336,7 @@ def test_permissions_owner_and_symlinks_are_kept_and_hard_links_refused(tmp_path
     after = owned.stat()
     assert (stat.S_IMODE(after.st_mode), after.st_uid, after.st_gid) == (0o640, before.st_uid, before.st_gid)
     assert read_tags(owned).bpm == "75"
+    if hasattr(os, "getxattr"):
+        assert os.getxattr(owned, "user.calibration-studio-test") == b"kept", "extended attributes were dropped"
     assert link.is_symlink() and read_tags(linked).bpm == "75", "the link was replaced instead of its target"
     assert read_tags(hard).bpm == "" and (music / "hard-2.wav").stat().st_nlink == 2

@@ -87,6 +87,7 @@ def rewrite(path: str | os.PathLike[str], expected: Identity | None, edit: Calla
     try:
         with os.fdopen(fd, "wb") as out, open(path, "rb") as source:
             shutil.copyfileobj(source, out, 1 << 20)
+        shutil.copystat(path, tmp)  # mode, flags and (on Linux) extended attributes go with the new inode
         edit(tmp)
         with open(tmp, "rb+") as handle:
             os.fsync(handle.fileno())
