@@ -125,10 +125,11 @@ def written_rows(journal: Path) -> int:
 
 
 def crash_round(setup: Setup, rng: random.Random, index: int, check_audio: bool = True) -> Round:
-    """Kill once: after a random number of files of the batch (0: at a random moment of start-up)
-    plus a random 0-30 ms, so the kill also lands inside a file's copy, fsync or rename."""
+    """Kill once: after a random number of files of the batch plus a random 0-30 ms, so the kill
+    also lands inside a file's copy, fsync or rename; in 15% of rounds at a random moment of the
+    first 1.5 s instead (start-up, reading the tags, appending the plan to the journal)."""
     base = written_rows(setup.journal)
-    target = rng.randint(0, len(setup.files) - 1)
+    target = 0 if rng.random() < 0.15 else rng.randint(1, len(setup.files) - 1)
     started = time.monotonic()
     process = run_tag(setup)
     if target == 0:
