@@ -111,7 +111,8 @@ def main() -> int:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="tag-bench-") as folder:
         per_format(Path(folder) / "formats", args.files)
-        cache_warmth(Path(folder) / "cache", args.songs, args.workers)
+        if args.songs:
+            cache_warmth(Path(folder) / "cache", args.songs, args.workers)
     return 0
 
 

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from shiboken6 import isValid
 
 from engine.tagging.batch import Tagger
 from engine.tagging.journal import Journal
@@ -149,7 +150,7 @@ class TagDialog(QDialog):
             return build_plan(wanted, notation, fields, only_empty, cache.identities if cache else None)
 
         def done(result: Plan | None, error: BaseException | None) -> None:
-            if generation == self._generation:
+            if isValid(self) and generation == self._generation:  # a newer plan or a closed window wins
                 self._show_plan(result, error)
 
         run_off_gui(plan, done)
@@ -201,7 +202,11 @@ class TagDialog(QDialog):
                 plan, info, progress=lambda i, n, _o: report_progress(i + 1, n), stop=self._stop.is_set
             )
 
-        run_off_gui(work, self._written, lambda done, _total: self.progress.setValue(done))
+        def written(report, error) -> None:
+            if isValid(self):
+                self._written(report, error)
+
+        run_off_gui(work, written, lambda done, _total: isValid(self) and self.progress.setValue(done))
 
     def reject(self) -> None:
         if self.writing:  # Esc or the window's close button while files are written: stop, then close
@@ -267,6 +272,8 @@ def offer_interrupted(window: QWidget, tagger: Tagger, done: Callable[[Any], Non
 
 
 def _tell(window: QWidget, what: str, report, error: BaseException | None, done) -> None:
+    if not isValid(window):  # the window closed while the batch ran: the journal has the outcome
+        return
     if error is not None:
         QMessageBox.warning(window, f"{what} failed", str(error))
     else:

@@ -99,7 +99,8 @@ def test_an_interrupted_batch_is_offered_at_start_and_finished(window, qtbot, tm
     w = window()
     qtbot.waitUntil(lambda: all(read_tags(p).key == "Dm" for p in songs), timeout=20_000)
     assert [read_tags(p).bpm for p in songs] == ["88", "88"]
-    qtbot.waitUntil(lambda: not w.tagger.interrupted(), timeout=5_000)
+    qtbot.waitUntil(lambda: w.message_label.text().startswith("Tags: finish: 2 files written"), timeout=10_000)
+    assert not w.tagger.interrupted()
 
 
 def test_stop_during_a_write_stops_between_files(qtbot, tmp_path) -> None:

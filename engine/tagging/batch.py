@@ -16,7 +16,7 @@ from typing import Any
 from engine.tagging.formats import FIELDS, Raw, TagFile, UnsupportedFile
 from engine.tagging.journal import Batch, Journal, PlannedField, new_batch_id
 from engine.tagging.plan import Plan
-from engine.tagging.safewrite import Refused, identity, remove_leftovers, rewrite
+from engine.tagging.safewrite import Refused, identity, remove_leftovers, rewrite, sync_folders
 
 
 @dataclass
@@ -116,6 +116,7 @@ class Tagger:
             report.outcomes.append(outcome)
             if progress:
                 progress(index, len(todo), outcome)
+        sync_folders({Path(o.path).resolve().parent for o in report.outcomes if o.status == "written"})
         self.journal.end(batch.batch, "interrupted; finished")
         return report
 
@@ -144,6 +145,7 @@ class Tagger:
             report.outcomes.append(outcome)
             if progress:
                 progress(index, len(ops), outcome)
+        sync_folders({Path(o.path).resolve().parent for o in report.outcomes if o.status == "written"})
         self.journal.end(batch)
         return report
 
@@ -157,7 +159,7 @@ class Tagger:
             tag_file.save()
 
         try:
-            new_identity = rewrite(op.path, op.expected, edit)
+            new_identity = rewrite(op.path, op.expected, edit, sync_folder=False)  # folders: once per batch
         except (Refused, UnsupportedFile) as exc:
             self.journal.refused(batch, op.path, str(exc))
             return Outcome(op.path, "refused", str(exc))

@@ -69,11 +69,16 @@ def _refusal(exc: OSError, doing: str) -> Refused:
     return Refused(f"{doing}: {exc.strerror or exc}")
 
 
-def rewrite(path: str | os.PathLike[str], expected: Identity | None, edit: Callable[[Path], None]) -> Identity:
+def rewrite(
+    path: str | os.PathLike[str], expected: Identity | None, edit: Callable[[Path], None], sync_folder: bool = True
+) -> Identity:
     """Apply ``edit`` (which changes tags of the file it is given, in place) atomically to ``path``.
 
     ``expected`` is the identity the caller read the file at; a file that differs, or changes while
-    the copy is edited, is refused. Returns the new identity.
+    the copy is edited, is refused. Returns the new identity. ``sync_folder=False`` leaves the
+    folder's fsync (which makes the rename itself survive a power cut) to the caller, who can do it
+    once per folder for a whole batch with :func:`sync_folders`: until then a power cut may bring
+    back the old file, whole, which recovery handles like a file not yet written.
     """
     path = Path(os.path.realpath(path))
     st = check_writable(path)
@@ -112,8 +117,15 @@ def rewrite(path: str | os.PathLike[str], expected: Identity | None, edit: Calla
         if isinstance(exc, OSError) and not isinstance(exc, Refused):
             raise _refusal(exc, "the write failed") from None
         raise
-    _fsync_folder(path.parent)
+    if sync_folder:
+        _fsync_folder(path.parent)
     return identity(path)
+
+
+def sync_folders(folders: set[Path]) -> None:
+    """fsync each folder once: makes the renames of a batch durable."""
+    for folder in folders:
+        _fsync_folder(folder)
 
 
 def _fsync_folder(folder: Path) -> None:
