@@ -1,6 +1,6 @@
 """Tag writing speed, and that the results cache stays warm after a tag write.
 
-    python bench/tag_throughput.py [--files 60] [--songs 20] [--workers 2]
+    python bench/tag_throughput.py [--files 60] [--seconds 3] [--formats mp3,flac,...] [--songs 20] [--workers 2]
 
 Part 1, per format: N real files (3 s, with tags and cover art) are previewed (tags read, plan
 built), then written the safe way (journal, temporary copy, fsync, rename, folder fsync), and, as
@@ -44,11 +44,11 @@ def copies(template: Path, folder: Path, n: int) -> list[Path]:
     return paths
 
 
-def per_format(root: Path, n: int) -> None:
+def per_format(root: Path, n: int, seconds: float, formats: tuple[str, ...]) -> None:
     print("| format | preview (files/s) | safe write (files/s) | in-place baseline (files/s) | safe / baseline |")
     print("|---|---|---|---|---|")
-    for fmt in FORMATS:
-        template = make(root / "templates" / f"t.{fmt}", seconds=3.0, key="Dm")
+    for fmt in formats:
+        template = make(root / "templates" / f"t.{fmt}", seconds=seconds, key="Dm")
         paths = copies(template, root / fmt, n)
         wanted = [Wanted(str(p), 123.4, "E minor") for p in paths]
         started = time.perf_counter()
@@ -66,7 +66,10 @@ def per_format(root: Path, n: int) -> None:
                 tag_file.put(field, tag_file.raw_for(field, text))
             tag_file.save()
         unsafe = n / (time.perf_counter() - started)
-        print(f"| {fmt} | {preview:.0f} | {safe:.0f} | {unsafe:.0f} | {safe / unsafe:.2f} |", flush=True)
+        size = template.stat().st_size / 1e6
+        print(
+            f"| {fmt} ({size:.1f} MB) | {preview:.0f} | {safe:.0f} | {unsafe:.0f} | {safe / unsafe:.2f} |", flush=True
+        )
 
 
 def cli(*args: str) -> float:
@@ -108,9 +111,11 @@ def main() -> int:
     parser.add_argument("--files", type=int, default=60, help="files per format in part 1")
     parser.add_argument("--songs", type=int, default=20, help="songs analysed in part 2")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--seconds", type=float, default=3.0, help="length of the part-1 files")
+    parser.add_argument("--formats", default=",".join(FORMATS), help="part-1 formats, comma-separated")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="tag-bench-") as folder:
-        per_format(Path(folder) / "formats", args.files)
+        per_format(Path(folder) / "formats", args.files, args.seconds, tuple(args.formats.split(",")))
         if args.songs:
             cache_warmth(Path(folder) / "cache", args.songs, args.workers)
     return 0
