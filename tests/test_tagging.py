@@ -340,3 +340,17 @@ def test_permissions_owner_and_symlinks_are_kept_and_hard_links_refused(tmp_path
         assert os.getxattr(owned, "user.calibration-studio-test") == b"kept", "extended attributes were dropped"
     assert link.is_symlink() and read_tags(linked).bpm == "75", "the link was replaced instead of its target"
     assert read_tags(hard).bpm == "" and (music / "hard-2.wav").stat().st_nlink == 2
+
+
+def test_tags_changed_by_another_program_after_the_preview_are_not_overwritten(tmp_path: Path, journal_path) -> None:
+    from mutagen.oggvorbis import OggVorbis
+
+    song = make(tmp_path / "m" / "a.ogg")
+    plan = build_plan([Wanted(str(song), 99.0, "G major")])
+    other = OggVorbis(str(song))
+    other["BPM"] = ["100"]  # the user's DJ software writes while the preview is open
+    other.save()
+    report = Tagger(Journal(journal_path)).write(plan)
+    assert [o.status for o in report.outcomes] == ["refused"]
+    assert "changed since it was read" in report.outcomes[0].reason
+    assert (read_tags(song).bpm, read_tags(song).key) == ("100", "")
