@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QLabel,
+    QMenu,
     QMessageBox,
     QProgressBar,
     QTableWidget,
@@ -303,7 +304,10 @@ def install(window: Any) -> None:
         window.tag_dialog = TagDialog(chosen, window.tagger, window)  # kept (not deleted on close): a
         window.tag_dialog.open()  # background read or write may still report to it
 
-    menu = window.menuBar().addMenu("&Tags")
+    bar = window.menuBar()
+    menu = QMenu("&Tags", bar)
+    help_menu = next((a for a in bar.actions() if a.text().replace("&", "") == "Help"), None)
+    bar.insertMenu(help_menu, menu) if help_menu is not None else bar.addMenu(menu)  # Help stays last
     window.write_tags_action = menu.addAction("Write Tags for Selected Songs…", lambda: open_dialog(True))
     window.write_all_tags_action = menu.addAction("Write Tags for All Songs…", lambda: open_dialog(False))
     menu.addSeparator()

@@ -128,3 +128,18 @@ def test_stop_during_a_write_stops_between_files(qtbot, tmp_path) -> None:
     done = states.count(("111", "Bm"))
     assert 3 <= done < 60 and states.count(("", "")) == 60 - done, states
     assert f"{done} files written, {60 - done} refused" in dialog.summary.text()
+
+
+def test_the_tags_menu_sits_before_help(window) -> None:
+    from gui.about import install_help_menu
+
+    w = window()
+    install_help_menu(w)  # as gui.app does once the window exists
+    titles = [a.text().replace("&", "") for a in w.menuBar().actions()]
+    assert titles[-2:] == ["Tags", "Help"], titles
+    tags_menu = w.menuBar().actions()[-2].menu()
+    assert [a.text() for a in tags_menu.actions() if a.text()] == [
+        "Write Tags for Selected Songs…",
+        "Write Tags for All Songs…",
+        "Undo Last Write",
+    ]
