@@ -354,3 +354,21 @@ def test_tags_changed_by_another_program_after_the_preview_are_not_overwritten(t
     assert [o.status for o in report.outcomes] == ["refused"]
     assert "changed since it was read" in report.outcomes[0].reason
     assert (read_tags(song).bpm, read_tags(song).key) == ("100", "")
+
+
+def test_calibrated_values_are_written_on_request(tmp_path: Path, journal_path: Path, capsys) -> None:
+    song = make(tmp_path / "m" / "a.opus")
+    folder = tmp_path / "r"
+    folder.mkdir()
+    columns = ["path", "status", "bpm", "key", "bpm_calibrated", "key_calibrated"]
+    write_csv(
+        folder / "results.csv",
+        columns,
+        [dict(zip(columns, [str(song), "done", 64.1, "C major", 128.2, "A minor"], strict=True))],
+    )
+    assert tag(folder, "--calibrated", "--yes", "--journal", journal_path, "--no-cache") == 0
+    assert (read_tags(song).bpm, read_tags(song).key) == ("128.2", "Am")
+    assert tag(folder, "--finish", "last", "--journal", journal_path, "--no-cache") == 2
+    plain = results_csv(tmp_path / "plain", [{"path": str(song), "status": "done", "bpm": 64.1, "key": "C major"}])
+    assert tag(plain, "--calibrated", "--dry-run", "--journal", journal_path, "--no-cache") == 2
+    assert "has no calibrated values" in capsys.readouterr().err

@@ -96,6 +96,8 @@ class Tagger:
         batch = self.journal.find(batch_id)
         if batch is None:
             raise LookupError(f"no tag batch {batch_id!r} in {self.journal.path}")
+        if batch.ended:
+            raise LookupError(f"tag batch {batch.batch} is complete: nothing to finish")
         remove_leftovers({Path(p).parent for p in batch.files})
         report = Report(batch.batch)
         todo = [p for p in batch.files if p not in batch.written and p not in batch.refused]
