@@ -109,12 +109,11 @@ def test_round_trip_keeps_everything_else_and_undo_restores(fmt: str, tmp_path: 
 
 
 def _id3_version(path: Path):
-    from mutagen.id3 import ID3
+    """The ID3v2 version on disk for MP3, AIFF and WAV (their ID3 chunk); None for other formats."""
+    import mutagen
 
-    try:
-        return ID3(str(path)).version
-    except Exception:
-        return None
+    tags = mutagen.File(str(path)).tags
+    return getattr(tags, "version", None) if hasattr(tags, "getall") else None
 
 
 def _raw_values(path: Path) -> dict[str, list[str] | None]:
@@ -372,3 +371,18 @@ def test_calibrated_values_are_written_on_request(tmp_path: Path, journal_path: 
     plain = results_csv(tmp_path / "plain", [{"path": str(song), "status": "done", "bpm": 64.1, "key": "C major"}])
     assert tag(plain, "--calibrated", "--dry-run", "--journal", journal_path, "--no-cache") == 2
     assert "has no calibrated values" in capsys.readouterr().err
+
+
+def test_a_file_without_tags_gets_id3v23_and_undo_leaves_no_tag_frames(tmp_path: Path, journal_path: Path) -> None:
+    from tests.audio import write
+    from tests.tagfiles import samples
+
+    bare = write(tmp_path / "m" / "bare.wav", samples(1.0, 22050))
+    digest = audio_digest(bare)
+    results = results_csv(tmp_path / "r", [{"path": str(bare), "status": "done", "bpm": 90, "key": "D major"}])
+    assert tag(results, "--yes", "--journal", journal_path, "--no-cache") == 0
+    assert _id3_version(bare) == (2, 3, 0)
+    assert (read_tags(bare).bpm, read_tags(bare).key) == ("90", "D")
+    assert tag("--undo", "last", "--journal", journal_path, "--no-cache") == 0
+    assert _raw_values(bare) == {"bpm": None, "key": None}
+    assert audio_digest(bare) == digest
