@@ -71,10 +71,42 @@ def run_off_gui(
     return thread
 
 
-def tagger_for(data_dir: Path, cache_path: Path | None) -> Tagger:
-    from engine.run.cache import ResultsCache
+class LazyCache:
+    """The results cache, opened on first use off the GUI thread; one that cannot be opened is skipped.
 
-    return Tagger(Journal(Path(data_dir) / "tag-journal.csv"), ResultsCache(cache_path))
+    The window must open even when the cache cannot be (a full disk, a locked file): tag writing
+    then neither checks identities against it nor re-keys it.
+    """
+
+    def __init__(self, path: Path | None):
+        self.path = path
+        self._cache: Any = None
+        self._lock = threading.Lock()
+        self.error = ""
+
+    def _get(self) -> Any:
+        with self._lock:
+            if self._cache is None and not self.error:
+                from engine.run.cache import ResultsCache
+
+                try:
+                    self._cache = ResultsCache(self.path)
+                except Exception as exc:  # sqlite3 and OS errors: tag writing goes on without the cache
+                    self.error = str(exc)
+            return self._cache
+
+    def analysed(self, path: str) -> list[tuple[int, int]] | None:
+        """For :func:`build_plan`: None (no check) when the cache does not know the song."""
+        cache = self._get()
+        return (cache.identities(path) or None) if cache is not None else None
+
+    def rekey(self, path: str, old: tuple[int, int], new: tuple[int, int]) -> int:
+        cache = self._get()
+        return cache.rekey(path, old, new) if cache is not None else 0
+
+
+def tagger_for(data_dir: Path, cache_path: Path | None) -> Tagger:
+    return Tagger(Journal(Path(data_dir) / "tag-journal.csv"), LazyCache(cache_path))
 
 
 class TagDialog(QDialog):
@@ -146,9 +178,10 @@ class TagDialog(QDialog):
         fields = tuple(f for f, box in (("bpm", self.bpm_box), ("key", self.key_box)) if box.isChecked())
         wanted, notation, only_empty = self.wanted(), self.notation.currentText(), self.only_empty.isChecked()
         cache = self.tagger.cache
+        analysed = cache.analysed if isinstance(cache, LazyCache) else None
 
         def plan(_progress) -> Plan:
-            return build_plan(wanted, notation, fields, only_empty, cache.identities if cache else None)
+            return build_plan(wanted, notation, fields, only_empty, analysed)
 
         def done(result: Plan | None, error: BaseException | None) -> None:
             if isValid(self) and generation == self._generation:  # a newer plan or a closed window wins

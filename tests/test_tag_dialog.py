@@ -60,7 +60,12 @@ def finished_songs(w: MainWindow, paths: list[Path]) -> None:
 
 
 def test_write_tags_for_the_selection_previews_writes_off_thread_and_undoes(window, qtbot, tmp_path) -> None:
+    from engine.results import SongResult, SongStatus
+    from engine.run.cache import ResultsCache
+
     songs = [make(tmp_path / "m" / f"{i}.flac") for i in range(3)]
+    cache = ResultsCache(tmp_path / "cache.sqlite3")  # knows song 0 only: the others are not checked
+    cache.put(SongResult(path=str(songs[0]), status=SongStatus.DONE, bpm=101.0, key="G major"), "fp")
     w = window()
     finished_songs(w, songs)
     w.table.selectionModel().select(
@@ -79,6 +84,7 @@ def test_write_tags_for_the_selection_previews_writes_off_thread_and_undoes(wind
     qtbot.waitUntil(lambda: "files written" in dialog.summary.text(), timeout=20_000)
     assert (read_tags(songs[1]).bpm, read_tags(songs[1]).key) == ("102", "9B")
     assert [read_tags(p).bpm for p in (songs[0], songs[2])] == ["", ""], "an unselected song was written"
+    assert cache.get(songs[0], "fp") is not None
     dialog.close()
 
     answer_next_box(qtbot, "Yes")
