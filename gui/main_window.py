@@ -144,6 +144,9 @@ class MainWindow(QMainWindow):
         self.live_metrics_timer.timeout.connect(self._refresh_live_metrics)
         self._update_actions()
         QTimer.singleShot(0, self._apply_launch_options)
+        from gui.tag_dialog import install as install_tag_writing  # issue 16: Tags menu, interrupted-batch offer
+
+        install_tag_writing(self)
 
     # ==== construction ==========================================================================
     def _build_widgets(self) -> None:

@@ -133,6 +133,9 @@ def build_parser() -> argparse.ArgumentParser:
     from engine.frontends.doctor import add_doctor_parser
 
     add_doctor_parser(commands)
+    from engine.tagging.cli import add_tag_parser  # tag writing (issue 16)
+
+    add_tag_parser(commands)
     return parser
 
 
@@ -294,7 +297,13 @@ def run_doctor(args: argparse.Namespace) -> int:
     return doctor(args)
 
 
-COMMANDS = {"analyze": run_analyze, "calibrate": run_calibrate, "doctor": run_doctor}
+def run_tag(args: argparse.Namespace) -> int:  # issue 16: tag writing lives in engine/tagging
+    from engine.tagging.cli import run_tag as tag
+
+    return tag(args)
+
+
+COMMANDS = {"analyze": run_analyze, "calibrate": run_calibrate, "doctor": run_doctor, "tag": run_tag}
 
 
 def _show_on_terminal(logger: logging.Logger) -> None:

@@ -90,6 +90,29 @@ class ResultsCache:
                 (*identity, ENGINE_VERSION, settings_fingerprint, payload),
             )
 
+    # ---- used by tag writing (engine/tagging): a tag write changes mtime/size, never the audio ----
+    def identities(self, path: str | os.PathLike[str]) -> list[tuple[int, int]]:
+        """(size, mtime_ns) of every cached analysis of ``path`` by this engine version, any settings."""
+        resolved = str(Path(path).resolve())
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT DISTINCT size, mtime_ns FROM songs WHERE path=? AND engine_version=?",
+                (resolved, ENGINE_VERSION),
+            ).fetchall()
+        return [(int(size), int(mtime)) for size, mtime in rows]
+
+    def rekey(self, path: str | os.PathLike[str], old: tuple[int, int], new: tuple[int, int]) -> int:
+        """Move the cached results of ``path`` from identity ``old`` to ``new``; how many rows moved.
+
+        Only for a change known to leave the audio alone (a tag write), so the next run reuses them.
+        """
+        resolved = str(Path(path).resolve())
+        with self._lock, self._db:
+            return self._db.execute(
+                "UPDATE OR REPLACE songs SET size=?, mtime_ns=? WHERE path=? AND size=? AND mtime_ns=?",
+                (*new, resolved, *old),
+            ).rowcount
+
     def clear(self) -> int:
         with self._lock, self._db:
             return self._db.execute("DELETE FROM songs").rowcount

@@ -1,0 +1,170 @@
+"""``main.py tag``: write an earlier analysis's BPM and key into the songs' tags, previewed and undoable.
+
+    tag RESULTS_DIR [--calibrated] [--notation N] [--fields bpm,key] [--only-empty] [--dry-run] [--yes]
+    tag --undo BATCH|last        put back what a batch replaced (absent tags removed again)
+    tag --finish BATCH           complete a batch that was interrupted
+    tag --list                   the journal's batches
+
+Nothing is written before the preview is confirmed (a ``y`` on a terminal, ``--yes`` in a script).
+Exit status: 0 when every planned file was written (or nothing needed writing), 1 when some file
+was refused or a batch is interrupted, 2 for usage errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from engine.tagging.notation import FIELDS, NOTATIONS
+
+EXIT_OK, EXIT_SOME_REFUSED, EXIT_USAGE = 0, 1, 2
+
+
+def _fields(text: str) -> tuple[str, ...]:
+    names = tuple(n.strip().lower() for n in text.split(",") if n.strip())
+    unknown = [n for n in names if n not in FIELDS]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(f"fields are {', '.join(FIELDS)}; got {text!r}")
+    return names
+
+
+def add_tag_parser(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    parser = commands.add_parser(
+        "tag",
+        help="write BPM and key into the songs' tags (previewed, journaled, undoable)",
+        description="Write the BPM and key of an earlier analyze run into each song's own tags. "
+        "Shows what would change first; every write is journaled and can be undone with --undo.",
+    )
+    parser.add_argument("results", nargs="?", type=Path, metavar="RESULTS_DIR", help="folder with results.csv")
+    parser.add_argument("--calibrated", action="store_true", help="write bpm_calibrated/key_calibrated")
+    parser.add_argument("--notation", choices=NOTATIONS, default="classic", help="key notation (default classic: Am)")
+    parser.add_argument("--fields", type=_fields, default=FIELDS, metavar="bpm,key", help="which tags (default both)")
+    parser.add_argument("--only-empty", action="store_true", help="only fill tags that are absent or empty")
+    parser.add_argument("--dry-run", action="store_true", help="print the preview and write nothing")
+    parser.add_argument("--yes", action="store_true", help="write without asking (for scripts)")
+    parser.add_argument("--undo", metavar="BATCH", help="undo a batch (its id, or 'last')")
+    parser.add_argument("--finish", metavar="BATCH", help="finish an interrupted batch")
+    parser.add_argument("--list", action="store_true", help="list the journal's batches")
+    parser.add_argument("--journal", type=Path, default=None, metavar="CSV", help="journal file (default: user data)")
+    parser.add_argument("--cache-file", type=Path, default=None, metavar="FILE", help="results cache to keep valid")
+    parser.add_argument("--no-cache", action="store_true", help="neither check nor re-key the results cache")
+    return parser
+
+
+def run_tag(args: argparse.Namespace) -> int:
+    from engine.tagging.batch import Tagger
+    from engine.tagging.journal import Journal
+
+    journal = Journal(args.journal)
+    if args.list:
+        return _list(journal)
+    cache = None
+    if not args.no_cache:
+        from engine.run.cache import ResultsCache
+
+        cache = ResultsCache(args.cache_file)
+    tagger = Tagger(journal, cache)
+    if args.undo or args.finish:
+        return _undo_or_finish(tagger, args)
+    if args.results is None:
+        print("error: give RESULTS_DIR (or --undo BATCH, --finish BATCH, --list)", file=sys.stderr)
+        return EXIT_USAGE
+    pending = tagger.interrupted()
+    if pending and not args.dry_run:
+        for batch in pending:
+            print(
+                f"error: tag batch {batch.batch} ({batch.started}) was interrupted; "
+                f"run 'tag --finish {batch.batch}' or 'tag --undo {batch.batch}' first",
+                file=sys.stderr,
+            )
+        return EXIT_SOME_REFUSED
+    return _write(tagger, args, cache)
+
+
+def _write(tagger, args: argparse.Namespace, cache) -> int:
+    from engine.tagging.plan import PlanError, build_plan, preview_lines, wanted_from_results
+
+    try:
+        wanted = wanted_from_results(args.results, args.calibrated)
+    except PlanError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    known = analysed_identities(cache, Path(args.results) / "results.csv", tagger.journal)
+    plan = build_plan(wanted, args.notation, args.fields, args.only_empty, known)
+    for line in preview_lines(plan):
+        print(line)
+    if args.dry_run or not plan.writable:
+        return EXIT_SOME_REFUSED if plan.refused else EXIT_OK
+    if not args.yes:
+        if not sys.stdin.isatty():
+            print("error: not confirmed; add --yes to write without a terminal", file=sys.stderr)
+            return EXIT_USAGE
+        if input(f"Write these tags to {len(plan.writable)} files? [y/N] ").strip().lower() not in ("y", "yes"):
+            print("nothing written")
+            return EXIT_OK
+    info = {"results": str(Path(args.results).resolve()), "calibrated": args.calibrated, "notation": args.notation}
+    report = tagger.write(plan, info)
+    return _summary(report, f"undo with: tag --undo {report.batch}")
+
+
+def analysed_identities(cache, results_csv: Path, journal=None):
+    """For :func:`build_plan`: the identities each song was analysed at.
+
+    From the results cache when it knows the song; otherwise a file modified after results.csv was
+    written counts as changed (its analysis cannot describe the new content), unless the change was
+    one of our own tag writes (its identity is a ``written`` row of the journal).
+    """
+    try:
+        written_ns = results_csv.stat().st_mtime_ns
+    except OSError:
+        written_ns = None
+    ours: dict[str, set[tuple[int, int]]] = {}
+    for batch in journal.batches() if journal is not None else []:
+        for path, ident in batch.written.items():
+            ours.setdefault(str(Path(path).resolve()), set()).add(ident)
+
+    def known(path: str) -> list[tuple[int, int]] | None:
+        own = sorted(ours.get(str(Path(path).resolve()), ()))
+        if cache is not None:
+            identities = cache.identities(path)
+            if identities:
+                return identities + own
+        if written_ns is None:
+            return None
+        try:
+            st = Path(path).stat()
+        except OSError:
+            return None
+        return [(st.st_size, st.st_mtime_ns)] if st.st_mtime_ns <= written_ns else own
+
+    return known
+
+
+def _undo_or_finish(tagger, args: argparse.Namespace) -> int:
+    try:
+        report = tagger.undo(args.undo) if args.undo else tagger.finish(args.finish)
+    except LookupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    return _summary(report, "")
+
+
+def _summary(report, hint: str) -> int:
+    for outcome in report.outcomes:
+        if outcome.status == "refused":
+            print(f"refused: {outcome.path}: {outcome.reason}", file=sys.stderr)
+    print(
+        f"batch {report.batch}: {report.count('written')} files written, {report.count('refused')} refused, "
+        f"{report.count('already')} already as wanted. {hint}".rstrip()
+    )
+    return EXIT_SOME_REFUSED if report.count("refused") else EXIT_OK
+
+
+def _list(journal) -> int:
+    for batch in journal.batches():
+        state = "complete" if batch.ended else "INTERRUPTED"
+        what = batch.info.get("kind", "?") + (f" of {batch.info['undoes']}" if batch.info.get("undoes") else "")
+        print(f"{batch.batch}  {batch.started}  {what:<24} {len(batch.written):>6} written  {state}")
+    print(f"journal: {journal.path}")
+    return EXIT_OK

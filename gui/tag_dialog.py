@@ -1,0 +1,349 @@
+"""*Write Tags…*, *Undo Last Write* and the interrupted-batch offer: the window's side of ``engine.tagging``.
+
+The dialog reads the current tags and shows file, field, current → new (unchanged files hidden,
+refused ones with their reason); nothing is written until *Write* is pressed. Reading the tags of
+thousands of files and writing them both run off the GUI thread; the window stays live.
+:func:`install` adds a *Tags* menu to a :class:`gui.main_window.MainWindow` and, once the window
+is shown, offers to finish or undo a batch that a crash interrupted.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QMenu,
+    QMessageBox,
+    QProgressBar,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+from shiboken6 import isValid
+
+from engine.tagging.batch import Tagger
+from engine.tagging.journal import Journal
+from engine.tagging.notation import NOTATIONS
+from engine.tagging.plan import Plan, Wanted, build_plan
+
+PREVIEW_ROWS_SHOWN = 5000
+"""Rows put in the preview table; the summary line counts all of them (a 50,000-row table is slow)."""
+
+
+class _Relay(QObject):
+    progress = Signal(int, int)
+    finished = Signal(object, object)
+
+
+def run_off_gui(
+    function: Callable[..., Any],
+    done: Callable[[Any, BaseException | None], None],
+    progress: Callable[[int, int], None] | None = None,
+) -> threading.Thread:
+    """Run ``function(report_progress)`` on a thread; ``done(result, error)`` and ``progress`` on the GUI thread."""
+    relay = _Relay()
+    relay.finished.connect(lambda result, error: (done(result, error), relay.deleteLater()))
+    if progress is not None:
+        relay.progress.connect(progress)
+
+    def body() -> None:
+        try:
+            result, error = function(relay.progress.emit), None
+        except Exception as exc:  # shown to the user; the journal says what was written
+            result, error = None, exc
+        relay.finished.emit(result, error)
+
+    thread = threading.Thread(target=body, name="tag-writer", daemon=False)
+    thread.start()
+    return thread
+
+
+class LazyCache:
+    """The results cache, opened on first use off the GUI thread; one that cannot be opened is skipped.
+
+    The window must open even when the cache cannot be (a full disk, a locked file): tag writing
+    then neither checks identities against it nor re-keys it.
+    """
+
+    def __init__(self, path: Path | None):
+        self.path = path
+        self._cache: Any = None
+        self._lock = threading.Lock()
+        self.error = ""
+
+    def _get(self) -> Any:
+        with self._lock:
+            if self._cache is None and not self.error:
+                from engine.run.cache import ResultsCache
+
+                try:
+                    self._cache = ResultsCache(self.path)
+                except Exception as exc:  # sqlite3 and OS errors: tag writing goes on without the cache
+                    self.error = str(exc)
+            return self._cache
+
+    def analysed(self, path: str) -> list[tuple[int, int]] | None:
+        """For :func:`build_plan`: None (no check) when the cache does not know the song."""
+        cache = self._get()
+        return (cache.identities(path) or None) if cache is not None else None
+
+    def rekey(self, path: str, old: tuple[int, int], new: tuple[int, int]) -> int:
+        cache = self._get()
+        return cache.rekey(path, old, new) if cache is not None else 0
+
+
+def tagger_for(data_dir: Path, cache_path: Path | None) -> Tagger:
+    return Tagger(Journal(Path(data_dir) / "tag-journal.csv"), LazyCache(cache_path))
+
+
+class TagDialog(QDialog):
+    """Preview and confirm; ``written(report)`` when a batch finished."""
+
+    written = Signal(object)
+
+    def __init__(self, songs: list[Any], tagger: Tagger, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle(f"Write Tags — {len(songs)} songs")
+        self.resize(860, 520)
+        self.songs, self.tagger = songs, tagger
+        self.plan: Plan | None = None
+        self._generation = 0
+        self._stop = threading.Event()
+        self.writing = False
+        self.source = QComboBox()
+        self.source.addItems(["Analysed values", "Calibrated values"])
+        self.notation = QComboBox()
+        self.notation.addItems(NOTATIONS)
+        self.bpm_box, self.key_box = QCheckBox("BPM"), QCheckBox("Key")
+        self.bpm_box.setChecked(True)
+        self.key_box.setChecked(True)
+        self.only_empty = QCheckBox("Only fill empty tags")
+        fields = QHBoxLayout()
+        for box in (self.bpm_box, self.key_box, self.only_empty):
+            fields.addWidget(box)
+        form = QFormLayout()
+        form.addRow("Values", self.source)
+        form.addRow("Key notation", self.notation)
+        form.addRow("Tags", fields)
+        self.table = QTableWidget(0, 4)
+        self.table.setHorizontalHeaderLabels(["File", "Tag", "Current", "New"])
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.summary = QLabel("Reading the current tags…")
+        self.progress = QProgressBar()
+        self.progress.hide()
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+        self.write_button = self.buttons.addButton("Write Tags", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.write_button.setEnabled(False)
+        self.buttons.rejected.connect(self.reject)
+        self.write_button.clicked.connect(self.write)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.table)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.buttons)
+        for widget in (self.source, self.notation):
+            widget.currentIndexChanged.connect(self.refresh)
+        for box in (self.bpm_box, self.key_box, self.only_empty):
+            box.toggled.connect(self.refresh)
+        self.refresh()
+
+    def wanted(self) -> list[Wanted]:
+        calibrated = self.source.currentIndex() == 1
+        return [
+            Wanted(s.path, s.cal_bpm if calibrated else s.bpm, (s.cal_key if calibrated else s.key) or "")
+            for s in self.songs
+        ]
+
+    def refresh(self) -> None:
+        """Re-plan off the GUI thread; a newer request wins over one still reading."""
+        self._generation += 1
+        generation = self._generation
+        self.write_button.setEnabled(False)
+        self.summary.setText("Reading the current tags…")
+        fields = tuple(f for f, box in (("bpm", self.bpm_box), ("key", self.key_box)) if box.isChecked())
+        wanted, notation, only_empty = self.wanted(), self.notation.currentText(), self.only_empty.isChecked()
+        cache = self.tagger.cache
+        analysed = cache.analysed if isinstance(cache, LazyCache) else None
+
+        def plan(_progress) -> Plan:
+            return build_plan(wanted, notation, fields, only_empty, analysed)
+
+        def done(result: Plan | None, error: BaseException | None) -> None:
+            if isValid(self) and generation == self._generation:  # a newer plan or a closed window wins
+                self._show_plan(result, error)
+
+        run_off_gui(plan, done)
+
+    def _show_plan(self, plan: Plan | None, error: BaseException | None) -> None:
+        self.plan = plan
+        self.table.setRowCount(0)
+        if error is not None or plan is None:
+            self.summary.setText(f"Cannot read the tags: {error}")
+            return
+        rows = [(f.path, "-", "", f"refused: {f.refusal}", True) for f in plan.refused]
+        rows += [(f.path, c.field, c.old_text or "(none)", c.new_text, False) for f in plan.writable for c in f.changes]
+        self.table.setRowCount(min(len(rows), PREVIEW_ROWS_SHOWN))
+        for row, (path, name, old, new, refused) in enumerate(rows[:PREVIEW_ROWS_SHOWN]):
+            for column, text in enumerate((Path(path).name, name, old, new)):
+                item = QTableWidgetItem(text)
+                item.setToolTip(path if column == 0 else text)
+                if refused:
+                    item.setForeground(QColor("#b00020"))
+                self.table.setItem(row, column, item)
+        tags = sum(len(f.changes) for f in plan.writable)
+        self.summary.setText(
+            f"{tags} tags to write in {len(plan.writable)} files; {len(plan.refused)} refused; "
+            f"{plan.unchanged} already up to date. Every write is journaled and can be undone."
+        )
+        self.write_button.setEnabled(bool(plan.writable))
+
+    def write(self) -> None:
+        plan = self.plan
+        if plan is None or not plan.writable:
+            return
+        for widget in (self.write_button, self.source, self.notation, self.bpm_box, self.key_box, self.only_empty):
+            widget.setEnabled(False)
+        self.progress.setRange(0, len(plan.writable))
+        self.progress.show()
+        self.writing = True
+        cancel = self.buttons.button(QDialogButtonBox.StandardButton.Cancel)
+        cancel.setText("Stop")  # stops between files: each file is written whole or not at all
+        self.buttons.rejected.disconnect(self.reject)
+        self.buttons.rejected.connect(self._stop.set)
+        info = {
+            "source": "window",
+            "calibrated": self.source.currentIndex() == 1,
+            "notation": self.notation.currentText(),
+        }
+
+        def work(report_progress):
+            return self.tagger.write(
+                plan, info, progress=lambda i, n, _o: report_progress(i + 1, n), stop=self._stop.is_set
+            )
+
+        def written(report, error) -> None:
+            if isValid(self):
+                self._written(report, error)
+
+        run_off_gui(work, written, lambda done, _total: isValid(self) and self.progress.setValue(done))
+
+    def reject(self) -> None:
+        if self.writing:  # Esc or the window's close button while files are written: stop, then close
+            self._stop.set()
+            return
+        super().reject()
+
+    def _written(self, report, error: BaseException | None) -> None:
+        self.writing = False
+        self.progress.hide()
+        self.buttons.clear()
+        self.buttons.addButton(QDialogButtonBox.StandardButton.Close).clicked.connect(self.accept)
+        if error is not None:
+            self.summary.setText(f"The write stopped: {error}. Files already written stay in the journal (undoable).")
+            return
+        refused = [o for o in report.outcomes if o.status == "refused"]
+        self.summary.setText(
+            f"Batch {report.batch}: {report.count('written')} files written, {len(refused)} refused. "
+            "Tags ▸ Undo Last Write puts the old values back."
+        )
+        self.table.setRowCount(len(refused))
+        for row, outcome in enumerate(refused):
+            for column, text in enumerate((Path(outcome.path).name, "-", "", f"refused: {outcome.reason}")):
+                self.table.setItem(row, column, QTableWidgetItem(text))
+        self.written.emit(report)
+
+
+def undo_last(window: QWidget, tagger: Tagger, done: Callable[[Any], None] | None = None) -> None:
+    """Ask, then undo the newest write batch off the GUI thread."""
+    batch = tagger.journal.find("last")
+    if batch is None:
+        QMessageBox.information(window, "Undo Last Write", "No tag write to undo.")
+        return
+    answer = QMessageBox.question(
+        window, "Undo Last Write", f"Put back the tags of {len(batch.written)} files written in batch {batch.batch}?"
+    )
+    if answer != QMessageBox.StandardButton.Yes:
+        return
+    run_off_gui(lambda _p: tagger.undo(batch.batch), lambda report, error: _tell(window, "Undo", report, error, done))
+
+
+def offer_interrupted(window: QWidget, tagger: Tagger, done: Callable[[Any], None] | None = None) -> None:
+    """At start: a batch a crash interrupted can be finished or undone (or left for later)."""
+    pending = tagger.interrupted()
+    if not pending:
+        return
+    batch = pending[-1]
+    box = QMessageBox(window)
+    box.setWindowTitle("Interrupted tag write")
+    box.setText(
+        f"Writing tags (batch {batch.batch}, {batch.started}) was interrupted after {len(batch.written)} "
+        f"of {len(batch.files)} files. Each file holds either its old or its new tags."
+    )
+    finish = box.addButton("Finish Writing", QMessageBox.ButtonRole.AcceptRole)
+    undo = box.addButton("Undo", QMessageBox.ButtonRole.DestructiveRole)
+    box.addButton("Later", QMessageBox.ButtonRole.RejectRole)
+    box.exec()
+    clicked = box.clickedButton()
+    if clicked is finish:
+        run_off_gui(lambda _p: tagger.finish(batch.batch), lambda r, e: _tell(window, "Finish", r, e, done))
+    elif clicked is undo:
+        run_off_gui(lambda _p: tagger.undo(batch.batch), lambda r, e: _tell(window, "Undo", r, e, done))
+
+
+def _tell(window: QWidget, what: str, report, error: BaseException | None, done) -> None:
+    if not isValid(window):  # the window closed while the batch ran: the journal has the outcome
+        return
+    if error is not None:
+        QMessageBox.warning(window, f"{what} failed", str(error))
+    else:
+        refused = [f"{Path(o.path).name}: {o.reason}" for o in report.outcomes if o.status == "refused"]
+        text = f"{report.count('written')} files written, {len(refused)} refused."
+        if hasattr(window, "message_label"):
+            window.message_label.setText(f"Tags: {what.lower()}: {text}")
+        if refused:
+            QMessageBox.warning(window, what, text + "\n\n" + "\n".join(refused[:20]))
+    if done is not None:
+        done(report)
+
+
+def install(window: Any) -> None:
+    """Add the *Tags* menu to ``window`` (a MainWindow) and offer an interrupted batch once it is shown."""
+    window.tagger = tagger_for(window.data_dir, window.cache_path)
+
+    def songs(selected_only: bool) -> list[Any]:
+        rows = window.selected_rows() if selected_only else range(window.model.rowCount())
+        return [s for s in (window.model.song(r) for r in rows) if s.finished]
+
+    def open_dialog(selected_only: bool) -> None:
+        chosen = songs(selected_only)
+        if not chosen:
+            QMessageBox.information(window, "Write Tags", "No analysed songs to write tags for.")
+            return
+        window.tag_dialog = TagDialog(chosen, window.tagger, window)  # kept (not deleted on close): a
+        window.tag_dialog.open()  # background read or write may still report to it
+
+    bar = window.menuBar()
+    menu = QMenu("&Tags", bar)
+    help_menu = next((a for a in bar.actions() if a.text().replace("&", "") == "Help"), None)
+    bar.insertMenu(help_menu, menu) if help_menu is not None else bar.addMenu(menu)  # Help stays last
+    window.write_tags_action = menu.addAction("Write Tags for Selected Songs…", lambda: open_dialog(True))
+    window.write_all_tags_action = menu.addAction("Write Tags for All Songs…", lambda: open_dialog(False))
+    menu.addSeparator()
+    window.undo_tags_action = menu.addAction("Undo Last Write", lambda: undo_last(window, window.tagger))
+    if not getattr(getattr(window, "launch", None), "quit_when_done", False):  # scripted runs never block on a box
+        QTimer.singleShot(0, lambda: offer_interrupted(window, window.tagger))
