@@ -93,7 +93,9 @@ def tempo_numbers(detected: list[float], reference: list[float]) -> dict[str, fl
 def key_numbers(detected: list[str], reference: list[str]) -> dict[str, float]:
     return {
         "key_exact": float(np.mean([d == r for d, r in zip(detected, reference, strict=True)])),
-        "key_mirex": float(np.mean([mir_eval.key.weighted_score(r, d) for d, r in zip(detected, reference, strict=True)])),
+        "key_mirex": float(
+            np.mean([mir_eval.key.weighted_score(r, d) for d, r in zip(detected, reference, strict=True)])
+        ),
     }
 
 
@@ -108,8 +110,14 @@ def test_every_column_of_metrics_csv_is_the_score_of_the_exported_answers(calibr
             [float(by_path[r["path"]]["bpm"]) for r in comparison],
             [by_path[r["path"]]["key"] for r in comparison],
         ),
-        "calibrated_in_sample": ([float(r["bpm_calibrated"]) for r in comparison], [r["key_calibrated"] for r in comparison]),
-        "calibrated_cv": ([float(r["bpm_calibrated_cv"]) for r in comparison], [r["key_calibrated_cv"] for r in comparison]),
+        "calibrated_in_sample": (
+            [float(r["bpm_calibrated"]) for r in comparison],
+            [r["key_calibrated"] for r in comparison],
+        ),
+        "calibrated_cv": (
+            [float(r["bpm_calibrated_cv"]) for r in comparison],
+            [r["key_calibrated_cv"] for r in comparison],
+        ),
     }
     for column, (bpms, keys) in columns.items():
         expected = {**tempo_numbers(bpms, ref_bpm), **key_numbers(keys, ref_key)}
@@ -130,4 +138,6 @@ def test_the_three_columns_are_what_the_construction_implies(calibrated):
     assert got["key_exact"] == pytest.approx((10 / 20, 18 / 20, 18 / 20))
     assert got["key_mirex"] == pytest.approx((13.4 / 20, 19 / 20, 19 / 20))
     edge = next(r for r in comparison if r["file"] == "song19.wav")
-    assert float(edge["bpm_calibrated"]) == pytest.approx(190.0) and float(edge["bpm_calibrated_cv"]) == pytest.approx(95.0)
+    assert float(edge["bpm_calibrated"]) == pytest.approx(190.0) and float(edge["bpm_calibrated_cv"]) == pytest.approx(
+        95.0
+    )
