@@ -22,8 +22,8 @@ def test_the_log_rotates_at_one_megabyte_and_keeps_three_old_copies(tmp_path, mo
     try:
         path = logs.setup_logging("test")  # the defaults the window and the commands use
         assert path is not None
-        line = "x" * 100
-        for i in range(45_000):  # about 4.5 MB with the timestamps
+        line = "x" * 1000
+        for i in range(4_500):  # about 4.6 MB with the timestamps
             logging.getLogger("engine.evidence").warning("%06d %s", i, line)
     finally:
         logs.stop_logging()
@@ -34,5 +34,5 @@ def test_the_log_rotates_at_one_megabyte_and_keeps_three_old_copies(tmp_path, mo
     assert all(size <= README_LIMIT_BYTES for size in sizes.values()), sizes
     # the old copies are full (rotated at the limit, not earlier)
     assert all(sizes[f"{logs.LOG_NAME}.{n}"] > 0.95 * README_LIMIT_BYTES for n in (1, 2, 3)), sizes
-    assert "044999 " in path.read_text(encoding="utf-8")
+    assert "004499 " in path.read_text(encoding="utf-8")
     assert "000000 " not in "".join(p.read_text(encoding="utf-8") for p in files)  # the oldest were dropped
