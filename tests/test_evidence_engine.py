@@ -98,3 +98,17 @@ def test_cancel_then_run_again_serves_the_finished_songs_from_the_cache(tmp_path
     assert all(r.status is SongStatus.DONE for r in results.values())
     started = [e.path for e in again if isinstance(e, ev.SongStarted)]
     assert str(songs[2]) not in started and set(started) == {str(songs[1]), str(songs[0])}
+
+
+def test_a_song_that_ended_in_an_error_is_not_cached_and_is_tried_again(tmp_path, songs):
+    """docs/reliability.md: "Songs that ended in an error are not saved: the next run tries them again"."""
+    empty = tmp_path / "empty.wav"
+    empty.write_bytes(b"")
+    with engine_with(tmp_path, {}, use_cache=True, cache_path=tmp_path / "cache.sqlite3") as engine:
+        first = finished(list(engine.run([empty, songs[2]])))
+        again = list(engine.run([empty, songs[2]]))  # the same files, unchanged
+    assert first[str(empty)].status is SongStatus.ERROR and "empty" in first[str(empty)].error
+    results = finished(again)
+    assert results[str(songs[2])].cached  # the good song came from the cache...
+    assert not results[str(empty)].cached and results[str(empty)].status is SongStatus.ERROR  # ...the failed one ran
+    assert [e.path for e in again if isinstance(e, ev.SongFailed)] == [str(empty)]
