@@ -85,7 +85,10 @@ def cache_folder(name: str) -> Path:
     preferred = user_cache_root() / name
     if writable(preferred):
         return preferred
-    fallback = private_fallback_root() / name
+    try:
+        fallback = private_fallback_root() / name
+    except OSError as exc:  # not even a temporary folder (tempfile found none it can write)
+        raise OSError(f"no writable cache folder: {preferred} cannot be written, and {exc}") from exc
     if writable(fallback):
         report(f"cannot write the cache folder {preferred}; using {fallback} instead (it may be emptied on restart)")
         return fallback

@@ -139,8 +139,10 @@ def test_bad_files_fail_clearly_and_the_run_continues(tmp_path, songs, no_stray_
     results = results_by_path(events)
     assert "empty" in results[str(empty)].error
     assert "not a readable audio file" in results[str(noise)].error
-    assert results[str(truncated)].status in (SongStatus.ERROR, SongStatus.PARTIAL)
-    assert results[str(truncated)].error
+    # 3000 bytes hold the FLAC header and no whole frame: nothing can be read, so no chunk has audio
+    assert results[str(truncated)].status is SongStatus.ERROR
+    error = results[str(truncated)].error
+    assert "no audio could be read between 0.0 s and" in error and "(truncated file?)" in error, error
     assert results[str(songs[1])].status is SongStatus.DONE
     failed = [e for e in events if isinstance(e, ev.SongFailed)]
     assert {e.path for e in failed} >= {str(empty), str(noise)}

@@ -33,6 +33,7 @@ from tests.reliability import leftover_files, private_tempdir
 pytestmark = pytest.mark.usefixtures("no_stray_workers")
 
 BPM = 120.0
+KEY = "A major"  # the music is A3 and C#4 (a major third on A) over the click: what the clean file must give
 SECONDS = 6.0
 SETTINGS = AnalysisSettings(chunk_seconds=4.0)  # two chunks per song, in parallel
 
@@ -186,7 +187,10 @@ def test_the_run_finishes_with_one_result_per_queued_song(matrix):
     finished = matrix.events[-1]
     assert isinstance(finished, ev.RunFinished) and not finished.summary.cancelled
     assert len(finished.results) == finished.summary.songs_total == len(matrix.paths) + 1
-    assert matrix.results["reference"].status is SongStatus.DONE
+    clean = matrix.results["reference"]
+    assert clean.status is SongStatus.DONE
+    # "same as the clean file" below must also mean "right": the clean file gives the known answer
+    assert clean.bpm == pytest.approx(BPM, rel=0.04) and clean.key == KEY, (clean.bpm, clean.key)
 
 
 def test_symlink_loop_and_song_named_folder_in_a_dropped_folder(matrix):
@@ -215,6 +219,7 @@ def test_file_case(matrix, name):
     if case.expect == "same":
         assert result.bpm == pytest.approx(reference.bpm, rel=0.04)
         assert result.key == reference.key
+        assert result.bpm == pytest.approx(BPM, rel=0.04) and result.key == KEY  # the known answer, not only equal
         assert result.duration_s == pytest.approx(SECONDS, abs=0.01)
 
 

@@ -77,9 +77,19 @@ def _probe_fallback(path: Path) -> AudioInfo:
         with audioread.audio_open(str(path)) as handle:
             return AudioInfo(float(handle.duration), int(handle.samplerate), int(handle.channels), "audioread")
     except audioread.NoBackendError:
-        raise AudioDecodeError(f"{path.suffix} files cannot be read: {INSTALL_HINT}") from None
+        raise _no_backend_error(audioread, path) from None
     except Exception as exc:  # audioread backends raise assorted errors for corrupt input
         raise AudioDecodeError(f"cannot decode audio: {exc}") from None
+
+
+def _no_backend_error(audioread, path: Path) -> AudioDecodeError:
+    """audioread says "no backend" both when none is installed and when every installed one refused
+    the file; only the first is fixed by installing FFmpeg, so the second must not say so."""
+    installed = [b.__module__.rsplit(".", 1)[-1] for b in audioread.available_backends()]
+    installed = [name for name in installed if name != "rawread"]  # rawread reads only wav/aiff/au
+    if installed:
+        return AudioDecodeError(f"cannot decode audio: {', '.join(installed)} could not read this file (damaged?)")
+    return AudioDecodeError(f"{path.suffix} files cannot be read: {INSTALL_HINT}")
 
 
 def _import_audioread():
@@ -164,7 +174,7 @@ def _read_fallback(path: Path, start_s: float, end_s: float, target_sr: int) -> 
                 if position >= last:
                     break
     except audioread.NoBackendError:
-        raise AudioDecodeError(f"{path.suffix} files cannot be read: {INSTALL_HINT}") from None
+        raise _no_backend_error(audioread, path) from None
     except Exception as exc:
         raise AudioDecodeError(f"cannot decode audio: {exc}") from None
     if not pieces:

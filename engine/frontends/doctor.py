@@ -225,13 +225,18 @@ def run_checks(
         if on_check is not None:
             on_check(check)
 
-    with tempfile.TemporaryDirectory(prefix="calibration-doctor-") as tmp:
-        folder = Path(tmp)
-        for fmt in SOUNDFILE_FORMATS:
-            add(check_decoder(fmt, folder))
-        add(check_fallback_decoder())
-        for check in check_pool(folder, workers, deadline):
-            add(check)
+    try:
+        probes = tempfile.TemporaryDirectory(prefix="calibration-doctor-")
+    except OSError as exc:  # nowhere to write: the report must still come out, naming it
+        add(Check(FAIL, "temporary folder", f"{exc}; the decoders and the worker pool could not be checked"))
+    else:
+        with probes as tmp:
+            folder = Path(tmp)
+            for fmt in SOUNDFILE_FORMATS:
+                add(check_decoder(fmt, folder))
+            add(check_fallback_decoder())
+            for check in check_pool(folder, workers, deadline):
+                add(check)
     for check in check_locations():
         add(check)
     return checks
