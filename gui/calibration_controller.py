@@ -23,6 +23,7 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from engine.run import events as ev
 from gui.calibration_session import CalibrationSession
+from gui.row_status import is_analysed
 
 if TYPE_CHECKING:
     from gui.main_window import MainWindow
@@ -128,7 +129,7 @@ class CalibrationController(QObject):
 
         if self.session.matched is None:
             return False
-        analysed = [o for o in self.session.matched.observations if o.song.status in ("done", "partial")]
+        analysed = [o for o in self.session.matched.observations if is_analysed(o.song.status)]
         return len(analysed) >= MIN_SONGS
 
     def fit_calibration(self) -> None:

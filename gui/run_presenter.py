@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar
 from engine.results import ChunkStatus, SongStatus
 from engine.run import events as ev
 from gui.engine_thread import RunRequest
+from gui.row_status import RowStatus
 from gui.run_stats import RunStats, format_seconds
 
 if TYPE_CHECKING:
@@ -96,7 +97,7 @@ class RunPresenter(QObject):
         if w.controller.running:
             return False
         if paths is None:
-            paths = [r.path for r in w.model.rows if not r.finished]
+            paths = [r.path for r in w.model.rows if not r.analysed]
         paths = list(paths)
         if not paths:
             w.say("Nothing to analyse: add songs, or re-analyse finished ones")
@@ -115,7 +116,7 @@ class RunPresenter(QObject):
         for path in paths:
             row = w.model.row_of(path)
             if row is not None:
-                changes[row] = {"status": "queued", "chunks_done": 0, "chunks_total": 0, "error": ""}
+                changes[row] = {"status": RowStatus.QUEUED, "chunks_done": 0, "chunks_total": 0, "error": ""}
         w.model.update_many(changes)
         w.controller.start(RunRequest(tuple(paths), settings, options, force))
         w.say("Starting…")
@@ -172,8 +173,8 @@ class RunPresenter(QObject):
         if event.stage != "done":
             w.say(self.stats.warm_up_text)
             row = self._row_for_event(0)
-            if row is not None and w.model.song(row).status == "queued":
-                w.model.update(row, status="warming up")
+            if row is not None and w.model.song(row).status is RowStatus.QUEUED:
+                w.model.update(row, status=RowStatus.WARMING_UP)
         else:
             w.log.add("info", f"analysis engine ready in {event.seconds:.1f} s")
 
@@ -182,25 +183,24 @@ class RunPresenter(QObject):
         self.stats.on_event(event, time.monotonic())
         row = self._row_for_event(event.index)
         if row is not None:
-            w.model.update(
-                row, status="analysing", duration_s=event.duration_s, chunks_total=event.chunks_total, chunks_done=0
-            )
+            values = {"duration_s": event.duration_s, "chunks_total": event.chunks_total, "chunks_done": 0}
+            w.model.update(row, status=RowStatus.ANALYSING, **values)
         w.chunk_plot.start_song(Path(event.path).name, event.chunks_total)
         w.say(f"Analysing {Path(event.path).name}")
 
     def _on_chunk_started(self, event: ev.ChunkStarted) -> None:
         now = time.monotonic()
         self.stats.on_event(event, now)
-        self.window.chunk_plot.chunk_started(event.chunk, event.worker_pid, now)
+        self.window.chunk_plot.chunk_started(event.chunk_index, event.worker_pid, now)
 
     def _on_chunk_finished(self, event: ev.ChunkFinished) -> None:
         w = self.window
         self.stats.on_event(event, time.monotonic())
-        w.chunk_plot.chunk_finished(event.chunk)
+        w.chunk_plot.chunk_finished(event.result)
         row = self._row_for_event(event.index)
         if row is not None:
             w.model.update(row, chunks_done=w.model.song(row).chunks_done + 1)
-        chunk = event.chunk
+        chunk = event.result
         if chunk.status is not ChunkStatus.OK:
             name = Path(chunk.song_path).name
             w.log.add("warning", f"{name}: chunk {chunk.index + 1} {chunk.status.value}: {chunk.error}")
@@ -220,7 +220,7 @@ class RunPresenter(QObject):
         if row is None:
             return
         values = {
-            "status": result.status.value,
+            "status": RowStatus.of(result.status),
             "duration_s": result.duration_s or w.model.song(row).duration_s,
             "bpm": result.bpm,
             "key": result.key,
@@ -245,10 +245,15 @@ class RunPresenter(QObject):
         self.stats.on_event(event, time.monotonic())
         summary = event.summary
         self.last_summary = summary
-        for path in self.run_paths:  # songs the run never reached go back to the queue
+        # Songs the run did not finish: "cancelled" after a cancel (the next Start takes them), else queued again.
+        unfinished = RowStatus.CANCELLED if summary.cancelled else RowStatus.QUEUED
+        changes = {}
+        for path in self.run_paths:
             row = w.model.row_of(path)
-            if row is not None and w.model.song(row).status in ("warming up", "analysing"):
-                w.model.update(row, status="queued", chunks_done=0)
+            status = w.model.song(row).status if row is not None else None
+            if status is not None and (status.in_progress or status is RowStatus.QUEUED):
+                changes[row] = {"status": unfinished, "chunks_done": 0}
+        w.model.update_many(changes)
         word = "cancelled" if summary.cancelled else "finished"
         text = (
             f"Run {word}: {summary.songs_done} done, {summary.songs_partial} partial, {summary.songs_failed} failed"
