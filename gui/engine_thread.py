@@ -115,18 +115,28 @@ class _EngineWorker(QObject):
             self.engineReady.emit()
         return self.engine
 
-    def control(self, action: str) -> None:
-        """Called from the GUI thread: pass a control to the engine, or remember it until it exists."""
+    # Called from the GUI thread: each passes its control to the engine, or remembers it until the
+    # engine exists (a run queued behind a warm-up).
+    def cancel(self) -> None:
         with self._lock:
-            if action == "cancel":
-                self.cancel_requested = True
-            elif action == "pause":
-                self.pause_requested = True
-            elif action == "resume":
-                self.pause_requested = False
+            self.cancel_requested = True
             engine = self.engine
         if engine is not None:
-            getattr(engine, action)()
+            engine.cancel()
+
+    def pause(self) -> None:
+        with self._lock:
+            self.pause_requested = True
+            engine = self.engine
+        if engine is not None:
+            engine.pause()
+
+    def resume(self) -> None:
+        with self._lock:
+            self.pause_requested = False
+            engine = self.engine
+        if engine is not None:
+            engine.resume()
 
     @Slot(object)
     def run(self, request: RunRequest) -> None:
@@ -294,14 +304,14 @@ class EngineController(QObject):
             self._prewarmRequested.emit((settings, options))
 
     def pause(self) -> None:
-        self._worker.control("pause")
+        self._worker.pause()
 
     def resume(self) -> None:
-        self._worker.control("resume")
+        self._worker.resume()
 
     def cancel(self) -> None:
         if self._running:
-            self._worker.control("cancel")
+            self._worker.cancel()
 
     def run_task(self, function: Callable[[], Any], callback: Callable[[Any, BaseException | None], None]) -> None:
         """Run ``function`` off the GUI thread; ``callback(result, error)`` runs on the GUI thread."""
@@ -313,7 +323,7 @@ class EngineController(QObject):
         if self._closed:
             return True
         self._closed = True
-        self._worker.control("cancel")
+        self._worker.cancel()
         self._tasks.waitForDone(int(timeout_s * 1000))
         self._shutdownRequested.emit()
         finished = self._thread.wait(int(timeout_s * 1000))

@@ -201,6 +201,24 @@ def test_cancel_mid_run_keeps_finished_songs_and_leaves_no_child_process(qtbot, 
     assert all(r.status is RowStatus.DONE and r.analysed for r in window.model.rows)
 
 
+def test_pause_and_cancel_before_the_engine_exists_are_kept_for_it(qtbot, make_window, song_folder):
+    """Start queues the run on the engine thread; a Cancel pressed before it builds the engine still counts."""
+    window = make_window()
+    queue_folder(qtbot, window, song_folder)
+    controller = window.controller
+    with qtbot.waitSignal(controller.runFinished, timeout=RUN_TIMEOUT_MS) as finished:
+        assert window.start()
+        controller.pause()
+        assert controller.paused
+        controller.cancel()
+    summary = finished.args[0].summary
+    assert summary.cancelled and summary.songs_done == 0
+    assert [r.status for r in window.model.rows] == [RowStatus.CANCELLED] * 3
+    controller.resume()
+    assert not controller.paused
+    assert worker_processes() == []
+
+
 def test_closing_during_a_run_asks_then_stops_every_worker(qtbot, make_window, song_folder):
     window = make_window()
     queue_folder(qtbot, window, song_folder)
