@@ -96,6 +96,9 @@ class RunPresenter(QObject):
         w = self.window
         if w.controller.running:
             return False
+        if w.controller.exclusive_running:  # the diagnostics have the engine thread (and the only pool)
+            w.say("Diagnostics are running: start the analysis when they have finished")
+            return False
         if paths is None:
             paths = [r.path for r in w.model.rows if not r.analysed]
         paths = list(paths)
