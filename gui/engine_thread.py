@@ -40,6 +40,8 @@ log = logging.getLogger("calibration_studio.engine_thread")
 
 MAX_BATCHES_PER_SECOND = 20
 _MIN_INTERVAL_MS = 1000 // MAX_BATCHES_PER_SECOND
+EXCLUSIVE_SHUTDOWN_S = 120.0
+"""How long closing the window waits for running diagnostics (their pool warms up and faces a hang)."""
 MAX_BATCH_MS = 40
 """Longest one batch may hold the GUI thread; the rest of a burst is delivered in the next batch."""
 
@@ -383,6 +385,8 @@ class EngineController(QObject):
             return True
         self._closed = True
         self._worker.cancel()
+        if self._exclusive_pending:  # the diagnostics cannot be cancelled; each of their steps is bounded
+            timeout_s = max(timeout_s, EXCLUSIVE_SHUTDOWN_S)
         self._tasks.waitForDone(int(timeout_s * 1000))
         self._shutdownRequested.emit()
         finished = self._thread.wait(int(timeout_s * 1000))
