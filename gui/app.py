@@ -8,13 +8,20 @@ Launch options make the window scriptable (Open With, shell scripts, Automator):
 With ``--autostart --export-dir D --quit-when-done`` the window analyses PATHs, exports the
 calibration CSVs into D and quits with status 0 (1 if the run or the export failed, 2 if an
 input could not be loaded). Importing this module is cheap: Qt and the engine load in ``main``.
+
+SIGTERM (a logout, ``kill``) and SIGINT (Ctrl+C) close the window as Quit does, without asking:
+the pool is stopped, finished songs stay in the results cache, and the process exits with
+128 + the signal number (143, 130), as a shell expects.
 """
 
 from __future__ import annotations
 
 import argparse
+import signal
+import socket
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -89,6 +96,72 @@ def create_application(argv: Sequence[str] = ()):
     return app
 
 
+STOP_SIGNALS = tuple(s for s in (getattr(signal, "SIGTERM", None), signal.SIGINT) if s is not None)
+
+
+class SignalRelay:
+    """Turns SIGTERM/SIGINT into a call on the GUI thread while Qt's event loop runs.
+
+    Python runs a signal handler only when the interpreter gets control, which it does not while
+    Qt waits in C++. The usual Qt pattern: ``signal.set_wakeup_fd`` writes the signal number to a
+    socket, a ``QSocketNotifier`` on the other end wakes the event loop, and its slot (Python)
+    calls ``on_signal(signum)`` once; later signals are ignored while the window shuts down.
+    """
+
+    def __init__(self, on_signal: Callable[[int], None]):
+        from PySide6.QtCore import QSocketNotifier
+
+        self.on_signal = on_signal
+        self.received: int | None = None
+        self._reader, self._writer = socket.socketpair()
+        for end in (self._reader, self._writer):
+            end.setblocking(False)
+        self._previous_fd = signal.set_wakeup_fd(self._writer.fileno())
+        self._previous = {s: signal.signal(s, self._note) for s in STOP_SIGNALS}
+        self._notifier = QSocketNotifier(self._reader.fileno(), QSocketNotifier.Type.Read)
+        self._notifier.activated.connect(self._wake)
+
+    @staticmethod
+    def _note(_signum: int, _frame: Any) -> None:
+        """The Python-level handler: nothing to do here, the wake-up byte carries the signal."""
+
+    def _wake(self, *_args: Any) -> None:
+        try:
+            data = self._reader.recv(64)
+        except OSError:  # BlockingIOError: a spurious wake-up
+            return
+        signals = [b for b in data if b in STOP_SIGNALS]
+        if signals and self.received is None:
+            self.received = signals[0]
+            self.on_signal(signals[0])
+
+    @property
+    def exit_status(self) -> int | None:
+        """128 + the signal number once a stop signal arrived (143 for SIGTERM, 130 for SIGINT)."""
+        return None if self.received is None else 128 + self.received
+
+    def close(self) -> None:
+        """Put the previous handlers back (the process goes on, as in tests)."""
+        self._notifier.setEnabled(False)
+        for s, handler in self._previous.items():
+            signal.signal(s, handler)
+        signal.set_wakeup_fd(self._previous_fd)
+        self._reader.close()
+        self._writer.close()
+
+
+def stop_on_signal(app: Any, window: Any) -> SignalRelay:
+    """SIGTERM/SIGINT: close the window without asking (it stops the pool), then leave the event loop."""
+
+    def stop(signum: int) -> None:
+        window.log.add("warning", f"{signal.Signals(signum).name} received: stopping the workers and quitting")
+        window.closing = True  # no "a run is in progress" question: nobody is there to answer it
+        window.close()
+        app.exit(128 + signum)
+
+    return SignalRelay(stop)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(list(sys.argv[1:] if argv is None else argv))
     if (args.export_dir or args.quit_when_done) and not args.autostart:
@@ -111,10 +184,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     attach_window(window, file_opens)  # Help menu; dropped files reach the queue
     window.finishedLaunch.connect(lambda status: app.exit(status) if args.quit_when_done else None)
+    signals = stop_on_signal(app, window)
     window.show()
     window.prewarm_engine()  # Start then answers at once instead of after the workers' ~3 s start-up
     code = app.exec()
     window.controller.shutdown()
+    signals.close()
+    if signals.exit_status is not None:
+        return signals.exit_status
     return window.exit_code if args.quit_when_done else int(code)
 
 

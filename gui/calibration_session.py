@@ -22,9 +22,10 @@ from engine.calibration.workflow import Matched, match_reference
 from engine.references.pairs import PAIRS_FILE, ManualPair, save_pairs
 from engine.references.readers import ReferenceSet, load_reference
 from engine.references.scoring import preload as preload_scorer
-from engine.results import SongResult
+from engine.results import SongResult, SongStatus
 from engine.run.events import RunSummary
 from engine.settings import AnalysisSettings
+from gui.row_status import RowStatus, is_analysed
 
 HEADLINE = (
     ("tempo_acc1", "Acc1"),
@@ -49,7 +50,7 @@ def _number(value: Any) -> float | None:
 def song_for(path: str, result: SongResult | None) -> AnalysedSong:
     """A queued song not analysed yet still takes part in matching (its row shows reference values)."""
     if result is None:
-        return AnalysedSong(path, "queued")
+        return AnalysedSong(path, RowStatus.QUEUED.value)
     return AnalysedSong.from_result(result)
 
 
@@ -109,7 +110,7 @@ class CalibrationSession:
             from engine.calibration import CalibrationError
 
             raise CalibrationError("load a reference CSV and analyse its songs first")
-        analysed = [o for o in self.matched.observations if o.song.status in ("done", "partial")]
+        analysed = [o for o in self.matched.observations if is_analysed(o.song.status)]
         fingerprints = [f.to_dict() for f in self.reference.fingerprints]
         return fit_calibration(analysed, settings.to_dict(), fingerprints)
 
@@ -158,7 +159,7 @@ class CalibrationSession:
             return {}
         values = {}
         for path, result in results.items():
-            if result.status.value != "error":
+            if result.status is not SongStatus.ERROR:
                 values[path] = {
                     "cal_bpm": profile.calibrate_bpm(result.bpm),
                     "cal_key": profile.calibrate_key(result.key),
@@ -192,7 +193,7 @@ class CalibrationSession:
             return view
         if self.matched is None:
             return view
-        analysed = [o for o in self.matched.observations if o.song.status in ("done", "partial")]
+        analysed = [o for o in self.matched.observations if is_analysed(o.song.status)]
         tempo = [o for o in analysed if o.has_tempo]
         keyed = [o for o in analysed if o.has_key]
         rows = []
@@ -214,7 +215,7 @@ class CalibrationSession:
         profile = self.applied_profile if calibrated else None
         pairs = []
         for o in self.matched.observations:
-            if o.has_tempo and o.song.status in ("done", "partial"):
+            if o.has_tempo and is_analysed(o.song.status):
                 detected = profile.calibrate_bpm(o.song.bpm) if profile else o.song.bpm
                 if detected:
                     pairs.append((float(o.row.bpm), float(detected)))
@@ -228,7 +229,7 @@ class CalibrationSession:
             return counts
         profile = self.applied_profile if calibrated else None
         for o in self.matched.observations:
-            if o.has_key and o.song.status in ("done", "partial"):
+            if o.has_key and is_analysed(o.song.status):
                 key = profile.calibrate_key(o.song.key) if profile else o.song.key
                 relation = key_relation(o.row.key, key)
                 counts[relation] = counts.get(relation, 0) + 1

@@ -1,13 +1,16 @@
 """Help ▸ Run Diagnostics: the ``main.py doctor`` checks in a window, for users who never open a terminal.
 
-The checks start a pool of their own and take several seconds, so they run on a plain thread
-and hand each line to the dialog through a signal; the dialog never waits on them. They are
-refused while a run is going (their workers would compete with it and be counted with it).
+The checks start a pool of their own and take several seconds. They run through the window's
+one threading boundary, :meth:`gui.engine_thread.EngineController.run_exclusive`: on the
+engine thread, with the window's pre-warmed pool closed first and warmed again afterwards, so
+the checks' pool never lives beside the window's (stopping it once killed the window's idle
+workers). Each line reaches the dialog through a queued signal; the dialog never waits on the
+checks. They are refused while a run is going (their workers would compete with it).
 """
 
 from __future__ import annotations
 
-import threading
+from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QFontDatabase, QGuiApplication
@@ -15,10 +18,9 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QMainWindow, QMessageBo
 
 
 class _Lines(QObject):
-    """Carries report lines from the checks' thread to the GUI thread (queued across threads)."""
+    """Carries report lines from the engine thread to the GUI thread (queued across threads)."""
 
     line = Signal(str)
-    done = Signal(bool)
 
 
 class DiagnosticsDialog(QDialog):
@@ -27,8 +29,9 @@ class DiagnosticsDialog(QDialog):
     finished_checks = Signal(bool)
     """True when everything the product needs works (the doctor's exit status 0)."""
 
-    def __init__(self, parent: QWidget | None = None):
+    def __init__(self, controller: Any, parent: QWidget | None = None):
         super().__init__(parent)
+        self.controller = controller
         self.setWindowTitle("Diagnostics")
         self.resize(820, 420)
         self.text = QPlainTextEdit(self)
@@ -43,45 +46,49 @@ class DiagnosticsDialog(QDialog):
         layout.addWidget(buttons)
         self._lines = _Lines(self)
         self._lines.line.connect(self.text.appendPlainText)
-        self._lines.done.connect(self._finish)
         self.running = False
 
-    def start(self) -> None:
+    def start(self) -> bool:
+        """Queue the checks on the engine thread; False when they cannot run now (a run is going)."""
         if self.running:
-            return
+            return True
         from engine.frontends.doctor import header
 
+        lines = self._lines
+
+        def checks() -> list:
+            from engine.frontends.doctor import run_checks
+
+            return run_checks(lambda check: lines.line.emit(check.line()))
+
+        if not self.controller.run_exclusive(checks, self._finish):
+            return False
         self.running = True
         self.text.setPlainText(header())
         self.text.appendPlainText("Checking decoders and starting a worker pool (this takes a few seconds)…")
-        threading.Thread(target=self._work, name="diagnostics", daemon=True).start()
+        return True
 
-    def _work(self) -> None:
-        from engine.frontends.doctor import run_checks, verdict
+    def _finish(self, checks: list | None, error: BaseException | None) -> None:
+        from engine.frontends.doctor import verdict
 
-        try:
-            checks = run_checks(lambda check: self._lines.line.emit(check.line()))
-        except Exception as exc:  # the report must come out whatever broke
-            self._lines.line.emit(f"error: the checks stopped: {type(exc).__name__}: {exc}")
-            self._lines.done.emit(False)
-            return
-        self._lines.line.emit(verdict(checks))
-        self._lines.done.emit(not any(check.failed for check in checks))
-
-    def _finish(self, ok: bool) -> None:
         self.running = False
-        self.finished_checks.emit(ok)
+        if error is not None or checks is None:  # the report must come out whatever broke
+            self.text.appendPlainText(f"error: the checks stopped: {type(error).__name__}: {error}")
+            self.finished_checks.emit(False)
+            return
+        self.text.appendPlainText(verdict(checks))
+        self.finished_checks.emit(not any(check.failed for check in checks))
 
 
 def run_diagnostics(window: QMainWindow) -> DiagnosticsDialog | None:
     """Open the dialog and start the checks, unless the window is analysing right now."""
-    controller = getattr(window, "controller", None)
-    if controller is not None and getattr(controller, "running", False):
+    controller = window.controller  # type: ignore[attr-defined]
+    if controller.running:
         QMessageBox.information(
             window, "Diagnostics", "Diagnostics start workers of their own: wait for the run to finish, or cancel it."
         )
         return None
-    dialog = DiagnosticsDialog(window)
+    dialog = DiagnosticsDialog(controller, window)
     dialog.show()
     dialog.start()
     return dialog

@@ -5,6 +5,9 @@ MusicBrainz Picard's single threading helper:
 
 * :class:`EngineController` owns one :class:`QThread` with one worker object moved to it; the
   worker drives ``Engine.run`` (a blocking generator) and hands each event to the GUI thread.
+* :func:`EngineController.run_exclusive` runs a job that starts processes of its own (Help ▸ Run
+  Diagnostics) on the engine thread, with the window's pool closed first and warmed again after,
+  so that two pools never live side by side.
 * :func:`EngineController.run_task` runs a short job (scanning dropped folders, rendering the
   demo songs, fitting a calibration) on a small thread pool and calls back on the GUI thread.
 
@@ -37,6 +40,8 @@ log = logging.getLogger("calibration_studio.engine_thread")
 
 MAX_BATCHES_PER_SECOND = 20
 _MIN_INTERVAL_MS = 1000 // MAX_BATCHES_PER_SECOND
+EXCLUSIVE_SHUTDOWN_S = 120.0
+"""How long closing the window waits for running diagnostics (their pool warms up and faces a hang)."""
 MAX_BATCH_MS = 40
 """Longest one batch may hold the GUI thread; the rest of a burst is delivered in the next batch."""
 
@@ -115,18 +120,28 @@ class _EngineWorker(QObject):
             self.engineReady.emit()
         return self.engine
 
-    def control(self, action: str) -> None:
-        """Called from the GUI thread: pass a control to the engine, or remember it until it exists."""
+    # Called from the GUI thread: each passes its control to the engine, or remembers it until the
+    # engine exists (a run queued behind a warm-up).
+    def cancel(self) -> None:
         with self._lock:
-            if action == "cancel":
-                self.cancel_requested = True
-            elif action == "pause":
-                self.pause_requested = True
-            elif action == "resume":
-                self.pause_requested = False
+            self.cancel_requested = True
             engine = self.engine
         if engine is not None:
-            getattr(engine, action)()
+            engine.cancel()
+
+    def pause(self) -> None:
+        with self._lock:
+            self.pause_requested = True
+            engine = self.engine
+        if engine is not None:
+            engine.pause()
+
+    def resume(self) -> None:
+        with self._lock:
+            self.pause_requested = False
+            engine = self.engine
+        if engine is not None:
+            engine.resume()
 
     @Slot(object)
     def run(self, request: RunRequest) -> None:
@@ -163,6 +178,28 @@ class _EngineWorker(QObject):
                 self._post(event)
         except Exception as exc:
             log.info("engine warm-up at launch stopped: %s: %s", type(exc).__name__, exc)
+
+    @Slot(object)
+    def exclusive(self, job: tuple[Callable[[], Any], Callable[[Any, BaseException | None], None]]) -> None:
+        """Close the engine (its pool), run ``function``, hand its result back, then warm the pool again.
+
+        Runs on the engine thread, so no run can start meanwhile; a run requested during it waits
+        in the thread's queue. The engine is built again with the same settings and options.
+        """
+        function, deliver = job
+        config = None
+        if self.engine is not None:
+            config = (self.engine.settings, self.engine.options)
+            self.engine.close()
+            with self._lock:
+                self.engine = None
+        try:
+            result, error = function(), None
+        except Exception as exc:  # handed to the caller, like run_task
+            result, error = None, exc
+        deliver(result, error)
+        if config is not None:
+            self.prewarm(config)
 
     @Slot()
     def shutdown(self) -> None:
@@ -225,6 +262,7 @@ class EngineController(QObject):
     runningChanged = Signal(bool)
     _startRequested = Signal(object)
     _prewarmRequested = Signal(object)
+    _exclusiveRequested = Signal(object)
     _shutdownRequested = Signal()
 
     _SIGNAL_FOR: ClassVar[dict[type, str]] = {
@@ -249,6 +287,7 @@ class EngineController(QObject):
         self._worker.wake.connect(self._schedule_drain)
         self._startRequested.connect(self._worker.run)
         self._prewarmRequested.connect(self._worker.prewarm)
+        self._exclusiveRequested.connect(self._worker.exclusive)
         self._shutdownRequested.connect(self._worker.shutdown)
         self._drain_timer = QTimer(self)
         self._drain_timer.setSingleShot(True)
@@ -256,6 +295,7 @@ class EngineController(QObject):
         self._last_drain = 0.0
         self._running = False
         self._closed = False
+        self._exclusive_pending = 0
         self._tasks = QThreadPool(self)
         self._tasks.setMaxThreadCount(2)
         self._relay = _TaskRelay()
@@ -294,14 +334,45 @@ class EngineController(QObject):
             self._prewarmRequested.emit((settings, options))
 
     def pause(self) -> None:
-        self._worker.control("pause")
+        self._worker.pause()
 
     def resume(self) -> None:
-        self._worker.control("resume")
+        self._worker.resume()
 
     def cancel(self) -> None:
         if self._running:
-            self._worker.control("cancel")
+            self._worker.cancel()
+
+    def run_exclusive(self, function: Callable[[], Any], callback: Callable[[Any, BaseException | None], None]) -> bool:
+        """Run ``function`` on the engine thread with no pool of the window's alive; False during a run.
+
+        For work that starts worker processes of its own (the diagnostics): the window's pool is
+        closed first and warmed again afterwards (its ``WarmUp`` events arrive as usual), so no two
+        pools run side by side and the window's worker pids are always its live workers.
+        ``callback(result, error)`` runs on the GUI thread before the pool is warm again.
+        """
+        if self._running or self._closed:
+            return False
+        self._relay.pending += 1
+        self._exclusive_pending += 1
+
+        def deliver(result: Any, error: BaseException | None) -> None:
+            self._relay.done.emit(self._exclusive_done(callback), result, error)
+
+        self._exclusiveRequested.emit((function, deliver))
+        return True
+
+    def _exclusive_done(self, callback: Callable[[Any, BaseException | None], None]) -> Callable:
+        def done(result: Any, error: BaseException | None) -> None:
+            self._exclusive_pending -= 1
+            callback(result, error)
+
+        return done
+
+    @property
+    def exclusive_running(self) -> bool:
+        """A :meth:`run_exclusive` job has not reported back yet (a run started now would wait for it)."""
+        return self._exclusive_pending > 0
 
     def run_task(self, function: Callable[[], Any], callback: Callable[[Any, BaseException | None], None]) -> None:
         """Run ``function`` off the GUI thread; ``callback(result, error)`` runs on the GUI thread."""
@@ -313,7 +384,9 @@ class EngineController(QObject):
         if self._closed:
             return True
         self._closed = True
-        self._worker.control("cancel")
+        self._worker.cancel()
+        if self._exclusive_pending:  # the diagnostics cannot be cancelled; each of their steps is bounded
+            timeout_s = max(timeout_s, EXCLUSIVE_SHUTDOWN_S)
         self._tasks.waitForDone(int(timeout_s * 1000))
         self._shutdownRequested.emit()
         finished = self._thread.wait(int(timeout_s * 1000))

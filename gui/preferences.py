@@ -1,4 +1,5 @@
-"""User preferences stored with ``QSettings``: analysis settings, engine options, the export folder.
+"""User preferences stored with ``QSettings``: analysis settings, engine options, the export folder,
+and where the main window and its panels were left.
 
 Kept apart from the dialog that edits them so tests (and the launch options) can read and
 write them without building any widget. Tests point ``QSettings`` at a temporary folder
@@ -10,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QByteArray, QSettings
 
 from engine.settings import AnalysisSettings, EngineOptions, default_workers
 
@@ -85,3 +86,24 @@ class Preferences:
         store.setValue("paths/export_dir", self.export_dir)
         store.setValue("paths/last_folder", self.last_folder)
         store.sync()
+
+
+def load_window_state(store: QSettings | None = None) -> tuple[bytes | None, bytes | None]:
+    """The main window's saved geometry and dock/toolbar state (``None`` for what was never saved)."""
+    store = store or qsettings()
+
+    def blob(name: str) -> bytes | None:
+        value = store.value(name)
+        if isinstance(value, QByteArray):
+            value = value.data()
+        return bytes(value) if isinstance(value, bytes | bytearray) and value else None
+
+    return blob("window/geometry"), blob("window/state")
+
+
+def save_window_state(geometry: bytes, state: bytes, store: QSettings | None = None) -> None:
+    """Remember where the window and its panels are (called when it closes)."""
+    store = store or qsettings()
+    store.setValue("window/geometry", QByteArray(geometry))
+    store.setValue("window/state", QByteArray(state))
+    store.sync()

@@ -16,6 +16,9 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersisten
 from PySide6.QtGui import QBrush, QColor
 
 from engine.references.scoring import key_relation, tempo_ratio_class
+from gui.row_status import RowStatus
+
+__all__ = ["PROGRESS_ROLE", "SORT_ROLE", "Col", "QueueModel", "RowStatus", "SongRow"]
 
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 PROGRESS_ROLE = Qt.ItemDataRole.UserRole + 2
@@ -85,13 +88,17 @@ FIELD_COLUMNS: dict[str, tuple[Col, ...]] = {
 """The cells that show each field. ``dataChanged`` names only those columns, so a sorted table
 re-sorts only when the sort column is among them (marking 10,000 rows queued no longer re-sorts
 a table sorted by name)."""
-STATUS_COLOURS = {"error": QColor(218, 54, 51), "partial": QColor(200, 140, 20), "cancelled": QColor(128, 128, 128)}
+STATUS_COLOURS = {
+    RowStatus.ERROR: QColor(218, 54, 51),
+    RowStatus.PARTIAL: QColor(200, 140, 20),
+    RowStatus.CANCELLED: QColor(128, 128, 128),
+}
 
 
 @dataclass
 class SongRow:
     path: str
-    status: str = "queued"  # queued | warming up | analysing | done | partial | error | cancelled
+    status: RowStatus = RowStatus.QUEUED
     duration_s: float | None = None
     chunks_done: int = 0
     chunks_total: int = 0
@@ -111,8 +118,9 @@ class SongRow:
         return self.path.replace("\\", "/").rsplit("/", 1)[-1]
 
     @property
-    def finished(self) -> bool:
-        return self.status in ("done", "partial")
+    def analysed(self) -> bool:
+        """It has a result (done or partial): Start skips it, the calibration scores it."""
+        return self.status.analysed
 
     def tempo_class(self, calibrated: bool = False) -> str | None:
         value = self.cal_bpm if calibrated else self.bpm
@@ -170,7 +178,7 @@ class QueueModel(QAbstractTableModel):
         if role == SORT_ROLE:
             return self._sort_value(row, col)
         if role == PROGRESS_ROLE:
-            if col == Col.STATUS and row.status == "analysing" and row.chunks_total:
+            if col == Col.STATUS and row.status is RowStatus.ANALYSING and row.chunks_total:
                 return row.chunks_done / row.chunks_total
             return -1.0
         if role == Qt.ItemDataRole.BackgroundRole:
@@ -189,9 +197,9 @@ class QueueModel(QAbstractTableModel):
         if col == Col.DURATION:
             return _fmt_duration(row.duration_s)
         if col == Col.STATUS:
-            if row.status == "analysing" and row.chunks_total:
+            if row.status is RowStatus.ANALYSING and row.chunks_total:
                 return f"analysing {row.chunks_done}/{row.chunks_total}"
-            return f"{row.status} (cached)" if row.cached and row.finished else row.status
+            return f"{row.status} (cached)" if row.cached and row.analysed else str(row.status)
         if col == Col.BPM:
             return _fmt_bpm(row.bpm)
         if col == Col.KEY:
@@ -300,7 +308,7 @@ class QueueModel(QAbstractTableModel):
         """Change fields of one row and repaint just the cells that show them."""
         song = self._rows[row]
         for name, value in changes.items():
-            setattr(song, name, value)
+            setattr(song, name, _checked(name, value))
         first, last = _column_span(changes)
         self.dataChanged.emit(self.index(row, first), self.index(row, last))
 
@@ -312,7 +320,7 @@ class QueueModel(QAbstractTableModel):
         for row, values in changes.items():
             names.update(values)
             for name, value in values.items():
-                setattr(self._rows[row], name, value)
+                setattr(self._rows[row], name, _checked(name, value))
         first, last = _column_span(names)
         self.dataChanged.emit(self.index(min(changes), first), self.index(max(changes), last))
 
@@ -341,6 +349,11 @@ class QueueModel(QAbstractTableModel):
         return "\n".join(lines) + "\n"
 
 
+def _checked(name: str, value: Any) -> Any:
+    """A status given as text ("done") becomes its :class:`RowStatus`; unknown text raises ValueError."""
+    return RowStatus(value) if name == "status" else value
+
+
 def _column_span(names: Iterable[str]) -> tuple[int, int]:
     """First and last column showing any of these fields (all columns for an unknown name)."""
     columns = [c for name in names for c in FIELD_COLUMNS.get(name, (Col.SONG, Col.TIME))]
@@ -348,7 +361,15 @@ def _column_span(names: Iterable[str]) -> tuple[int, int]:
 
 
 _NUMERIC_COLUMNS = frozenset({Col.DURATION, Col.BPM, Col.REF_BPM, Col.CAL_BPM, Col.TIME})
-_STATUS_ORDER = {"analysing": 0, "warming up": 0, "queued": 1, "done": 2, "partial": 3, "error": 4, "cancelled": 5}
+_STATUS_ORDER = {
+    RowStatus.ANALYSING: 0,
+    RowStatus.WARMING_UP: 0,
+    RowStatus.QUEUED: 1,
+    RowStatus.DONE: 2,
+    RowStatus.PARTIAL: 3,
+    RowStatus.ERROR: 4,
+    RowStatus.CANCELLED: 5,
+}
 _HEADER_TIPS = {
     Col.BPM: "Detected tempo. Green: matches the reference; amber: an octave off (×2, ×½); red: wrong.",
     Col.KEY: "Detected key. Green: same; blue: fifth; amber: relative; purple: parallel; red: other.",

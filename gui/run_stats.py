@@ -89,7 +89,8 @@ class RunStats:
             self.current_chunks_done = 0
         elif isinstance(event, ev.ChunkStarted):
             path = self.song_paths.get(event.index, self.current_path)
-            self.tasks[event.worker_pid] = WorkerTask(event.index, path, event.chunk, self.current_chunks_total, now)
+            task = WorkerTask(event.index, path, event.chunk_index, self.current_chunks_total, now)
+            self.tasks[event.worker_pid] = task
         elif isinstance(event, ev.ChunkFinished):
             self._chunk_finished(event, now)
         elif isinstance(event, ev.PoolRecovered):
@@ -105,7 +106,7 @@ class RunStats:
             self.warming = False
 
     def _chunk_finished(self, event: ev.ChunkFinished, now: float) -> None:
-        chunk = event.chunk
+        chunk = event.result
         for pid, task in list(self.tasks.items()):
             if task.song_index == event.index and task.chunk == chunk.index:
                 del self.tasks[pid]

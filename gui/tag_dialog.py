@@ -326,8 +326,8 @@ def install(window: Any) -> None:
     window.tagger = tagger_for(window.data_dir, window.cache_path)
 
     def songs(selected_only: bool) -> list[Any]:
-        rows = window.selected_rows() if selected_only else range(window.model.rowCount())
-        return [s for s in (window.model.song(r) for r in rows) if s.finished]
+        rows = window.queue.selected_rows() if selected_only else range(window.model.rowCount())
+        return [s for s in (window.model.song(r) for r in rows) if s.analysed]
 
     def open_dialog(selected_only: bool) -> None:
         chosen = songs(selected_only)

@@ -160,7 +160,9 @@ def test_run_problems_reach_the_log_file(tmp_path, monkeypatch):
     controller = _Controller()
     log_run_events(controller)
     try:
-        controller.poolRecovered.emit(ev.PoolRecovered("timeout", 4242, "timed out after 30 s; worker replaced"))
+        controller.poolRecovered.emit(
+            ev.PoolRecovered(ev.RecoveryReason.TIMEOUT, 4242, "timed out after 30 s; worker replaced")
+        )
         controller.songFailed.emit(ev.SongFailed(0, "/music/bad.mp3", "cannot decode", error_result("/x", "e")))
         controller.runCrashed.emit("EngineError: the analysis workers did not start")
         controller.runFinished.emit(ev.RunFinished(ev.RunSummary(songs_total=3, songs_done=2, songs_failed=1)))

@@ -53,9 +53,9 @@ def test_events_in_order_and_chunks_in_parallel(tmp_path, songs, no_stray_worker
         assert isinstance(own[-1], ev.SongFinished)
         chunk_events = [e for e in own if isinstance(e, ev.ChunkFinished)]
         assert len(chunk_events) == own[0].chunks_total
-        assert {e.chunk.worker_pid for e in chunk_events} <= pids
+        assert {e.result.worker_pid for e in chunk_events} <= pids
     first_song = [e for e in events if isinstance(e, ev.ChunkFinished) and e.index == 0]
-    assert len({e.chunk.worker_pid for e in first_song}) == 2  # 9 s in 4 s windows: both workers used
+    assert len({e.result.worker_pid for e in first_song}) == 2  # 9 s in 4 s windows: both workers used
     results = results_by_path(events)
     assert all(r.status is SongStatus.DONE and r.bpm and r.key for r in results.values())
 
@@ -92,7 +92,7 @@ def test_hanging_chunk_hits_its_deadline_and_the_run_goes_on(tmp_path, songs, no
     assert hung.status is SongStatus.PARTIAL
     assert hung.chunks[0].status is ChunkStatus.TIMEOUT and "timed out" in hung.chunks[0].error
     assert all(c.status is ChunkStatus.OK for c in hung.chunks[1:])
-    assert any(isinstance(e, ev.PoolRecovered) and e.reason == "timeout" for e in events)
+    assert any(isinstance(e, ev.PoolRecovered) and e.reason is ev.RecoveryReason.TIMEOUT for e in events)
     assert results[str(songs[1])].status is SongStatus.DONE
 
 
@@ -114,7 +114,7 @@ def test_killed_worker_recovers_on_retry(tmp_path, songs, no_stray_workers):
         events = list(engine.run(songs[:1]))
     result = results_by_path(events)[str(songs[0])]
     assert result.status is SongStatus.DONE and result.chunks[0].attempts == 2
-    assert any(isinstance(e, ev.PoolRecovered) and e.reason == "worker died" for e in events)
+    assert any(isinstance(e, ev.PoolRecovered) and e.reason is ev.RecoveryReason.WORKER_DIED for e in events)
 
 
 @pytest.mark.parametrize("fault", ["nested_pool", "engine_pool"])

@@ -32,7 +32,7 @@ def test_run_stats_follow_events_to_progress_eta_realtime_and_busy_workers():
     stats.on_event(ev.ChunkFinished(0, chunk("a.wav", 0)), 106.0)
     assert stats.busy_workers == 1 and stats.fraction_done == pytest.approx(0.25)
     stats.on_event(ev.ChunkFinished(0, chunk("a.wav", 1, ChunkStatus.TIMEOUT, 12)), 107.0)
-    stats.on_event(ev.PoolRecovered("timeout", 12, "replaced"), 107.0)
+    stats.on_event(ev.PoolRecovered(ev.RecoveryReason.TIMEOUT, 12, "replaced"), 107.0)
     result = SongResult("a.wav", SongStatus.PARTIAL, duration_s=20.0, chunks=[chunk("a.wav", 0)])
     stats.on_event(ev.SongFinished(0, result), 107.0)
     assert stats.timeouts == 1 and stats.replacements == 1
@@ -46,6 +46,24 @@ def test_run_stats_follow_events_to_progress_eta_realtime_and_busy_workers():
     assert stats.songs_failed == 1 and stats.fraction_done == 1.0 and stats.eta(200.0) == 0.0
     assert stats.elapsed(500.0) == pytest.approx(8.0)  # frozen at the end of the run
     assert [p.status for p in stats.chunk_points] == ["ok", "timeout"]
+
+
+def test_row_statuses_say_which_rows_are_analysed_and_text_becomes_the_enum(qtbot):
+    from gui.queue_model import QueueModel, RowStatus
+    from gui.row_status import is_analysed
+
+    assert [s for s in RowStatus if s.analysed] == [RowStatus.DONE, RowStatus.PARTIAL]
+    assert [RowStatus.of(s) for s in SongStatus] == [RowStatus.DONE, RowStatus.PARTIAL, RowStatus.ERROR]
+    assert RowStatus.of("unknown") is None and not is_analysed("") and is_analysed("partial")
+    model = QueueModel()
+    model.add_paths(["/music/a.wav", "/music/b.wav"])
+    assert model.song(0).status is RowStatus.QUEUED and not model.song(0).analysed
+    model.update(0, status="partial")  # text from a caller becomes the enum
+    model.update_many({1: {"status": RowStatus.CANCELLED}})
+    assert model.song(0).status is RowStatus.PARTIAL and model.song(0).analysed
+    assert model.song(1).status is RowStatus.CANCELLED and not model.song(1).analysed
+    with pytest.raises(ValueError):
+        model.update(0, status="finished")  # not a status: said at once, not shown as a blank cell
 
 
 def test_format_seconds():

@@ -16,6 +16,7 @@ from engine.run import events as ev
 from engine.run.pool import worker_processes
 from gui.main_window import LaunchOptions, MainWindow
 from gui.preferences import Preferences
+from gui.queue_model import RowStatus
 
 SR = 22050
 SONGS = (
@@ -179,19 +180,43 @@ def test_pause_holds_new_chunks_and_resume_finishes_the_run(qtbot, make_window, 
     assert [r.status for r in window.model.rows] == ["done"] * 3
 
 
-def test_cancel_mid_run_keeps_finished_songs_and_leaves_no_child_process(qtbot, make_window, song_folder):
+def test_cancel_mid_run_keeps_finished_songs_and_leaves_no_child_process(qtbot, make_window, song_folder, tmp_path):
     window = make_window()
     queue_folder(qtbot, window, song_folder)
     with qtbot.waitSignal(window.controller.songFinished, timeout=RUN_TIMEOUT_MS):
-        window.start()
+        window.start(paths=window.model.paths()[:2])  # the third song stays out of this run
     with qtbot.waitSignal(window.controller.runFinished, timeout=30_000) as finished:
         window.cancel()
     summary = finished.args[0].summary
     assert summary.cancelled
     statuses = [r.status for r in window.model.rows]
-    assert statuses[0] == "done" and "analysing" not in statuses and "queued" in statuses
+    assert statuses == [RowStatus.DONE, RowStatus.CANCELLED, RowStatus.QUEUED]  # queued: not in the run
     assert worker_processes() == []
     assert window.start_action.isEnabled() and not window.cancel_action.isEnabled()
+    started: list[ev.SongStarted] = []
+    window.controller.songStarted.connect(started.append)
+    with qtbot.waitSignal(window.controller.runFinished, timeout=RUN_TIMEOUT_MS):
+        assert window.start()  # Start takes the cancelled song and the queued one, not the finished one
+    assert sorted(Path(e.path).name for e in started) == sorted(Path(p).name for p in window.model.paths()[1:])
+    assert all(r.status is RowStatus.DONE and r.analysed for r in window.model.rows)
+
+
+def test_pause_and_cancel_before_the_engine_exists_are_kept_for_it(qtbot, make_window, song_folder):
+    """Start queues the run on the engine thread; a Cancel pressed before it builds the engine still counts."""
+    window = make_window()
+    queue_folder(qtbot, window, song_folder)
+    controller = window.controller
+    with qtbot.waitSignal(controller.runFinished, timeout=RUN_TIMEOUT_MS) as finished:
+        assert window.start()
+        controller.pause()
+        assert controller.paused
+        controller.cancel()
+    summary = finished.args[0].summary
+    assert summary.cancelled and summary.songs_done == 0
+    assert [r.status for r in window.model.rows] == [RowStatus.CANCELLED] * 3
+    controller.resume()
+    assert not controller.paused
+    assert worker_processes() == []
 
 
 def test_closing_during_a_run_asks_then_stops_every_worker(qtbot, make_window, song_folder):
@@ -374,7 +399,7 @@ def test_prewarmed_pool_serves_the_first_run_without_warming_again(qtbot, make_w
     with qtbot.waitSignal(window.controller.runFinished, timeout=240_000):
         assert window.start()
     assert warm_ups == []  # the run found the pool ready
-    assert chunks and {c.chunk.worker_pid for c in chunks} <= warm_pids
+    assert chunks and {c.result.worker_pid for c in chunks} <= warm_pids
 
 
 def test_a_results_cache_that_cannot_be_opened_is_a_warning_in_the_log_and_songs_still_run(

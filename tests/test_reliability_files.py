@@ -176,7 +176,7 @@ def _run(root: Path, queue: list[Path], paths: dict[str, Path]) -> tuple[list[ev
             events.append(event)
             if isinstance(event, ev.SongStarted | ev.SongFinished | ev.SongFailed) and deleted.exists():
                 deleted.unlink()  # the run has begun: the file was queued, now it is gone
-            if isinstance(event, ev.ChunkStarted) and queue[event.index] == replaced and event.chunk == 0:
+            if isinstance(event, ev.ChunkStarted) and queue[event.index] == replaced and event.chunk_index == 0:
                 new = song(replaced.with_name("new.wav"), 90, 3.0)
                 os.replace(new, replaced)
         rerun = {r.path: r for r in list(engine.run([replaced]))[-1].results}

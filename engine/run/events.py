@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 from engine.results import ChunkResult, SongResult
 
@@ -34,7 +35,7 @@ class SongStarted:
 @dataclass(frozen=True)
 class ChunkStarted:
     index: int  # song index
-    chunk: int
+    chunk_index: int  # the chunk's index in its song (ChunkResult.index once it finishes)
     worker_pid: int
     start_s: float
     end_s: float
@@ -43,14 +44,25 @@ class ChunkStarted:
 @dataclass(frozen=True)
 class ChunkFinished:
     index: int  # song index
-    chunk: ChunkResult
+    result: ChunkResult
+
+
+class RecoveryReason(StrEnum):
+    """Why the pool had to replace workers (a ``StrEnum``: its value is the text logs show)."""
+
+    TIMEOUT = "timeout"
+    """A chunk passed its deadline; pebble killed its worker and started a new one."""
+    WORKER_DIED = "worker died"
+    """A worker exited on its own (SIGKILL, a segfault, an abort); pebble started a new one."""
+    POOL_REBUILT = "pool rebuilt"
+    """The watchdog: a chunk far past its deadline that pebble never reported; the whole pool was rebuilt."""
 
 
 @dataclass(frozen=True)
 class PoolRecovered:
     """A worker was killed or died and the pool replaced it; the run goes on."""
 
-    reason: str  # "timeout" | "worker died" | "cancel"
+    reason: RecoveryReason
     worker_pid: int | None
     detail: str = ""
 

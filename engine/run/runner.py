@@ -447,7 +447,7 @@ class Engine:
         by_token.clear()
         self._pool.rebuild()
         tally.replacements += 1
-        yield ev.PoolRecovered("timeout", None, "a chunk was not returned after its deadline; pool rebuilt")
+        yield ev.PoolRecovered(ev.RecoveryReason.POOL_REBUILT, None, "a chunk was not returned after its deadline")
         for item in lost:
             result = ChunkResult(
                 path,
@@ -493,11 +493,11 @@ class Engine:
                 return make(ChunkStatus.FAILED, f"TimeoutError: {exc}"), item.attempt < MAX_ATTEMPTS, None
             limit = exc.args[1] if len(exc.args) > 1 else None
             text = f"timed out after {limit:.0f} s; worker replaced" if limit else "timed out; worker replaced"
-            return make(ChunkStatus.TIMEOUT, text), False, ev.PoolRecovered("timeout", item.pid, text)
+            return make(ChunkStatus.TIMEOUT, text), False, ev.PoolRecovered(ev.RecoveryReason.TIMEOUT, item.pid, text)
         except ProcessExpired as exc:
             text = f"worker process died ({_signal_name(exc.exitcode)})"
             retry = item.attempt < MAX_ATTEMPTS
-            recovery = ev.PoolRecovered("worker died", exc.pid, text)
+            recovery = ev.PoolRecovered(ev.RecoveryReason.WORKER_DIED, exc.pid, text)
             return make(ChunkStatus.FAILED, text, pid=exc.pid), retry, recovery
         except AudioDecodeError as exc:
             return make(ChunkStatus.ERROR, str(exc)), False, None

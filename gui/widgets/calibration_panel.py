@@ -1,5 +1,6 @@
 """Calibration panel: reference file, matched/unmatched counts, metrics (cross-validated first),
-and the profile actions. Emits requests; the window does the work (off the GUI thread)."""
+and the profile commands. Its buttons are bound to the window's actions
+(``gui.window_actions.bind_button``); the window does the work (off the GUI thread)."""
 
 from __future__ import annotations
 
@@ -31,20 +32,14 @@ def _fmt(value: float | None) -> str:
 
 
 class CalibrationPanel(QWidget):
-    loadReferenceRequested = Signal()
-    fitRequested = Signal()
-    saveProfileRequested = Signal()
-    loadProfileRequested = Signal()
     applyToggled = Signal(bool)
-    exportRequested = Signal()
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.reference_label = QLabel("No reference loaded")
         self.reference_label.setWordWrap(True)
         self.reference_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        load_reference = QPushButton("Load Reference…")
-        load_reference.clicked.connect(self.loadReferenceRequested)
+        self.load_reference_button = QPushButton("Load Reference…")
         self.matched_label = QLabel("–")
         self.unmatched_button = QPushButton("–")
         self.unmatched_button.setFlat(True)
@@ -56,7 +51,7 @@ class CalibrationPanel(QWidget):
         reference_box = QGroupBox("Reference")
         form = QFormLayout(reference_box)
         form.addRow(self.reference_label)
-        form.addRow(load_reference)
+        form.addRow(self.load_reference_button)
         form.addRow("Matched songs:", self.matched_label)
         form.addRow("Unmatched:", self.unmatched_button)
 
@@ -80,25 +75,21 @@ class CalibrationPanel(QWidget):
         metrics_layout.addWidget(self.note)
 
         self.fit_button = QPushButton("Fit Calibration")
-        self.fit_button.clicked.connect(self.fitRequested)
         self.save_button = QPushButton("Save Profile…")
-        self.save_button.clicked.connect(self.saveProfileRequested)
-        load_profile = QPushButton("Load Profile…")
-        load_profile.clicked.connect(self.loadProfileRequested)
+        self.load_profile_button = QPushButton("Load Profile…")
         self.apply_box = QCheckBox("Apply profile")
         self.apply_box.setChecked(True)
         self.apply_box.toggled.connect(self.applyToggled)
         self.profile_label = QLabel("No profile")
         self.profile_label.setWordWrap(True)
         self.export_button = QPushButton("Export Calibration CSVs…")
-        self.export_button.clicked.connect(self.exportRequested)
         profile_box = QGroupBox("Profile")
         profile_layout = QVBoxLayout(profile_box)
         profile_layout.addWidget(self.fit_button)
         profile_layout.addWidget(self.profile_label)
         profile_layout.addWidget(self.apply_box)
         profile_layout.addWidget(self.save_button)
-        profile_layout.addWidget(load_profile)
+        profile_layout.addWidget(self.load_profile_button)
         profile_layout.addSpacing(8)
         profile_layout.addWidget(self.export_button)
 
@@ -142,7 +133,6 @@ class CalibrationPanel(QWidget):
 
     def set_profile(self, description: str | None) -> None:
         self.profile_label.setText(description or "No profile: fit one or load one")
-        self.save_button.setEnabled(description is not None)
         self.apply_box.setEnabled(description is not None)
 
     def _show_unmatched(self) -> None:

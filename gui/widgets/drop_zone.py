@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 
 class DropZone(QFrame):
-    demoRequested = Signal()
-    addFolderRequested = Signal()
-    loadReferenceRequested = Signal()
+    """Its buttons are bound to the window's actions (``gui.window_actions.bind_button``)."""
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -34,14 +32,11 @@ class DropZone(QFrame):
         self.demo_button = QPushButton("Try with demo songs")
         self.demo_button.setDefault(True)
         self.demo_button.setToolTip("Synthesise 14 short songs with known tempo and key, and their reference CSV")
-        self.demo_button.clicked.connect(self.demoRequested)
-        folder = QPushButton("Add Folder…")
-        folder.clicked.connect(self.addFolderRequested)
-        reference = QPushButton("Load Reference…")
-        reference.clicked.connect(self.loadReferenceRequested)
+        self.add_folder_button = QPushButton("Add Folder…")
+        self.load_reference_button = QPushButton("Load Reference…")
         buttons = QHBoxLayout()
         buttons.addStretch(1)
-        for button in (self.demo_button, folder, reference):
+        for button in (self.demo_button, self.add_folder_button, self.load_reference_button):
             button.setMinimumHeight(32)
             buttons.addWidget(button)
         buttons.addStretch(1)

@@ -17,7 +17,6 @@ from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QDockWidget,
     QFileDialog,
     QHBoxLayout,
     QLabel,
@@ -228,19 +227,17 @@ REFERENCE_FILTER = "Reference files (*.csv *.tsv *.txt *.xml *.nml);;All files (
 def install_pairing_review(window: Any) -> PairingReviewPanel:
     """Add the review panel to ``window`` as a tabbed dock with a *Calibration ▸ Review Pairing…* action.
 
-    Uses the window's ``session``, ``prefs.export_dir``, ``referenceLoaded`` signal and ``_rematch()``.
+    Uses the window's ``session``, ``prefs.export_dir``, ``referenceLoaded`` signal, ``add_panel`` and
+    ``calibration.rematch()``.
     The window calls ``panel.refresh()`` after each match.
     """
     review = PairingReview(window.session)
     if getattr(window.prefs, "export_dir", None):
         review.export_dir = Path(window.prefs.export_dir)
     panel = PairingReviewPanel(review)
-    panel.pairsChanged.connect(lambda: window._rematch())
+    panel.pairsChanged.connect(lambda: window.calibration.rematch())
     window.referenceLoaded.connect(lambda _path: review.load_beside_reference())
-    dock = QDockWidget("Pairing Review", window)
-    dock.setObjectName("pairingReviewDock")
-    dock.setWidget(panel)
-    window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
+    dock = window.add_panel("pairingReviewDock", "Pairing Review", panel, Qt.DockWidgetArea.BottomDockWidgetArea)
     dock.hide()
     action = dock.toggleViewAction()
     action.setText("Review Pairing…")
