@@ -332,13 +332,11 @@ class Engine:
         total = self.options.workers
         yield ev.WarmUp("workers", len(self._pool.ready_pids), total, time.monotonic() - began)
         deadline = time.monotonic() + WARM_UP_TIMEOUT
-        started: set[int] = set()
         while len(self._pool.ready_pids) < total:
             self._check_cancel()
             if time.monotonic() > deadline:
                 raise EngineError(f"the analysis workers did not start within {WARM_UP_TIMEOUT:.0f} s")
-            started.update(self._pool.worker_pids())
-            died = len(started - self._pool.ready_pids - set(self._pool.worker_pids()))
+            died = len(self._pool.born_pids - self._pool.ready_pids - set(self._pool.worker_pids()))
             if died >= MAX_FAILED_WORKER_STARTS or not self._pool.running:
                 # pebble replaces a worker that dies in its initializer, forever: stop instead of waiting out the limit
                 raise EngineError(
