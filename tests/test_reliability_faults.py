@@ -97,3 +97,49 @@ def test_killed_run_resumes_from_the_cache(tmp_path):
     # The run resumes where it stopped: the first songs come from the cache, the rest are analysed.
     assert [row["cached"] for row in rows.values()] == ["1"] * cached + ["0"] * (8 - cached)
     assert not leftover_files(tmp_path)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_signalled_run_stops_its_pool_saves_what_finished_and_resumes(tmp_path, signum):
+    """`kill` or Ctrl-C mid-run: the shell's status, finished songs written, nothing leaked or left running."""
+    folder = tmp_path / "songs"
+    names = [f"song {i:02d}.wav" for i in range(1, 9)]
+    for i, name in enumerate(names):
+        song(folder / name, 90 + 7 * i, 6.0)
+    cache, out = tmp_path / "cache.sqlite3", tmp_path / "out"
+    args = ("analyze", str(folder), "--out", str(out), "--workers", "2", "--chunk-seconds", "4")
+    args += ("--cache-file", str(cache))
+
+    first = cli(*args)
+    progress = LineReader(first.stderr)
+    children: set[int] = set()
+    try:
+        finished = progress.wait_for(lambda got: any(line.startswith("[2/8]") for line in got), timeout=180)
+        children = descendants(first.pid)
+        assert finished, "the first run never finished two songs:\n" + "\n".join(progress.lines)
+        first.send_signal(signum)
+        first.wait(timeout=30)
+        stderr = progress.rest()
+        assert not wait_gone(children, ORPHAN_GRACE_S), "workers or the resource tracker outlived the run"
+    finally:
+        kill_all(descendants(first.pid) | children)
+        if first.poll() is None:
+            first.kill()
+        first.communicate(timeout=10)
+    assert first.returncode == 128 + signum, stderr
+    assert "leaked" not in stderr and "resource_tracker" not in stderr and "Traceback" not in stderr, stderr
+    assert f"interrupted ({signal.Signals(signum).name})" in stderr
+    reported = [line for line in stderr.splitlines() if re.match(r"\[\d+/8\] ", line)]
+    assert 2 <= len(reported) < 8
+    rows = _results(out / "results.csv")
+    assert len(rows) == len(reported) and set(rows) <= set(names)
+    assert all(row["status"] == "done" for row in rows.values())
+
+    second = run_cli(*args)
+    assert second.returncode == 0, second.stderr
+    cached = int(re.search(r"\((\d+) from cache\)", second.stderr).group(1))
+    assert cached == len(reported)  # every song written above was cached, nothing half-done was
+    rows = _results(out / "results.csv")
+    assert list(rows) == names and all(row["status"] == "done" for row in rows.values())
+    assert [row["cached"] for row in rows.values()] == ["1"] * cached + ["0"] * (8 - cached)
+    assert not leftover_files(tmp_path)

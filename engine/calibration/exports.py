@@ -18,7 +18,7 @@ from typing import Any
 
 from engine.calibration.dataset import AnalysedSong, Observation
 from engine.calibration.fit import Calibration
-from engine.calibration.metrics import headline, key_rows, tempo_rows
+from engine.calibration.metrics import HEADLINE, KEY_HEADLINE, TEMPO_HEADLINE, headline, key_rows, tempo_rows
 from engine.calibration.profile import Profile, save_profile
 from engine.calibration.workflow import Matched
 from engine.csv_io import append_csv_row, write_csv, write_json
@@ -62,15 +62,9 @@ HISTORY_COLUMNS = (
     "songs_failed",
     "matched",
     "n_tempo",
-    "tempo_acc1_raw",
-    "tempo_acc1_cv",
-    "tempo_acc2_raw",
-    "tempo_acc2_cv",
+    *(f"{m.name}_{v}" for m in TEMPO_HEADLINE for v in ("raw", "cv")),
     "n_key",
-    "key_exact_raw",
-    "key_exact_cv",
-    "key_mirex_raw",
-    "key_mirex_cv",
+    *(f"{m.name}_{v}" for m in KEY_HEADLINE for v in ("raw", "cv")),
     "profile_applied",
     "engine_version",
     "settings",
@@ -242,15 +236,9 @@ def history_row(command: str, run: dict[str, Any]) -> dict[str, Any]:
         "songs_failed": counts.get("songs_failed", ""),
         "matched": calibration.get("matched", ""),
         "n_tempo": calibration.get("n_tempo", ""),
-        "tempo_acc1_raw": raw.get("tempo_acc1", ""),
-        "tempo_acc1_cv": cv.get("tempo_acc1", ""),
-        "tempo_acc2_raw": raw.get("tempo_acc2", ""),
-        "tempo_acc2_cv": cv.get("tempo_acc2", ""),
         "n_key": calibration.get("n_key", ""),
-        "key_exact_raw": raw.get("key_exact", ""),
-        "key_exact_cv": cv.get("key_exact", ""),
-        "key_mirex_raw": raw.get("key_mirex", ""),
-        "key_mirex_cv": cv.get("key_mirex", ""),
+        **{f"{m.name}_raw": raw.get(m.name, "") for m in HEADLINE},
+        **{f"{m.name}_cv": cv.get(m.name, "") for m in HEADLINE},
         "profile_applied": profile.get("path", ""),
         "engine_version": run.get("versions", {}).get("engine", ENGINE_VERSION),
         "settings": run.get("settings_fingerprint", ""),

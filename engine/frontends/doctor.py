@@ -290,10 +290,12 @@ def add_doctor_parser(commands: argparse._SubParsersAction) -> argparse.Argument
 
 
 def run_doctor(args: argparse.Namespace) -> int:
+    from engine.frontends.exitcodes import ExitCode
+
     if (args.workers is not None and args.workers < 1) or args.deadline <= 0:
         print("error: --workers and --deadline must be positive", file=sys.stderr)
-        return 2
+        return ExitCode.USAGE
     print(header(), flush=True)
     checks = run_checks(lambda c: print(c.line(), flush=True), args.workers, args.deadline)
     print(verdict(checks), flush=True)
-    return 1 if any(c.failed for c in checks) else 0
+    return ExitCode.FAILED if any(c.failed for c in checks) else ExitCode.OK
