@@ -9,12 +9,12 @@ import psutil
 import pytest
 
 from engine.analysis.chunk import warm_up
-from engine.faults import faulty_chunk
 from engine.results import ChunkStatus, SongStatus
 from engine.run import events as ev
 from engine.run.runner import Engine
 from engine.settings import AnalysisSettings, EngineOptions
 from tests.audio import song
+from tests.faults import faulty_chunk
 
 SETTINGS = AnalysisSettings(chunk_seconds=4.0)
 
@@ -184,7 +184,7 @@ def test_pause_holds_the_run_until_resume(tmp_path, songs, no_stray_workers):
 
 def test_workers_that_die_while_starting_stop_the_run_instead_of_hanging(tmp_path, songs, no_stray_workers):
     from engine.errors import EngineError
-    from engine.faults import warm_up_that_kills_workers
+    from tests.faults import warm_up_that_kills_workers
 
     options = EngineOptions(workers=2, use_cache=False)
     engine = Engine(
