@@ -141,7 +141,7 @@ def run_calibrate(args: argparse.Namespace) -> int:
     merged_header = [*header, *(c for c in columns if c not in header)]
     merged = [{**r, **{c: "" for c in RESULT_EXTRA_COLUMNS}, **extra.get(r.get("path", ""), {})} for r in rows]
     run = base_run_info("calibrate", plan.started, settings, str(previous.get("settings_fingerprint", "")))
-    run["counts"] = {"songs": len(rows), "songs_failed": sum(r.get("status") == "error" for r in rows)}
+    run["counts"] = {"songs": len(rows), "songs_failed": sum(song.failed for song in songs)}
     run["analysis"] = {k: previous[k] for k in ("started", "finished", "versions", "counts") if k in previous}
     try:
         write_csv(results_path, merged_header, merged)

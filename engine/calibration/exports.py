@@ -89,7 +89,7 @@ def calibrated_values(
         if found is not None:
             row, method = found
             values.update(ref_bpm=_blank(row.bpm), ref_key=row.key or "", match_method=method)
-        if profile is not None and song.status != "error":
+        if profile is not None and not song.failed:
             values["bpm_calibrated"] = _bpm(profile.calibrate_bpm(song.bpm))
             values["key_calibrated"] = profile.calibrate_key(song.key)
             for name, value in profile.calibrate_features(song.measurements).items():
@@ -108,15 +108,15 @@ def comparison_rows(matched: Matched, calibration: Calibration | None, profile: 
     rows = []
     for o in matched.observations:
         song, ref = o.song, o.row
-        detected = song.bpm if song.status != "error" else None
-        key = song.key if song.status != "error" else ""
+        detected = song.bpm if not song.failed else None
+        key = song.key if not song.failed else ""
         bpm_cal = profile.calibrate_bpm(detected) if profile is not None and detected else None
         key_cal = profile.calibrate_key(key) if profile is not None and key else ""
         rows.append(
             {
                 "path": song.path,
                 "file": Path(song.path.replace("\\", "/")).name,
-                "status": song.status,
+                "status": song.status.value if song.status is not None else "",
                 "match_method": o.method,
                 "ref_source": "tags" if ref.source == "tags" else Path(ref.source).name,
                 "ref_line": "" if ref.source == "tags" else ref.line,

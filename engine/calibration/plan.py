@@ -26,6 +26,7 @@ from engine.calibration.metrics import HEADLINE
 from engine.calibration.profile import Profile, load_profile
 from engine.calibration.workflow import Matched, match_reference
 from engine.references.reader import ReferenceSet, load_references
+from engine.results import SongResult, SongStatus
 from engine.version import ENGINE_VERSION
 
 SHOW_AT_MOST = 10
@@ -160,13 +161,13 @@ class CalibrationPlan:
         self.write(out, run, command)
 
 
-def run_counts(results: Sequence[Any], summary: Any = None) -> dict[str, Any]:
+def run_counts(results: Sequence[SongResult], summary: Any = None) -> dict[str, Any]:
     """The ``counts`` section of run.json: songs by status, and the run summary when there is one."""
     counts: dict[str, Any] = {
         "songs": len(results),
-        "songs_done": sum(r.status.value == "done" for r in results),
-        "songs_partial": sum(r.status.value == "partial" for r in results),
-        "songs_failed": sum(r.status.value == "error" for r in results),
+        "songs_done": sum(r.status is SongStatus.DONE for r in results),
+        "songs_partial": sum(r.status is SongStatus.PARTIAL for r in results),
+        "songs_failed": sum(not r.analysed for r in results),
         "songs_cached": sum(bool(r.cached) for r in results),
     }
     if summary is not None:

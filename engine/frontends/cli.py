@@ -16,11 +16,15 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from engine import cachedirs
 from engine.frontends.exitcodes import ExitCode, for_signal
 from engine.run import events as ev
 from engine.version import APP_VERSION, ENGINE_VERSION
+
+if TYPE_CHECKING:
+    from engine.results import SongResult
 
 log = logging.getLogger(__name__)
 
@@ -186,14 +190,17 @@ class _Progress:
             self.bar.close()
 
 
-def describe(result) -> str:
+def describe(result: SongResult) -> str:
+    """One line per finished song on the terminal."""
+    from engine.results import SongStatus
+
     name = Path(result.path).name
-    if result.status.value == "error":
+    if not result.analysed:
         return f"{name}: error: {result.error}"
     bpm = f"{result.bpm:.1f} BPM" if result.bpm else "no tempo"
     key = result.key or "no key"
     cached = ", cached" if result.cached else ""
-    partial = f", partial: {result.error}" if result.status.value == "partial" else ""
+    partial = f", partial: {result.error}" if result.status is SongStatus.PARTIAL else ""
     return f"{name}: {bpm}, {key} ({result.analysis_s:.1f} s{cached}){partial}"
 
 

@@ -213,23 +213,6 @@ class AnalysisPool:
     def running(self) -> bool:
         return self._pool is not None and self._pool.active
 
-    def wait_ready(
-        self,
-        timeout: float,
-        on_progress: Callable[[int, int], None] | None = None,
-        should_stop: Callable[[], bool] | None = None,
-    ) -> bool:
-        """Wait (bounded) until every worker has run its warm-up."""
-        deadline = time.monotonic() + timeout
-        while len(self.ready_pids) < self.workers and time.monotonic() < deadline:
-            if should_stop is not None and should_stop():
-                return False
-            before = len(self.ready_pids)
-            self.poll_notices(0.1)
-            if on_progress is not None and len(self.ready_pids) != before:
-                on_progress(min(len(self.ready_pids), self.workers), self.workers)
-        return len(self.ready_pids) >= self.workers
-
     def submit(self, token: Any, function: Callable[..., Any], args: tuple, timeout: float | None) -> Any:
         """Schedule ``function(*args)``; pebble kills its worker if it runs longer than ``timeout``."""
         if self._pool is None:
