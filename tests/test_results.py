@@ -18,8 +18,13 @@ def test_done_and_partial_songs_are_analysed_and_errors_are_not(status, analysed
 
 @pytest.mark.parametrize(
     ("cell", "status", "failed"),
-    [("done", SongStatus.DONE, False), (" partial ", SongStatus.PARTIAL, False), ("error", SongStatus.ERROR, True)]
-    + [("", None, False), ("queued", None, False)],
+    [
+        ("done", SongStatus.DONE, False),
+        (" partial ", SongStatus.PARTIAL, False),
+        ("error", SongStatus.ERROR, True),
+        ("", None, False),
+        ("queued", None, False),
+    ],
 )
 def test_a_results_csv_status_is_read_into_the_enum(cell, status, failed):
     song = AnalysedSong.from_row({"path": "a.wav", "status": cell, "bpm": "120"})
