@@ -88,6 +88,30 @@ def _run_tests(args: list[str]) -> int:
     return subprocess.call([sys.executable, "-m", "pytest", *args])
 
 
+def _unknown_command(word: str) -> int:
+    """A first word that is neither a command nor a file or folder: usage and a suggestion, status 2.
+
+    Taken as a path it would open the window (which, without a display, aborts); a typo such as
+    ``analyse`` most likely meant a command.
+    """
+    import difflib
+
+    from engine.frontends.cli import program_name
+    from engine.frontends.exitcodes import ExitCode
+
+    commands = (*CLI_COMMANDS, "test")
+    prog = program_name()
+    close = difflib.get_close_matches(word, commands, n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    print(
+        f"usage: {prog} [PATH ...] [--reference CSV] [--profile JSON] [--autostart] ...   (the window)\n"
+        f"       {prog} {{{','.join(commands)}}} ...   (see `{prog} analyze --help`)\n"
+        f"{prog}: error: {word!r} is not a command, nor an existing file or folder{hint}",
+        file=sys.stderr,
+    )
+    return ExitCode.USAGE
+
+
 def main(argv: list[str] | None = None) -> int:
     import multiprocessing
 
@@ -100,13 +124,17 @@ def main(argv: list[str] | None = None) -> int:
         sys.path.insert(0, str(HERE))
     if command == "test":
         if getattr(sys, "frozen", False):  # sys.executable is the app itself: "-m pytest" would open a window
+            from engine.frontends.exitcodes import ExitCode
+
             print("error: the tests run from a source checkout: python3 main.py test", file=sys.stderr)
-            return 2
+            return ExitCode.USAGE
         return _run_tests(argv[1:])
     if command in CLI_COMMANDS:
         from engine.frontends.cli import main as cli_main
 
         return cli_main(argv)
+    if command and not command.startswith("-") and not os.path.exists(command):
+        return _unknown_command(command)
     from gui.app import main as gui_main
 
     return gui_main(argv)

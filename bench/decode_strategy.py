@@ -57,7 +57,9 @@ def main() -> None:
     warm_up(settings)
     pool = AnalysisPool(args.workers, warm_up)
     pool.start()
-    pool.wait_ready(300)
+    deadline = time.monotonic() + 300
+    while len(pool.ready_pids) < pool.workers and time.monotonic() < deadline:
+        pool.poll_notices(0.1)
     me = psutil.Process()
     totals = {"worker reads its slice": [0.0, 0.0, 0], "parent decodes, sends samples": [0.0, 0.0, 0]}
     strategies = {"worker reads its slice": worker_reads, "parent decodes, sends samples": parent_sends}

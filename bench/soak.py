@@ -34,12 +34,12 @@ from common import PeakMemory  # also puts the project on sys.path
 
 from engine.analysis.chunk import warm_up
 from engine.analysis.tempo import same_tempo_family
-from engine.faults import named_fault_chunk
 from engine.results import ChunkStatus, SongResult, SongStatus
 from engine.run import events as ev
 from engine.run.pool import worker_processes
 from engine.run.runner import Engine
 from engine.settings import AnalysisSettings, EngineOptions
+from tests.faults import named_fault_chunk
 
 SR = 22050
 BATCH = 8

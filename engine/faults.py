@@ -1,38 +1,22 @@
-"""Chunk functions that misbehave on purpose: for ``doctor``, the soak benchmark and the tests.
+"""The two faults ``doctor`` makes a worker commit, to show that the pool survives them.
 
-Each wraps the real analysis and injects one fault into the first chunk of the songs named in
-``faults``, so the engine's recovery is exercised through the real pool, never a mock.
+A chunk that never returns (its deadline must fire and its worker be replaced) and a chunk that
+tries to start a pool of its own (it must be refused with a clear error): the failures of the
+system this replaces. Each wraps the real analysis and strikes the first chunk of the songs named
+in ``faults``, so the check runs through the real pool. The test suite's wider set of faults
+(SIGKILL, segfault, abort, MemoryError ...) lives in ``tests/faults.py``.
 """
 
 from __future__ import annotations
 
 import os
-import signal
 import time
-from pathlib import Path
 
 from engine.analysis.chunk import analyse_chunk
 from engine.results import ChunkFeatures
 from engine.settings import AnalysisSettings
 
-FAULT_KINDS = (
-    "hang",
-    "kill",
-    "kill_once",
-    "segfault",
-    "abort",
-    "memory",
-    "raise",
-    "nested_pool",
-    "engine_pool",
-    "slow",
-)
-
-
-def _segfault() -> None:
-    import ctypes
-
-    ctypes.string_at(0)  # reads address 0: SIGSEGV
+PROBE_FAULTS = ("hang", "nested_pool")
 
 
 def _nested_pool() -> None:
@@ -42,83 +26,22 @@ def _nested_pool() -> None:
         pool.submit(os.getpid).result()
 
 
-def inject(kind: str, marker_dir: str | None = None) -> None:
+def inject(kind: str) -> None:
     """Misbehave now, inside a worker."""
     if kind == "hang":
         while True:
             time.sleep(3600)
-    elif kind == "slow":
-        time.sleep(2.0)
-    elif kind == "kill":
-        os.kill(os.getpid(), signal.SIGKILL)
-    elif kind == "kill_once":
-        marker = Path(marker_dir or ".") / f"killed-{os.getppid()}"
-        if not marker.exists():
-            marker.touch()
-            os.kill(os.getpid(), signal.SIGKILL)
-    elif kind == "segfault":
-        _segfault()
-    elif kind == "abort":
-        os.abort()
-    elif kind == "memory":
-        raise MemoryError("injected: could not allocate")
-    elif kind == "raise":
-        raise RuntimeError("injected failure")
     elif kind == "nested_pool":
         _nested_pool()
-    elif kind == "engine_pool":
-        from engine.run.pool import AnalysisPool
-
-        AnalysisPool(1)
     else:
-        raise ValueError(f"unknown fault {kind!r}; known: {', '.join(FAULT_KINDS)}")
+        raise ValueError(f"unknown fault {kind!r}; known: {', '.join(PROBE_FAULTS)}")
 
 
 def faulty_chunk(
-    path: str,
-    start_s: float,
-    end_s: float,
-    settings: AnalysisSettings,
-    *,
-    faults: dict[str, str],
-    marker_dir: str | None = None,
-    every_chunk: bool = False,
+    path: str, start_s: float, end_s: float, settings: AnalysisSettings, *, faults: dict[str, str]
 ) -> ChunkFeatures:
     """The real chunk analysis, with the fault ``faults[path]`` injected into the song's first chunk."""
     kind = faults.get(str(path))
-    if kind and (every_chunk or start_s == 0.0):
-        inject(kind, marker_dir)
-    return analyse_chunk(path, start_s, end_s, settings)
-
-
-def fault_in_name(path: str) -> str | None:
-    """``song 12.hang.wav`` → ``"hang"``: a soak picks each file's fault without rebuilding the engine."""
-    parts = Path(path).name.split(".")
-    return parts[-2] if len(parts) >= 3 and parts[-2] in FAULT_KINDS else None
-
-
-def named_fault_chunk(
-    path: str, start_s: float, end_s: float, settings: AnalysisSettings, *, marker_dir: str
-) -> ChunkFeatures:
-    """The real chunk analysis, with the fault named in the file name injected into its first chunk.
-
-    ``kill_once`` kills the first attempt at each such song (a marker per file in ``marker_dir``).
-    """
-    kind = fault_in_name(path)
     if kind and start_s == 0.0:
-        if kind == "kill_once":
-            marker = Path(marker_dir) / f"{Path(path).name}.killed"
-            if not marker.exists():
-                marker.touch()
-                os.kill(os.getpid(), signal.SIGKILL)
-        else:
-            inject(kind, marker_dir)
+        inject(kind)
     return analyse_chunk(path, start_s, end_s, settings)
-
-
-def warm_up_that_kills_workers() -> None:
-    """A warm-up that works in the app but kills every pool worker that runs it: a broken install."""
-    import multiprocessing
-
-    if multiprocessing.parent_process() is not None:
-        os._exit(3)

@@ -21,6 +21,19 @@ class SongStatus(str, Enum):
     PARTIAL = "partial"  # some chunks failed; the result comes from the others
     ERROR = "error"
 
+    @property
+    def analysed(self) -> bool:
+        """The song has a tempo/key answer (done, or partial from the chunks that worked)."""
+        return self is not SongStatus.ERROR
+
+    @classmethod
+    def from_text(cls, text: str | None) -> SongStatus | None:
+        """The status a ``results.csv`` cell names, or ``None`` for one this engine never writes."""
+        try:
+            return cls(str(text or "").strip())
+        except ValueError:
+            return None
+
 
 @dataclass
 class ChunkFeatures:
@@ -99,6 +112,11 @@ class SongResult:
     analysis_s: float = 0.0
     cached: bool = False
     chunks: list[ChunkResult] = field(default_factory=list)
+
+    @property
+    def analysed(self) -> bool:
+        """Done or partial: the song has a tempo/key answer."""
+        return self.status.analysed
 
     @property
     def file(self) -> str:

@@ -17,6 +17,7 @@ the pool is stopped, finished songs stay in the results cache, and the process e
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import socket
 import sys
@@ -162,8 +163,45 @@ def stop_on_signal(app: Any, window: Any) -> SignalRelay:
     return SignalRelay(stop)
 
 
+HEADLESS_PLATFORMS = ("offscreen", "minimal", "minimalegl", "vnc", "linuxfb", "eglfs", "vkkhrdisplay")
+"""Qt platform plugins that draw without a desktop session (``QT_QPA_PLATFORM``)."""
+
+
+def missing_display(environ: dict[str, str] | None = None, platform: str = sys.platform) -> str | None:
+    """Why the window cannot open here, or ``None``: Qt aborts the process (SIGABRT) rather than say so.
+
+    Only X11/Wayland systems need a display named in the environment; macOS and Windows always
+    have their own.
+    """
+    env = os.environ if environ is None else environ
+    if platform in ("darwin", "win32", "cygwin"):
+        return None
+    wanted = env.get("QT_QPA_PLATFORM", "").split(":", 1)[0].strip().lower()
+    if wanted in HEADLESS_PLATFORMS:
+        return None
+    if wanted.startswith("wayland"):
+        needed = ("WAYLAND_DISPLAY",)
+    elif wanted == "xcb":
+        needed = ("DISPLAY",)
+    else:
+        needed = ("DISPLAY", "WAYLAND_DISPLAY")
+    if any(env.get(name) for name in needed):
+        return None
+    unset = " and ".join(needed) + (" are" if len(needed) > 1 else " is")
+    return (
+        f"error: no display to open the window on ({unset} not set); start it from a desktop session, "
+        "or use the command line without a window: `main.py analyze --help`"
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(list(sys.argv[1:] if argv is None else argv))
+    problem = missing_display()
+    if problem is not None:
+        print(problem, file=sys.stderr)
+        from engine.frontends.exitcodes import ExitCode
+
+        return ExitCode.FAILED
     if (args.export_dir or args.quit_when_done) and not args.autostart:
         print("note: --export-dir and --quit-when-done act after an --autostart run", file=sys.stderr)
     app = create_application()

@@ -249,7 +249,7 @@ class CalibrationSession:
         folder cannot be written; nothing in the session changes either way, so a failed export
         loses nothing and can be retried elsewhere.
         """
-        from engine.calibration.cli import CalibrationPlan
+        from engine.calibration.plan import CalibrationPlan
 
         out = Path(directory)
         plan = CalibrationPlan(

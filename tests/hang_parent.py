@@ -14,10 +14,10 @@ from functools import partial
 
 def main(song: str) -> None:
     from engine.analysis.chunk import warm_up
-    from engine.faults import faulty_chunk
     from engine.run import events as ev
     from engine.run.runner import Engine
     from engine.settings import AnalysisSettings, EngineOptions
+    from tests.faults import faulty_chunk
 
     chunk = partial(faulty_chunk, faults={song: "hang"}, every_chunk=True)
     options = EngineOptions(workers=2, use_cache=False, chunk_timeout=600)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from engine.analysis import tempo
-from engine.analysis.chunk import HOP_LENGTH, loudness_db, onset_envelope
+from engine.analysis.chunk import HOP_LENGTH, loudness_db, onset_envelopes
 from engine.analysis.decoding import read_segment
 from engine.results import ChunkFeatures
 from engine.settings import AnalysisSettings
@@ -20,7 +20,7 @@ from engine.settings import AnalysisSettings
 def tempo_only_chunk(path: str, start_s: float, end_s: float, settings: AnalysisSettings) -> ChunkFeatures:
     sr = settings.sample_rate
     y = read_segment(path, start_s, end_s, sr)
-    envelope = onset_envelope(y, sr)
+    envelope = onset_envelopes(y, sr)[0]
     candidates = tempo.tempo_candidates(envelope, sr / HOP_LENGTH, settings.min_bpm, settings.max_bpm)
     bpm, confidence = tempo.choose_tempo(candidates)
     return ChunkFeatures(

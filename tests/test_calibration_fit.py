@@ -267,7 +267,7 @@ def test_damaged_profiles_fail_on_load(tmp_path, content, message):
 
 def test_an_empty_profile_changes_nothing():
     profile = Profile(n_songs=0)
-    assert profile.is_empty
+    assert not (profile.tempo or profile.key or profile.features)
     assert profile.calibrate_bpm(123.4) == 123.4 and profile.calibrate_key("A minor") == "A minor"
     assert profile.calibrate_bpm(None) is None
 

@@ -58,3 +58,31 @@ def test_a_broken_optional_decoder_warns_and_a_broken_required_one_fails(tmp_pat
     broken = [Check(WARN, "mp3 decoding", "x"), Check(OK, "wav decoding")]
     assert verdict(broken).startswith("Everything the product needs works; optional: mp3 decoding")
     assert verdict([*broken, Check(FAIL, "worker pool", "y")]).startswith("1 problem(s)")
+
+
+@pytest.mark.slow
+def test_the_pool_check_leaves_another_pool_in_the_process_alone(tmp_path):
+    """Help ▸ Run Diagnostics runs beside the window's warm pool: that pool keeps its workers and still works."""
+    import psutil
+
+    from engine.analysis.chunk import warm_up
+    from engine.frontends.doctor import check_pool
+    from engine.results import SongStatus
+    from engine.run import events as ev
+    from engine.run.runner import Engine
+    from engine.settings import AnalysisSettings, EngineOptions
+    from tests.audio import song
+
+    (tmp_path / "probe").mkdir()
+    options = EngineOptions(workers=1, use_cache=False)
+    with Engine(AnalysisSettings(chunk_seconds=4.0), options, warm_up=warm_up) as window_engine:
+        list(window_engine.warm_up())
+        warm = set(window_engine.worker_pids())
+        checks = list(check_pool(tmp_path / "probe", workers=1, deadline=3.0))
+        assert [c.status for c in checks] == [OK] * 4, [c.line() for c in checks]
+        alive = {p for p in warm if psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE}
+        assert alive == warm and set(window_engine.worker_pids()) == warm
+        events = list(window_engine.run([song(tmp_path / "next.wav", 120, 5.0)]))
+    assert not any(isinstance(e, ev.WarmUp) and e.stage == "parent" for e in events)
+    (result,) = events[-1].results
+    assert result.status is SongStatus.DONE and {c.worker_pid for c in result.chunks} <= warm

@@ -9,12 +9,12 @@ import psutil
 import pytest
 
 from engine.analysis.chunk import warm_up
-from engine.faults import faulty_chunk
 from engine.results import ChunkStatus, SongStatus
 from engine.run import events as ev
 from engine.run.runner import Engine
 from engine.settings import AnalysisSettings, EngineOptions
 from tests.audio import song
+from tests.faults import faulty_chunk
 
 SETTINGS = AnalysisSettings(chunk_seconds=4.0)
 
@@ -186,7 +186,7 @@ def test_pause_holds_the_run_until_resume(tmp_path, songs, no_stray_workers):
 
 def test_workers_that_die_while_starting_stop_the_run_instead_of_hanging(tmp_path, songs, no_stray_workers):
     from engine.errors import EngineError
-    from engine.faults import warm_up_that_kills_workers
+    from tests.faults import warm_up_that_kills_workers
 
     options = EngineOptions(workers=2, use_cache=False)
     engine = Engine(
@@ -197,3 +197,39 @@ def test_workers_that_die_while_starting_stop_the_run_instead_of_hanging(tmp_pat
             list(engine.run(songs[:1]))
     finally:
         engine.close()
+
+
+def _alive(pids):
+    alive = []
+    for pid in pids:
+        try:
+            if psutil.Process(pid).status() != psutil.STATUS_ZOMBIE:
+                alive.append(pid)
+        except psutil.NoSuchProcess:
+            pass
+    return alive
+
+
+def test_closing_one_engine_leaves_another_engines_workers_alone(tmp_path, songs, no_stray_workers):
+    """Two pools in one process (the window's and the diagnostics'): each stops only its own workers."""
+    (tmp_path / "first").mkdir()
+    (tmp_path / "second").mkdir()
+    with make_engine(tmp_path / "first", use_cache=False) as first:
+        list(first.warm_up())
+        first_pids = set(first.worker_pids())
+        second = make_engine(tmp_path / "second", use_cache=False)
+        try:
+            list(second.warm_up())
+            second_pids = set(second.worker_pids())
+            assert len(first_pids) == 2 and len(second_pids) == 2 and not first_pids & second_pids
+        finally:
+            second.close()  # SIGKILLs its workers first
+        _, still = psutil.wait_procs([psutil.Process(p) for p in _alive(second_pids)], timeout=5)
+        assert not _alive(p.pid for p in still), "the closed engine's own workers are gone"
+        assert sorted(_alive(first_pids)) == sorted(first_pids), "the other engine's workers survive"
+        assert set(first.worker_pids()) == first_pids
+        events = list(first.run(songs[2:]))
+        assert not any(isinstance(e, ev.WarmUp) and e.stage == "parent" for e in events), "no re-warm needed"
+        result = results_by_path(events)[str(songs[2])]
+        assert result.status is SongStatus.DONE and result.bpm
+        assert {c.worker_pid for c in result.chunks} <= first_pids

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -46,3 +47,36 @@ def test_installed_entry_points(script):
     assert version.returncode == 0 and version.stdout.startswith(f"Calibration Studio {APP_VERSION} ")
     helped = run(path, "analyze", "--help")
     assert helped.returncode == 0 and helped.stdout.startswith(f"usage: {script} analyze ")
+
+
+def test_a_mistyped_command_gets_usage_and_a_suggestion_instead_of_the_window():
+    typo = run(sys.executable, "main.py", "analyse", "songs", "--out", "x")
+    assert typo.returncode == 2, typo.stderr
+    assert typo.stderr.startswith("usage: main.py ")
+    assert "error: 'analyse' is not a command, nor an existing file or folder; did you mean 'analyze'?" in typo.stderr
+    assert typo.stdout == ""
+    unknown = run(sys.executable, "main.py", "zzqx")
+    assert unknown.returncode == 2 and "'zzqx' is not a command" in unknown.stderr
+    assert "did you mean" not in unknown.stderr
+
+
+def _without_display() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    return env
+
+
+@pytest.mark.skipif(
+    not sys.platform.startswith("linux"), reason="only X11/Wayland name their display in the environment"
+)
+@pytest.mark.parametrize("platform", [None, "xcb", "wayland"])
+def test_the_window_without_a_display_says_so_in_one_line_instead_of_aborting(tmp_path, platform):
+    env = _without_display()
+    if platform:
+        env["QT_QPA_PLATFORM"] = platform
+    done = subprocess.run(
+        [sys.executable, "main.py", str(tmp_path)], capture_output=True, text=True, timeout=120, cwd=ROOT, env=env
+    )
+    assert done.returncode == 1, (done.returncode, done.stderr)
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: no display to open the window on"), done.stderr
+    assert "main.py analyze --help" in lines[0]

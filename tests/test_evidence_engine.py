@@ -13,12 +13,12 @@ from functools import partial
 import pytest
 
 from engine.analysis.chunk import warm_up
-from engine.faults import faulty_chunk
 from engine.results import ChunkStatus, SongStatus
 from engine.run import events as ev
 from engine.run.runner import Engine
 from engine.settings import AnalysisSettings, EngineOptions
 from tests.audio import song
+from tests.faults import faulty_chunk
 
 pytestmark = pytest.mark.usefixtures("no_stray_workers")
 SETTINGS = AnalysisSettings(chunk_seconds=4.0)

@@ -20,7 +20,6 @@ import numpy as np
 import pytest
 
 from engine.analysis.chunk import warm_up
-from engine.faults import faulty_chunk
 from engine.results import SongResult, SongStatus
 from engine.run import events as ev
 from engine.run.discovery import discover
@@ -28,6 +27,7 @@ from engine.run.pool import worker_processes
 from engine.run.runner import Engine
 from engine.settings import AnalysisSettings, EngineOptions
 from tests.audio import SR, click_track, song, tone, write
+from tests.faults import faulty_chunk
 from tests.reliability import leftover_files, private_tempdir
 
 pytestmark = pytest.mark.usefixtures("no_stray_workers")

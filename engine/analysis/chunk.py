@@ -30,18 +30,12 @@ def loudness_db(y: np.ndarray) -> float:
     return max(-120.0, 20.0 * np.log10(rms)) if rms > 0 else -120.0
 
 
-def onset_envelope(y: np.ndarray, sr: int) -> np.ndarray:
-    """Spectral flux of a log-mel spectrogram on an absolute dB scale.
+def onset_envelopes(y: np.ndarray, sr: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(full_band, high_band)`` spectral flux from one log-mel spectrogram on an absolute dB scale.
 
     librosa's default references each call's loudest frame, so envelopes of neighbouring
     chunks would be on different scales; a fixed reference (and a fixed floor) lets the
     parent stitch chunk envelopes into one song envelope without seams.
-    """
-    return onset_envelopes(y, sr)[0]
-
-
-def onset_envelopes(y: np.ndarray, sr: int) -> tuple[np.ndarray, np.ndarray]:
-    """``(full_band, high_band)`` spectral flux from one log-mel spectrogram (see :func:`onset_envelope`).
 
     The high band is the mel bands above :data:`HIGH_BAND_HZ`; it costs one more mean over a
     slice of the spectrogram that is already there.

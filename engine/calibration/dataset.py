@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from engine.references.matching import MatchReport
 from engine.references.reader import ReferenceRow
-from engine.results import SongResult
+from engine.results import SongResult, SongStatus
 
 MEASUREMENTS = ("loudness_db",)
 """Engine measurements a feature scaler may start from."""
@@ -21,15 +21,26 @@ MEASUREMENTS = ("loudness_db",)
 @dataclass(frozen=True)
 class AnalysedSong:
     path: str
-    status: str
+    status: SongStatus | None
+    """``None``: a status this engine never writes (a hand-edited results.csv, a queued row); used as analysed.
+    Text (``"done"``) is turned into the enum."""
     bpm: float | None = None
     key: str = ""
     measurements: dict[str, float] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        if not isinstance(self.status, SongStatus | None):  # "done" from a caller or a CSV cell
+            object.__setattr__(self, "status", SongStatus.from_text(self.status))
+
+    @property
+    def failed(self) -> bool:
+        """Analysis failed (status ``error``): its tempo and key are not answers to score or calibrate."""
+        return self.status is SongStatus.ERROR
+
     @classmethod
     def from_result(cls, result: SongResult) -> AnalysedSong:
         measurements = {"loudness_db": result.loudness_db} if result.loudness_db is not None else {}
-        return cls(result.path, result.status.value, result.bpm, result.key, measurements)
+        return cls(result.path, result.status, result.bpm, result.key, measurements)
 
     @classmethod
     def from_row(cls, row: Mapping[str, str]) -> AnalysedSong:
@@ -37,7 +48,7 @@ class AnalysedSong:
         measurements = {name: v for name in MEASUREMENTS if (v := _number(row.get(name))) is not None}
         return cls(
             str(row.get("path", "")),
-            str(row.get("status", "")),
+            SongStatus.from_text(row.get("status")),
             _number(row.get("bpm")),
             row.get("key") or "",
             measurements,

@@ -18,7 +18,7 @@ from typing import Any
 
 from engine.calibration.dataset import AnalysedSong, Observation
 from engine.calibration.fit import Calibration
-from engine.calibration.metrics import headline, key_rows, tempo_rows
+from engine.calibration.metrics import HEADLINE, KEY_HEADLINE, TEMPO_HEADLINE, headline, key_rows, tempo_rows
 from engine.calibration.profile import Profile, save_profile
 from engine.calibration.workflow import Matched
 from engine.csv_io import append_csv_row, write_csv, write_json
@@ -63,15 +63,9 @@ HISTORY_COLUMNS = (
     "songs_failed",
     "matched",
     "n_tempo",
-    "tempo_acc1_raw",
-    "tempo_acc1_cv",
-    "tempo_acc2_raw",
-    "tempo_acc2_cv",
+    *(f"{m.name}_{v}" for m in TEMPO_HEADLINE for v in ("raw", "cv")),
     "n_key",
-    "key_exact_raw",
-    "key_exact_cv",
-    "key_mirex_raw",
-    "key_mirex_cv",
+    *(f"{m.name}_{v}" for m in KEY_HEADLINE for v in ("raw", "cv")),
     "profile_applied",
     "engine_version",
     "settings",
@@ -98,7 +92,7 @@ def calibrated_values(
             values.update(
                 ref_bpm=_blank(row.bpm), ref_key=row.key or "", match_method=match.method, match_score=match.score
             )
-        if profile is not None and song.status != "error":
+        if profile is not None and not song.failed:
             values["bpm_calibrated"] = _bpm(profile.calibrate_bpm(song.bpm))
             values["key_calibrated"] = profile.calibrate_key(song.key)
             for name, value in profile.calibrate_features(song.measurements).items():
@@ -117,15 +111,15 @@ def comparison_rows(matched: Matched, calibration: Calibration | None, profile: 
     rows = []
     for o in matched.observations:
         song, ref = o.song, o.row
-        detected = song.bpm if song.status != "error" else None
-        key = song.key if song.status != "error" else ""
+        detected = song.bpm if not song.failed else None
+        key = song.key if not song.failed else ""
         bpm_cal = profile.calibrate_bpm(detected) if profile is not None and detected else None
         key_cal = profile.calibrate_key(key) if profile is not None and key else ""
         rows.append(
             {
                 "path": song.path,
                 "file": Path(song.path.replace("\\", "/")).name,
-                "status": song.status,
+                "status": song.status.value if song.status is not None else "",
                 "match_method": o.method,
                 "match_score": o.score,
                 "ref_source": "tags" if ref.source == "tags" else Path(ref.source).name,
@@ -259,15 +253,9 @@ def history_row(command: str, run: dict[str, Any]) -> dict[str, Any]:
         "songs_failed": counts.get("songs_failed", ""),
         "matched": calibration.get("matched", ""),
         "n_tempo": calibration.get("n_tempo", ""),
-        "tempo_acc1_raw": raw.get("tempo_acc1", ""),
-        "tempo_acc1_cv": cv.get("tempo_acc1", ""),
-        "tempo_acc2_raw": raw.get("tempo_acc2", ""),
-        "tempo_acc2_cv": cv.get("tempo_acc2", ""),
         "n_key": calibration.get("n_key", ""),
-        "key_exact_raw": raw.get("key_exact", ""),
-        "key_exact_cv": cv.get("key_exact", ""),
-        "key_mirex_raw": raw.get("key_mirex", ""),
-        "key_mirex_cv": cv.get("key_mirex", ""),
+        **{f"{m.name}_raw": raw.get(m.name, "") for m in HEADLINE},
+        **{f"{m.name}_cv": cv.get(m.name, "") for m in HEADLINE},
         "profile_applied": profile.get("path", ""),
         "engine_version": run.get("versions", {}).get("engine", ENGINE_VERSION),
         "settings": run.get("settings_fingerprint", ""),

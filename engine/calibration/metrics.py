@@ -7,6 +7,7 @@ lays them side by side over the same songs, so raw and calibrated are always com
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from engine.references.scoring import KEY_RELATIONS, RATIO_CLASSES, score
@@ -59,8 +60,30 @@ def _round(value: Any) -> Any:
     return round(value, 4) if isinstance(value, float) else ("" if value is None else value)
 
 
+@dataclass(frozen=True)
+class HeadlineMetric:
+    """One of the scores a user looks at first: its row in metrics.csv and what to call it."""
+
+    name: str
+    label: str
+    """In a sentence on the command line: ``tempo Acc1``."""
+    short: str
+    """In a table column or a panel: ``Acc1``."""
+
+
+HEADLINE = (
+    HeadlineMetric("tempo_acc1", "tempo Acc1", "Acc1"),
+    HeadlineMetric("tempo_acc2", "tempo Acc2", "Acc2"),
+    HeadlineMetric("key_exact", "key exact", "Key exact"),
+    HeadlineMetric("key_mirex", "key MIREX", "MIREX"),
+)
+"""The headline scores, the one definition the command line, run.json, history.csv and the window share."""
+TEMPO_HEADLINE = tuple(m for m in HEADLINE if m.name.startswith("tempo_"))
+KEY_HEADLINE = tuple(m for m in HEADLINE if m.name.startswith("key_"))
+
+
 def headline(rows: Sequence[Mapping[str, Any]], column: str) -> dict[str, Any]:
-    """The four numbers a user looks at first, from one column of the table."""
-    wanted = ("tempo_acc1", "tempo_acc2", "tempo_mae_bpm", "key_exact", "key_mirex")
+    """The headline scores from one column of the table, with the tempo error in BPM beside them (run.json)."""
+    wanted = (*(m.name for m in TEMPO_HEADLINE), "tempo_mae_bpm", *(m.name for m in KEY_HEADLINE))
     by_metric = {r["metric"]: r for r in rows}
     return {m: by_metric[m].get(column, "") for m in wanted if m in by_metric}

@@ -46,10 +46,6 @@ class Profile:
     engine_version: str = ENGINE_VERSION
 
     # -- applying ---------------------------------------------------------------------------------
-    @property
-    def is_empty(self) -> bool:
-        return not (self.tempo or self.key or self.features)
-
     def calibrate_bpm(self, bpm: float | None) -> float | None:
         return tempo_rules.apply_one_value(self.tempo, bpm)
 

@@ -3,23 +3,29 @@
     python main.py analyze PATH... --out DIR [options]
 
 Exit status: 0 when the run completed (songs that failed have ``status=error`` and an
-``error`` text in results.csv), 1 when the run itself could not complete, 2 for usage errors.
+``error`` text in results.csv), 1 when the run itself could not complete, 2 for usage errors,
+130 / 143 when stopped by SIGINT / SIGTERM (the songs finished so far are written and cached).
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from engine import cachedirs
+from engine.frontends.exitcodes import ExitCode, for_signal
 from engine.run import events as ev
 from engine.version import APP_VERSION, ENGINE_VERSION
 
-EXIT_OK, EXIT_RUN_FAILED, EXIT_USAGE = 0, 1, 2
+if TYPE_CHECKING:
+    from engine.results import SongResult
+
 log = logging.getLogger(__name__)
 
 
@@ -187,19 +193,23 @@ class _Progress:
             self.bar.close()
 
 
-def describe(result) -> str:
+def describe(result: SongResult) -> str:
+    """One line per finished song on the terminal."""
+    from engine.results import SongStatus
+
     name = Path(result.path).name
-    if result.status.value == "error":
+    if not result.analysed:
         return f"{name}: error: {result.error}"
     bpm = f"{result.bpm:.1f} BPM" if result.bpm else "no tempo"
     key = result.key or "no key"
     cached = ", cached" if result.cached else ""
-    partial = f", partial: {result.error}" if result.status.value == "partial" else ""
+    partial = f", partial: {result.error}" if result.status is SongStatus.PARTIAL else ""
     return f"{name}: {bpm}, {key} ({result.analysis_s:.1f} s{cached}){partial}"
 
 
 def run_analyze(args: argparse.Namespace) -> int:
     from engine.exports import write_results
+    from engine.frontends.stopsignals import StopOnSignal
     from engine.run.discovery import discover
     from engine.run.runner import Engine
     from engine.settings import AnalysisSettings, EngineOptions
@@ -217,30 +227,30 @@ def run_analyze(args: argparse.Namespace) -> int:
         )
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    from engine.calibration.cli import CalibrationPlan
+        return ExitCode.USAGE
+    from engine.calibration.cli import plan_from_args
 
-    plan = CalibrationPlan.from_args(args)  # reference and profile checked before any analysis
+    plan = plan_from_args(args)  # reference and profile checked before any analysis
     if plan is None:
-        return EXIT_USAGE
+        return ExitCode.USAGE
     found = discover(args.paths)
     for missing in found.missing:
         print(f"error: no such file or folder: {missing}", file=sys.stderr)
     if found.missing:
-        return EXIT_USAGE
+        return ExitCode.USAGE
     if not args.quiet:
         skipped = f", {found.skipped_non_audio} non-audio files skipped" if found.skipped_non_audio else ""
         print(f"{len(found.songs)} songs found{skipped}", file=sys.stderr)
     if not found.songs:
         print("error: no audio files found", file=sys.stderr)
-        return EXIT_RUN_FAILED
+        return ExitCode.FAILED
     results = {}
     progress = _Progress(len(found.songs), args.quiet)
     summary = None
     interrupted = False
     started = time.monotonic()
     try:
-        with Engine(settings, options) as engine:
+        with Engine(settings, options) as engine, StopOnSignal(engine.cancel) as stop:
             try:
                 for event in engine.run(found.songs):
                     progress.event(event)
@@ -250,17 +260,19 @@ def run_analyze(args: argparse.Namespace) -> int:
                         summary = event.summary
             except KeyboardInterrupt:
                 interrupted = True
+            interrupted = interrupted or stop.received is not None
     except Exception as exc:  # the run itself broke: still save what finished
         progress.close()
         print(f"error: the run could not complete: {exc}", file=sys.stderr)
         _save(write_results, args.out, results)
-        return EXIT_RUN_FAILED
+        return ExitCode.FAILED
     progress.close()
     if not _save(write_results, args.out, results, plan, settings, summary, args.quiet):
-        return EXIT_RUN_FAILED
+        return ExitCode.FAILED
     if interrupted:
-        print(f"interrupted: {len(results)} finished songs saved to {args.out}", file=sys.stderr)
-        return 130
+        received = stop.received or signal.SIGINT  # a KeyboardInterrupt with no handler installed is Ctrl-C
+        print(f"interrupted ({received.name}): {len(results)} finished songs saved to {args.out}", file=sys.stderr)
+        return for_signal(received)
     if not args.quiet and summary is not None:
         print(
             f"{summary.songs_done} done, {summary.songs_partial} partial, {summary.songs_failed} failed "
@@ -268,7 +280,7 @@ def run_analyze(args: argparse.Namespace) -> int:
             f"{summary.realtime_factor:.0f}× realtime; results in {args.out}",
             file=sys.stderr,
         )
-    return EXIT_OK
+    return ExitCode.OK
 
 
 def _save(write_results, out: Path, results: dict, plan=None, settings=None, summary=None, quiet=False) -> bool:
@@ -278,7 +290,11 @@ def _save(write_results, out: Path, results: dict, plan=None, settings=None, sum
         if plan is None:
             write_results(out, [results[i] for i in sorted(results)])
         else:  # with calibrated columns, the calibration files, run.json and history.csv
-            plan.save_run(out, [results[i] for i in sorted(results)], settings, summary, quiet)
+            from engine.calibration.cli import say
+
+            finished = [results[i] for i in sorted(results)]
+            say(plan.fit_results(finished, settings, quiet))
+            plan.export(out, finished, settings, summary)
     except ExportError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return False

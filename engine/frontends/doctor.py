@@ -113,16 +113,14 @@ def check_pool(folder: Path, workers: int, deadline: float) -> Iterator[Check]:
     from engine.faults import faulty_chunk
     from engine.results import ChunkStatus, SongStatus
     from engine.run import events as ev
-    from engine.run.pool import NESTED_POOL_MESSAGE, worker_processes
+    from engine.run.pool import NESTED_POOL_MESSAGE
     from engine.run.runner import Engine
     from engine.settings import AnalysisSettings, EngineOptions
 
     songs = _write_probe_songs(folder)
-    others = {p.pid for p in worker_processes()}  # an idle pool of the window's own, say: not ours to count
-
-    def ours() -> list:
-        return [p for p in worker_processes() if p.pid not in others]
-
+    # Only this check's own workers are looked at and stopped: the window's idle pool, alive in the
+    # same process while Help ▸ Run Diagnostics runs, is another pool's and keeps its workers.
+    seen: set[int] = set()
     chunk = partial(faulty_chunk, faults={str(songs["nested"]): "nested_pool", str(songs["hang"]): "hang"})
     options = EngineOptions(workers=workers, use_cache=False, chunk_timeout=deadline)
     began = time.monotonic()
@@ -130,7 +128,8 @@ def check_pool(folder: Path, workers: int, deadline: float) -> Iterator[Check]:
         with Engine(AnalysisSettings(), options, chunk_function=chunk, warm_up=warm_up) as engine:
             list(engine.warm_up())
             warm = time.monotonic() - began
-            cmdlines = [" ".join(p.cmdline()) for p in ours()]
+            seen.update(engine.worker_pids())
+            cmdlines = [_cmdline(pid) for pid in sorted(seen)]
             spawned = len(cmdlines) == workers and all("--multiprocessing-fork" in c for c in cmdlines)
             yield Check(
                 OK if spawned else FAIL,
@@ -142,6 +141,9 @@ def check_pool(folder: Path, workers: int, deadline: float) -> Iterator[Check]:
             events = []
             for event in engine.run([songs["nested"], songs["hang"], songs["after"]]):
                 events.append(event)
+                if isinstance(event, ev.ChunkStarted):
+                    seen.add(event.worker_pid)
+            seen.update(engine.worker_pids())  # the replacement of the stopped worker, too
             results = {r.path: r for r in events[-1].results}
     except Exception as exc:  # the report must come out whatever broke
         yield Check(FAIL, "worker pool", f"{type(exc).__name__}: {exc}")
@@ -167,12 +169,35 @@ def check_pool(folder: Path, workers: int, deadline: float) -> Iterator[Check]:
     else:
         detail = f"timeout={timed_out}, pool recovered={recovered}, next song {after.status.value} {after.error}"
         yield Check(FAIL, "chunk deadline", detail)
-    left = ours()
+    left = _still_running(seen)
     yield Check(
         OK if not left else FAIL,
         "workers stopped",
-        "no process left behind" if not left else f"still running: {[p.pid for p in left]}",
+        "no process left behind" if not left else f"still running: {left}",
     )
+
+
+def _cmdline(pid: int) -> str:
+    import psutil
+
+    try:
+        return " ".join(psutil.Process(pid).cmdline())
+    except psutil.Error:
+        return f"{pid} (gone)"
+
+
+def _still_running(pids: set[int]) -> list[int]:
+    """Which of ``pids`` are still alive a moment after their pool was closed (zombies count as gone)."""
+    import psutil
+
+    procs = []
+    for pid in pids:
+        try:
+            procs.append(psutil.Process(pid))
+        except psutil.Error:
+            pass
+    _, alive = psutil.wait_procs(procs, timeout=3)
+    return sorted(p.pid for p in alive if p.is_running() and p.status() != psutil.STATUS_ZOMBIE)
 
 
 def check_locations() -> Iterator[Check]:
@@ -270,10 +295,12 @@ def add_doctor_parser(commands: argparse._SubParsersAction) -> argparse.Argument
 
 
 def run_doctor(args: argparse.Namespace) -> int:
+    from engine.frontends.exitcodes import ExitCode
+
     if (args.workers is not None and args.workers < 1) or args.deadline <= 0:
         print("error: --workers and --deadline must be positive", file=sys.stderr)
-        return 2
+        return ExitCode.USAGE
     print(header(), flush=True)
     checks = run_checks(lambda c: print(c.line(), flush=True), args.workers, args.deadline)
     print(verdict(checks), flush=True)
-    return 1 if any(c.failed for c in checks) else 0
+    return ExitCode.FAILED if any(c.failed for c in checks) else ExitCode.OK

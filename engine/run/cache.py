@@ -124,3 +124,56 @@ class ResultsCache:
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+
+class SessionCache:
+    """The results cache as a run sees it: a cache that fails is reported once and switched off.
+
+    A cache that cannot be opened, read or written (a full disk, a locked or damaged file) must
+    never stop a run: analysis works without it, only re-runs are slower. ``None`` as the path
+    means the default location; ``enabled=False`` (``--no-cache``) never opens one.
+    """
+
+    def __init__(self, path: str | os.PathLike[str] | None = None, enabled: bool = True):
+        self._cache: ResultsCache | None = None
+        if enabled:
+            try:
+                self._cache = ResultsCache(path)
+            except (OSError, sqlite3.Error) as exc:
+                _report(f"results are not cached in this session: the cache cannot be opened ({exc})")
+
+    def get(self, path: str, settings_fingerprint: str) -> SongResult | None:
+        if self._cache is None:
+            return None
+        try:
+            return self._cache.get(path, settings_fingerprint)
+        except (OSError, sqlite3.Error) as exc:
+            self._drop(f"the results cache cannot be read ({exc}); caching is off for this session")
+            return None
+
+    def put(self, result: SongResult, settings_fingerprint: str) -> None:
+        if self._cache is None:
+            return
+        try:
+            self._cache.put(result, settings_fingerprint)
+        except (OSError, sqlite3.Error) as exc:
+            self._drop(f"the results cache cannot be written ({exc}); caching is off for this session")
+
+    def _drop(self, message: str) -> None:
+        _report(message)
+        self.close()
+
+    def close(self) -> None:
+        """Close the database; later gets miss and puts do nothing. Safe to call twice."""
+        cache, self._cache = self._cache, None
+        if cache is not None:
+            try:
+                cache.close()
+            except (OSError, sqlite3.Error):
+                pass
+
+
+def _report(message: str) -> None:
+    from engine.cachedirs import report
+
+    report(message)

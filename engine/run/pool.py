@@ -16,6 +16,7 @@ import multiprocessing
 import multiprocessing.process
 import os
 import queue
+import signal
 import threading
 import time
 import warnings
@@ -114,6 +115,9 @@ def _worker_initializer(notices: Any, warm_up: Callable[[], None] | None, numba_
     global _in_worker, _notices
     _in_worker = True
     _notices = notices
+    notices.put(("born", os.getpid(), None, time.time()))  # the pool now knows this worker is its own
+    # Ctrl-C in a terminal reaches the whole process group; only the parent decides when workers stop.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _exit_with_parent()
     for name in THREAD_ENV_VARS:
         os.environ[name] = "1"
@@ -140,7 +144,7 @@ def run_task(token: Any, function: Callable[..., Any], args: tuple) -> tuple[Any
 
 @dataclass(frozen=True)
 class Notice:
-    kind: str  # "ready" | "start"
+    kind: str  # "born" (initializer began) | "ready" (warm-up done) | "start" (took a task)
     pid: int
     token: Any
     at: float
@@ -176,6 +180,10 @@ class AnalysisPool:
         self._pool: Any = None
         self._notices: Any = None
         self.ready_pids: set[int] = set()
+        self.born_pids: set[int] = set()
+        """Every worker that began its initializer since the pool started; with ``ready_pids``, tells
+        a worker that died while starting from one still warming up."""
+        self._own: dict[int, Any] = {}  # pid -> psutil.Process of every worker this pool started
         self.rebuilds = 0
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -199,27 +207,11 @@ class AnalysisPool:
             finally:
                 _restore_env(saved)
             self.ready_pids = set()
+            self.born_pids = set()
 
     @property
     def running(self) -> bool:
         return self._pool is not None and self._pool.active
-
-    def wait_ready(
-        self,
-        timeout: float,
-        on_progress: Callable[[int, int], None] | None = None,
-        should_stop: Callable[[], bool] | None = None,
-    ) -> bool:
-        """Wait (bounded) until every worker has run its warm-up."""
-        deadline = time.monotonic() + timeout
-        while len(self.ready_pids) < self.workers and time.monotonic() < deadline:
-            if should_stop is not None and should_stop():
-                return False
-            before = len(self.ready_pids)
-            self.poll_notices(0.1)
-            if on_progress is not None and len(self.ready_pids) != before:
-                on_progress(min(len(self.ready_pids), self.workers), self.workers)
-        return len(self.ready_pids) >= self.workers
 
     def submit(self, token: Any, function: Callable[..., Any], args: tuple, timeout: float | None) -> Any:
         """Schedule ``function(*args)``; pebble kills its worker if it runs longer than ``timeout``."""
@@ -228,7 +220,7 @@ class AnalysisPool:
         return self._pool.schedule(run_task, args=(token, function, args), timeout=timeout)
 
     def poll_notices(self, wait: float = 0.0) -> list[Notice]:
-        """Drain worker notices (ready / task started), waiting at most ``wait`` seconds for the first."""
+        """Drain worker notices (born / ready / task started), waiting at most ``wait`` seconds for the first."""
         found: list[Notice] = []
         if self._notices is None:
             if wait:
@@ -240,25 +232,62 @@ class AnalysisPool:
                 notice = Notice(*item)
                 if notice.kind == "ready":
                     self.ready_pids.add(notice.pid)
+                self.born_pids.add(notice.pid)
+                self._adopt(notice.pid)
                 found.append(notice)
                 item = self._notices.get_nowait()
         except (queue.Empty, OSError, EOFError, ValueError):
             pass
         return found
 
+    def _adopt(self, pid: int) -> None:
+        """Remember a worker that announced itself on this pool's own notice queue.
+
+        The psutil handle records the process's start time, so a later kill can never hit another
+        process that reused the pid after the worker died.
+        """
+        if pid in self._own:
+            return
+        import psutil
+
+        try:
+            self._own[pid] = psutil.Process(pid)
+        except psutil.Error:
+            pass  # already gone: nothing to track or stop
+
+    def _own_processes(self) -> list[Any]:
+        """This pool's workers that are still alive; forgets the dead ones."""
+        import psutil
+
+        alive = []
+        for pid, proc in list(self._own.items()):
+            try:
+                if proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE:
+                    alive.append(proc)
+                    continue
+            except psutil.Error:
+                pass
+            del self._own[pid]
+        return alive
+
     def worker_pids(self) -> list[int]:
-        """Live worker processes (children of this process started by the pool)."""
-        return [p.pid for p in worker_processes()]
+        """Live workers of this pool (announced on its own notice queue), never another pool's."""
+        return [proc.pid for proc in self._own_processes()]
 
     def stop(self, kill: bool = True) -> None:
-        """Stop every worker now. With ``kill``, SIGKILL first so a worker stuck in C code cannot delay us."""
+        """Stop this pool's workers now. With ``kill``, SIGKILL first so a worker stuck in C code cannot delay us.
+
+        Only the workers this pool started are touched: another pool in the same process (the
+        window's, while diagnostics run a pool of their own) keeps its workers.
+        """
         with self._lock:
+            if self._pool is None:
+                return
+            self.poll_notices()  # workers that announced themselves since the last poll
             pool, notices = self._pool, self._notices
             self._pool, self._notices = None, None
-        if pool is None:
-            return
         if kill:
-            for proc in worker_processes():
+            for proc in self._own_processes():
                 try:
                     proc.kill()
                 except Exception:
@@ -272,6 +301,8 @@ class AnalysisPool:
             notices.close()
             notices.join_thread()
         self.ready_pids = set()
+        self.born_pids = set()
+        self._own = {}
 
     def rebuild(self) -> None:
         """Throw the whole pool away and start a fresh one: the last resort when pebble itself is stuck."""
@@ -281,7 +312,13 @@ class AnalysisPool:
 
 
 def worker_processes() -> list[Any]:
-    """Pool workers alive under this process; multiprocessing's resource tracker is not one of them."""
+    """Every pool worker alive under this process, whichever pool started it: a census for leak checks.
+
+    Tests and benchmarks use it to prove that nothing is left behind. A pool never uses it to stop
+    workers (that would take another pool's too); it stops the ones on its own notice queue. It
+    lives here because this module knows what a spawned worker's command line looks like.
+    Multiprocessing's resource tracker is not a worker.
+    """
     import psutil
 
     found = []

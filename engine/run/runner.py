@@ -10,8 +10,6 @@ may be called from any other thread.
 from __future__ import annotations
 
 import os
-import sqlite3
-import sys
 import threading
 import time
 from collections import deque
@@ -19,14 +17,13 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, wait
 from dataclasses import dataclass, field
 from itertools import count
-from pathlib import Path
 from typing import Any
 
 from engine.analysis.chunking import ChunkSpan, plan_chunks
 from engine.errors import AudioDecodeError, EngineError, NestedPoolError
 from engine.results import ChunkFeatures, ChunkResult, ChunkStatus, SongResult, SongStatus, error_result
 from engine.run import events as ev
-from engine.run.cache import file_identity
+from engine.run.cache import SessionCache, file_identity
 from engine.settings import AnalysisSettings, EngineOptions
 
 ChunkFunction = Callable[[str, float, float, AnalysisSettings], ChunkFeatures]
@@ -54,6 +51,36 @@ class _InFlight:
     submitted: float
     started: float | None = None
     pid: int | None = None
+
+
+@dataclass
+class _SongRun:
+    """One song's chunks while they run: what waits, what runs (by future and by token), what came back."""
+
+    index: int
+    path: str
+    pending: deque[tuple[ChunkSpan, int]]  # (span, attempt), next first
+    inflight: dict[Any, _InFlight] = field(default_factory=dict)
+    by_token: dict[int, _InFlight] = field(default_factory=dict)
+    chunks: dict[int, ChunkResult] = field(default_factory=dict)
+
+    def track(self, future: Any, item: _InFlight) -> None:
+        self.inflight[future] = item
+        self.by_token[item.token] = item
+
+    def take(self, future: Any) -> _InFlight:
+        item = self.inflight.pop(future)
+        self.by_token.pop(item.token, None)
+        return item
+
+    def abandon_inflight(self, keep: list[_InFlight]) -> None:
+        """Cancel every running chunk; all but ``keep`` (lost ones, reported) go back to the front of the queue."""
+        for future, item in list(self.inflight.items()):
+            future.cancel()
+            if item not in keep:
+                self.pending.appendleft((item.span, item.attempt))
+        self.inflight.clear()
+        self.by_token.clear()
 
 
 @dataclass
@@ -88,56 +115,6 @@ def _default_chunk_function() -> ChunkFunction:
     return analyse_chunk
 
 
-def _user_cache_subdir(variable: str, name: str) -> str:
-    """``$variable`` if set, else a folder in the user cache (or its private fallback, see
-    :mod:`engine.cachedirs`): an installed or frozen app's own folders may be read-only.
-
-    The frozen app sets the numba folder earlier, before numba loads, in a PyInstaller runtime
-    hook (packaging/rthooks/numba_cache.py).
-    """
-    if os.environ.get(variable):
-        return os.environ[variable]
-    from engine.cachedirs import cache_folder
-
-    return str(cache_folder(name))
-
-
-def _prepare_compute_caches() -> None:
-    """Point numba's JIT cache and librosa's filter cache at writable folders; spawned workers inherit both.
-
-    librosa rebuilds its constant-Q filter bank on every call unless LIBROSA_CACHE_DIR is set;
-    with it, a chunk costs about a quarter less CPU (docs/benchmarks.md).
-    """
-    os.environ.setdefault("NUMBA_CACHE_DIR", _user_cache_subdir("NUMBA_CACHE_DIR", "numba"))
-    os.environ.setdefault("LIBROSA_CACHE_DIR", _user_cache_subdir("LIBROSA_CACHE_DIR", "librosa"))
-
-
-def _jit_marker() -> Path:
-    """Marks a numba cache already filled by this combination of libraries and engine."""
-    from importlib.metadata import version
-
-    from engine.version import ENGINE_VERSION
-
-    stamp = f"{version('librosa')}-{version('numba')}-{ENGINE_VERSION}"
-    if getattr(sys, "frozen", False):
-        # numba keys a frozen app's cache on the executable, so an updated app starts cold again.
-        app = os.stat(sys.executable)
-        stamp += f"-app{int(app.st_mtime)}-{app.st_size}"
-    return Path(os.environ["NUMBA_CACHE_DIR"]) / f".warm-{stamp}"
-
-
-def _open_results_cache(path: Path | None) -> Any:
-    """The results cache, or ``None`` (reported) when it cannot be opened: analysis works without it."""
-    from engine.cachedirs import report
-    from engine.run.cache import ResultsCache
-
-    try:
-        return ResultsCache(path)
-    except (OSError, sqlite3.Error) as exc:
-        report(f"results are not cached in this session: the cache cannot be opened ({exc})")
-        return None
-
-
 class Engine:
     """Analyses songs; owns the pool (created once, reused for every run) and the results cache."""
 
@@ -161,37 +138,7 @@ class Engine:
         self._running = threading.Event()
         self._running.set()
         self._tokens = count(1)
-        self._cache: Any = None
-        if self.options.use_cache:
-            self._cache = _open_results_cache(self.options.cache_path)
-
-    # -- results cache: a failing cache is reported and switched off, it never stops a run -------
-    def _cached_result(self, path: str) -> SongResult | None:
-        if self._cache is None:
-            return None
-        try:
-            return self._cache.get(path, self.settings.fingerprint())
-        except (OSError, sqlite3.Error) as exc:
-            self._drop_cache(f"the results cache cannot be read ({exc}); caching is off for this session")
-            return None
-
-    def _store_result(self, result: SongResult) -> None:
-        if self._cache is None:
-            return
-        try:
-            self._cache.put(result, self.settings.fingerprint())
-        except (OSError, sqlite3.Error) as exc:
-            self._drop_cache(f"the results cache cannot be written ({exc}); caching is off for this session")
-
-    def _drop_cache(self, message: str) -> None:
-        from engine.cachedirs import report
-
-        report(message)
-        cache, self._cache = self._cache, None
-        try:
-            cache.close()
-        except (OSError, sqlite3.Error):
-            pass
+        self._cache = SessionCache(self.options.cache_path, enabled=self.options.use_cache)
 
     # -- control, callable from any thread ------------------------------------------------------
     def cancel(self) -> None:
@@ -220,9 +167,7 @@ class Engine:
         if self._pool is not None:
             self._pool.stop(kill=True)
             self._pool = None
-        if self._cache is not None:
-            self._cache.close()
-            self._cache = None
+        self._cache.close()
 
     def __enter__(self) -> Engine:
         return self
@@ -244,7 +189,7 @@ class Engine:
                 self._check_cancel()
                 self._wait_while_paused()
                 path = str(raw_path)
-                cached = None if force else self._cached_result(path)
+                cached = None if force else self._cache.get(path, self.settings.fingerprint())
                 if cached is not None:
                     tally.cached += 1
                     self._count(tally, cached)
@@ -253,16 +198,15 @@ class Engine:
                 yield from self._ensure_pool()
                 identity = file_identity(path)
                 result = yield from self._analyse_song(index, path, tally)
-                if result.status is not SongStatus.ERROR and file_identity(path) != identity:
+                if result.analysed and file_identity(path) != identity:
                     # Chunks may mix old and new audio, and the cache would file it under the new file.
                     result = error_result(path, FILE_CHANGED, result.duration_s)
                 self._count(tally, result)
-                if result.status is not SongStatus.ERROR:
-                    self._store_result(result)
-                if result.status is SongStatus.ERROR:
-                    yield ev.SongFailed(index, path, result.error, result)
-                else:
+                if result.analysed:
+                    self._cache.put(result, self.settings.fingerprint())
                     yield ev.SongFinished(index, result)
+                else:
+                    yield ev.SongFailed(index, path, result.error, result)
         except _Cancelled:
             cancelled = True
             if self._pool is not None:
@@ -292,7 +236,7 @@ class Engine:
     @staticmethod
     def _count(tally: _Tally, result: SongResult) -> None:
         tally.results.append(result)
-        if result.status is SongStatus.ERROR:
+        if not result.analysed:
             tally.failed += 1
         else:
             tally.audio_s += result.duration_s
@@ -317,10 +261,12 @@ class Engine:
 
         began = time.monotonic()
         if self._pool is None:
+            from engine.cachedirs import jit_marker, prepare_compute_caches
+
             yield ev.WarmUp("parent", 0, 1, 0.0)
-            _prepare_compute_caches()
+            prepare_compute_caches()
             if self._warm_up is not None:
-                marker = _jit_marker()
+                marker = jit_marker()
                 if not marker.exists():
                     # numba compiles and writes its cache here, once, before any worker reads it
                     # (concurrent writers can corrupt it: librosa issue 1998).
@@ -332,13 +278,11 @@ class Engine:
         total = self.options.workers
         yield ev.WarmUp("workers", len(self._pool.ready_pids), total, time.monotonic() - began)
         deadline = time.monotonic() + WARM_UP_TIMEOUT
-        started: set[int] = set()
         while len(self._pool.ready_pids) < total:
             self._check_cancel()
             if time.monotonic() > deadline:
                 raise EngineError(f"the analysis workers did not start within {WARM_UP_TIMEOUT:.0f} s")
-            started.update(self._pool.worker_pids())
-            died = len(started - self._pool.ready_pids - set(self._pool.worker_pids()))
+            died = len(self._pool.born_pids - self._pool.ready_pids - set(self._pool.worker_pids()))
             if died >= MAX_FAILED_WORKER_STARTS or not self._pool.running:
                 # pebble replaces a worker that dies in its initializer, forever: stop instead of waiting out the limit
                 raise EngineError(
@@ -366,11 +310,12 @@ class Engine:
         except (AudioDecodeError, ValueError) as exc:
             return error_result(path, str(exc))
         yield ev.SongStarted(index, path, info.duration_s, len(spans))
-        chunks: dict[int, ChunkResult] = {}
-        yield from self._run_chunks(index, path, spans, chunks, tally)
+        song = _SongRun(index, path, deque((span, 1) for span in spans))
+        yield from self._run_chunks(song, tally)
         from engine.analysis.consensus import combine
 
-        return combine(path, info.duration_s, spans, list(chunks.values()), self.settings, time.monotonic() - began)
+        chunks = list(song.chunks.values())
+        return combine(path, info.duration_s, spans, chunks, self.settings, time.monotonic() - began)
 
     def _submit(self, path: str, span: ChunkSpan, attempt: int) -> tuple[Any, _InFlight]:
         token = next(self._tokens)
@@ -379,78 +324,56 @@ class Engine:
         future = self._pool.submit(token, self._chunk_function, args, timeout=deadline)
         return future, _InFlight(span, attempt, token, time.monotonic())
 
-    def _run_chunks(
-        self, index: int, path: str, spans: list[ChunkSpan], chunks: dict[int, ChunkResult], tally: _Tally
-    ) -> Iterator[ev.Event]:
-        pending: deque[tuple[ChunkSpan, int]] = deque((span, 1) for span in spans)
-        inflight: dict[Any, _InFlight] = {}
-        by_token: dict[int, _InFlight] = {}
-        while pending or inflight:
+    def _run_chunks(self, song: _SongRun, tally: _Tally) -> Iterator[ev.Event]:
+        while song.pending or song.inflight:
             self._check_cancel()
-            while pending and len(inflight) < self.options.workers and self._running.is_set():
-                span, attempt = pending.popleft()
-                future, item = self._submit(path, span, attempt)
-                inflight[future] = item
-                by_token[item.token] = item
-            if inflight:
-                done, _ = wait(list(inflight), timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
+            while song.pending and len(song.inflight) < self.options.workers and self._running.is_set():
+                span, attempt = song.pending.popleft()
+                song.track(*self._submit(song.path, span, attempt))
+            if song.inflight:
+                done, _ = wait(list(song.inflight), timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
             else:  # paused with nothing running
                 done = set()
                 self._running.wait(POLL_SECONDS)
             for notice in self._pool.poll_notices():
-                item = by_token.get(notice.token) if notice.kind == "start" else None
+                item = song.by_token.get(notice.token) if notice.kind == "start" else None
                 if item is not None and item.started is None:
                     item.started, item.pid = time.monotonic(), notice.pid
-                    yield ev.ChunkStarted(index, item.span.index, notice.pid, item.span.start_s, item.span.end_s)
+                    yield ev.ChunkStarted(song.index, item.span.index, notice.pid, item.span.start_s, item.span.end_s)
             for future in done:
-                item = inflight.pop(future)
-                by_token.pop(item.token, None)
-                result, retry, recovery = self._classify(path, item, future)
+                item = song.take(future)
+                result, retry, recovery = self._classify(song.path, item, future)
                 if recovery is not None:
                     tally.replacements += 1
                     yield recovery
                 if retry:
-                    pending.appendleft((item.span, item.attempt + 1))
+                    song.pending.appendleft((item.span, item.attempt + 1))
                     continue
                 if result.status is ChunkStatus.TIMEOUT:
                     tally.timeouts += 1
                 elif result.status is ChunkStatus.FAILED:
                     tally.chunk_failures += 1
-                chunks[item.span.index] = result
-                yield ev.ChunkFinished(index, result)
-            yield from self._watchdog(index, path, inflight, by_token, pending, chunks, tally)
+                song.chunks[item.span.index] = result
+                yield ev.ChunkFinished(song.index, result)
+            yield from self._watchdog(song, tally)
 
-    def _watchdog(
-        self,
-        index: int,
-        path: str,
-        inflight: dict[Any, _InFlight],
-        by_token: dict[int, _InFlight],
-        pending: deque,
-        chunks: dict[int, ChunkResult],
-        tally: _Tally,
-    ) -> Iterator[ev.Event]:
+    def _watchdog(self, song: _SongRun, tally: _Tally) -> Iterator[ev.Event]:
         """Last line of defence: a chunk far past its deadline that pebble never reported."""
         now = time.monotonic()
         lost = [
             item
-            for item in inflight.values()
+            for item in song.inflight.values()
             if now - item.submitted > self.options.deadline_for(item.span.seconds) + WATCHDOG_GRACE
         ]
         if not lost:
             return
-        for future, item in list(inflight.items()):
-            future.cancel()
-            if item not in lost:
-                pending.appendleft((item.span, item.attempt))
-        inflight.clear()
-        by_token.clear()
+        song.abandon_inflight(keep=lost)
         self._pool.rebuild()
         tally.replacements += 1
         yield ev.PoolRecovered(ev.RecoveryReason.POOL_REBUILT, None, "a chunk was not returned after its deadline")
         for item in lost:
             result = ChunkResult(
-                path,
+                song.path,
                 item.span.index,
                 item.span.start_s,
                 item.span.end_s,
@@ -461,8 +384,8 @@ class Engine:
                 error="no answer from its worker; pool rebuilt",
             )
             tally.timeouts += 1
-            chunks[item.span.index] = result
-            yield ev.ChunkFinished(index, result)
+            song.chunks[item.span.index] = result
+            yield ev.ChunkFinished(song.index, result)
         yield from self._ensure_pool()
 
     def _classify(self, path: str, item: _InFlight, future: Any) -> tuple[ChunkResult, bool, ev.PoolRecovered | None]:

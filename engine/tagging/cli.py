@@ -16,9 +16,10 @@ import argparse
 import sys
 from pathlib import Path
 
+from engine.frontends.exitcodes import ExitCode
 from engine.tagging.notation import FIELDS, NOTATIONS
 
-EXIT_OK, EXIT_SOME_REFUSED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_SOME_REFUSED, EXIT_USAGE = ExitCode.OK, ExitCode.FAILED, ExitCode.USAGE
 
 
 def _fields(text: str) -> tuple[str, ...]:

@@ -3,7 +3,7 @@
 Runs first in the app and in every pool worker (the same binary). numba reads NUMBA_CACHE_DIR
 once, when it is imported, and picks each function's cache folder when librosa defines it; set
 later, the frozen app would fall back to a folder derived from the current directory and
-recompile librosa for every new working directory. Same folder as ``engine.run.runner._prepare_compute_caches`` picks.
+recompile librosa for every new working directory. Same folder as ``engine.cachedirs.prepare_compute_caches`` picks.
 """
 
 import os
