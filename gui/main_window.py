@@ -158,6 +158,7 @@ class MainWindow(QMainWindow):
         widget: QWidget,
         area: Qt.DockWidgetArea = Qt.DockWidgetArea.RightDockWidgetArea,
         width: int | None = None,
+        closable: bool = False,
     ) -> QDockWidget:
         """Dock ``widget`` as a movable, floatable panel; its place is saved and restored with the window's.
 
@@ -167,9 +168,10 @@ class MainWindow(QMainWindow):
         dock = QDockWidget(title, self)
         dock.setObjectName(object_name)
         dock.setWidget(widget)
-        dock.setFeatures(
-            QDockWidget.DockWidgetFeature.DockWidgetMovable | QDockWidget.DockWidgetFeature.DockWidgetFloatable
-        )
+        features = QDockWidget.DockWidgetFeature.DockWidgetMovable | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+        if closable:  # an on-demand panel: its toggleViewAction (enabled only when closable) shows and hides it
+            features |= QDockWidget.DockWidgetFeature.DockWidgetClosable
+        dock.setFeatures(features)
         if not self.restoreDockWidget(dock):  # not in the layout restored at start-up: a new panel
             self.addDockWidget(area, dock)
             if width is not None:

@@ -237,7 +237,9 @@ def install_pairing_review(window: Any) -> PairingReviewPanel:
     panel = PairingReviewPanel(review)
     panel.pairsChanged.connect(lambda: window.calibration.rematch())
     window.referenceLoaded.connect(lambda _path: review.load_beside_reference())
-    dock = window.add_panel("pairingReviewDock", "Pairing Review", panel, Qt.DockWidgetArea.BottomDockWidgetArea)
+    dock = window.add_panel(
+        "pairingReviewDock", "Pairing Review", panel, Qt.DockWidgetArea.BottomDockWidgetArea, closable=True
+    )
     dock.hide()
     action = dock.toggleViewAction()
     action.setText("Review Pairing…")
