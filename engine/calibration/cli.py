@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from engine.calibration.corrections import Verdicts, load_verdicts
 from engine.calibration.dataset import AnalysedSong
 from engine.calibration.exports import (
     RESULT_EXTRA_COLUMNS,
@@ -29,6 +30,7 @@ from engine.calibration.profile import Profile, load_profile
 from engine.calibration.workflow import Matched, match_reference
 from engine.csv_io import ExportError, read_csv_rows, write_csv
 from engine.errors import EngineError
+from engine.references.keynotation import NOTATIONS
 from engine.references.reader import ReferenceSet, load_references
 from engine.version import ENGINE_VERSION
 
@@ -87,6 +89,20 @@ def add_reference_arguments(parser: argparse.ArgumentParser, for_calibrate: bool
         metavar="N",
         help="fewest matched songs to fit a calibration (default %(default)s)",
     )
+    group.add_argument(
+        "--corrections",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="reference verdicts (reference_corrections.csv, written by the window's inspector): corrected "
+        "BPM/key replace the reference values and excluded songs leave scoring and the fit",
+    )
+    group.add_argument(
+        "--key-notation",
+        choices=NOTATIONS,
+        default="classic",
+        help="notation of the key_display/ref_key_display columns of comparison.csv (default %(default)s)",
+    )
     if not for_calibrate:
         group.add_argument(
             "--profile",
@@ -112,6 +128,9 @@ class CalibrationPlan:
     matched: Matched | None = None
     calibration: Calibration | None = None
     notes: list[str] = field(default_factory=list)
+    verdicts: Verdicts | None = None
+    corrections_path: Path | None = None
+    key_notation: str = "classic"
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> CalibrationPlan | None:
@@ -122,8 +141,16 @@ class CalibrationPlan:
             fuzzy=args.fuzzy,
             min_songs=args.min_songs,
             profile_path=getattr(args, "profile", None),
+            corrections_path=getattr(args, "corrections", None),
+            key_notation=getattr(args, "key_notation", "classic"),
         )
         try:
+            if plan.corrections_path is not None:
+                if not plan.corrections_path.is_file():
+                    raise OSError(f"corrections file {plan.corrections_path} not found")
+                plan.verdicts = load_verdicts(plan.corrections_path)
+                for warning in plan.verdicts.warnings:
+                    _say(f"warning: {warning}")
             if plan.reference_paths or plan.use_tags:
                 plan.reference = load_references(plan.reference_paths)
                 _report_reference(plan.reference, quiet=getattr(args, "quiet", False))
@@ -145,8 +172,17 @@ class CalibrationPlan:
                 _say(f"warning: {note}")
         if self.reference is None:
             return
-        self.matched = match_reference(songs, self.reference, use_tags=self.use_tags, fuzzy_threshold=self.fuzzy)
+        self.matched = match_reference(
+            songs, self.reference, use_tags=self.use_tags, fuzzy_threshold=self.fuzzy, verdicts=self.verdicts
+        )
         _report_matches(self.matched, quiet)
+        if self.matched.applied is not None and self.verdicts:
+            applied = self.matched.applied
+            _say(
+                f"verdicts: {len(applied.corrected)} reference values corrected, {len(applied.excluded)} songs excluded"
+            )
+            for problem in applied.problems[:SHOW_AT_MOST]:
+                _say(f"  {problem}")
         fingerprints = [f.to_dict() for f in self.reference.fingerprints]
         try:
             self.calibration = fit_calibration(self.matched.observations, settings, fingerprints, self.min_songs)
@@ -163,7 +199,7 @@ class CalibrationPlan:
         return calibrated_values(songs, self.matched, profile)
 
     def write(self, out: Path, run: dict[str, Any], command: str = "analyze") -> None:
-        summary = write_calibration_files(out, self.matched, self.calibration, self.profile)
+        summary = write_calibration_files(out, self.matched, self.calibration, self.profile, notation=self.key_notation)
         run["calibration"] = self.run_section(summary)
         if self.profile_path is not None:
             run["profile_applied"] = file_fingerprint(self.profile_path)
@@ -177,6 +213,7 @@ class CalibrationPlan:
             "fuzzy_threshold": self.fuzzy,
             "min_songs": self.min_songs,
             "notes": self.notes,
+            "corrections_file": str(self.corrections_path) if self.corrections_path else "",
             **summary,
         }
         if self.reference is not None:
@@ -304,7 +341,9 @@ def run_calibrate(args: argparse.Namespace) -> int:
     run["analysis"] = {k: previous[k] for k in ("started", "finished", "versions", "counts") if k in previous}
     try:
         write_csv(results_path, merged_header, merged)
-        summary = write_calibration_files(folder, plan.matched, plan.calibration, None, args.out)
+        summary = write_calibration_files(
+            folder, plan.matched, plan.calibration, None, args.out, notation=plan.key_notation
+        )
         run["calibration"] = plan.run_section(summary)
         run["finished"] = now()
         write_run_files(folder, "calibrate", run)
