@@ -34,6 +34,7 @@ APP_MODULES = (
     "psutil",
     "PySide6",
     "pyqtgraph",
+    "sounddevice",
 )
 TEST_MODULES = ("pytest", "pytestqt", "pytest_timeout", "PyInstaller")
 

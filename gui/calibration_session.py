@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.calibration import Calibration, Profile, fit_calibration, load_profile, save_profile
+from engine.calibration.corrections import Verdicts
 from engine.calibration.dataset import AnalysedSong
 from engine.calibration.metrics import key_rows, tempo_rows
 from engine.calibration.workflow import Matched, match_reference
@@ -61,6 +62,9 @@ class CalibrationSession:
         self.loaded_profile: Profile | None = None
         self.loaded_profile_path: Path | None = None
         self.apply_profile = True
+        self.verdicts: Verdicts | None = None  # the inspector's reference verdicts (gui/inspector)
+        self.corrections_path: Path | None = None
+        self.key_notation = "classic"
         self.started = datetime.now(UTC).isoformat(timespec="seconds")
 
     # -- reference and matching ---------------------------------------------------------------
@@ -77,7 +81,7 @@ class CalibrationSession:
             return None
         preload_scorer()  # the GUI thread scores the match next; it must not stall importing mir_eval
         songs = [song_for(p, results.get(p)) for p in paths]
-        return match_reference(songs, self.reference)
+        return match_reference(songs, self.reference, verdicts=self.verdicts)
 
     def adopt_match(self, matched: Matched | None) -> None:
         self.matched = matched
@@ -123,10 +127,12 @@ class CalibrationSession:
         if self.matched is None:
             return {}
         values = {}
+        used = {o.path: o.row for o in self.matched.observations}  # corrected by the user's verdicts
         for index, song in enumerate(self.matched.songs):
             found = self.matched.row_for(index)
             if found is not None:
                 row, method = found
+                row = used.get(song.path, row)
                 values[song.path] = {"ref_bpm": row.bpm, "ref_key": row.key or "", "match_method": method}
         return values
 
@@ -235,9 +241,13 @@ class CalibrationSession:
             profile=self.applied_profile if self.loaded_profile is not None else None,
             profile_path=self.loaded_profile_path if self.loaded_profile is not None and self.apply_profile else None,
             started=self.started,
+            verdicts=self.verdicts,
+            corrections_path=self.corrections_path,
+            key_notation=self.key_notation,
         )
         if self.reference is not None and results:
-            plan.matched = match_reference([AnalysedSong.from_result(r) for r in results], self.reference)
+            songs = [AnalysedSong.from_result(r) for r in results]
+            plan.matched = match_reference(songs, self.reference, verdicts=self.verdicts)
             plan.calibration = self.calibration
         plan.export(out, results, settings, summary, command="window")
         return [out / name for name in EXPORT_FILES if (out / name).exists()] + [

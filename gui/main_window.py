@@ -40,6 +40,7 @@ from engine.run import events as ev
 from engine.run.discovery import AUDIO_EXTENSIONS, Discovery, discover
 from gui.calibration_session import CalibrationSession
 from gui.engine_thread import EngineController, RunRequest
+from gui.inspector.controller import Inspector  # issue 15: song inspector
 from gui.preferences import Preferences
 from gui.queue_model import SORT_ROLE, QueueModel
 from gui.run_stats import RunStats, format_seconds
@@ -130,6 +131,7 @@ class MainWindow(QMainWindow):
         self._build_actions()
         self._build_status_bar()
         self._connect_engine()
+        self.inspector = Inspector(self)  # issue 15: song inspector (tab, Review menu, shortcuts)
         self._timer = QTimer(self)
         self._timer.setInterval(TICK_MS)
         self._timer.timeout.connect(self._tick)
@@ -956,6 +958,7 @@ class MainWindow(QMainWindow):
     def apply_preferences(self, prefs: Preferences) -> None:
         prefs.save()
         self.prefs = prefs
+        self.inspector.set_notation(prefs.key_notation)  # issue 15
         self.log.add("info", f"settings saved: {prefs.workers} workers, {prefs.chunk_seconds:g} s chunks")
 
     def clear_cache(self) -> None:
@@ -1035,6 +1038,7 @@ class MainWindow(QMainWindow):
             return
         self._closing = True
         self._timer.stop()
+        self.inspector.close()  # issue 15: stop playback
         self.message_label.setText("Stopping workers…")
         self.controller.shutdown()
         event.accept()

@@ -41,6 +41,8 @@ def test_verdicts_are_appended_and_the_last_row_per_field_wins(tmp_path):
     assert verdicts.excluded("/m/b.wav") and not verdicts.excluded("/m/a.wav")
     assert verdicts.get("/m/b.wav", "exclude").reason == "live recording, tempo drifts"
     assert verdicts.get("/m/a.wav", "bpm").time  # stamped when saved
+    log.append(Correction("/m/b.wav", "exclude", "", "", "undone"))  # withdrawn as the last word
+    assert not load_verdicts(tmp_path / FILE_NAME).excluded("/m/b.wav")
 
 
 def test_a_torn_last_row_is_skipped_and_the_next_verdict_still_lands(tmp_path):
