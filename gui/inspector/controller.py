@@ -40,6 +40,7 @@ WINDOW_ATTRIBUTES = (
     "calibrationUpdated",
     "_show_calibration",
     "fit_calibration",
+    "_can_fit",
     "log",
 )
 REFIT_DELAY_MS = 400
@@ -285,9 +286,12 @@ class Inspector(QObject):
         session.verdicts = self.store.verdicts
         if session.matched is not None:
             session.matched.apply_verdicts(self.store.verdicts)
+            if session.calibration is not None:  # a fit made before the verdict no longer holds
+                if self.window._can_fit():
+                    self.refit_timer.start()
+                else:
+                    session.calibration = None  # too few songs left: show no fit rather than a stale one
             self.window._show_calibration()
-            if session.calibration is not None:
-                self.refit_timer.start()  # a fit made before the verdict no longer holds
         self.refresh()
 
     def _refit(self) -> None:

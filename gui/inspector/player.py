@@ -7,9 +7,9 @@ click track is ever rendered in full (a 10-minute song would need 100 MB). The G
 polls the play position for the playhead.
 
 Why ``sounddevice`` rather than QtMultimedia: it plays the decoded numpy array directly (the click
-is mixed per block), its wheel is under 1 MB (PortAudio is bundled on macOS and Windows; Linux uses
-the system's ``libportaudio2``), while QtMultimedia needs PySide6-Addons (a wheel of about 150+ MB
-beside PySide6-Essentials) and a QIODevice to feed mixed samples. See docs/inspector.md.
+is mixed per block), its wheel is 33 kB on Linux (which uses the system's ``libportaudio2``) and
+1.0 MB on macOS (PortAudio inside), while QtMultimedia needs PySide6-Addons (a 175 MB wheel beside
+PySide6-Essentials) and a QIODevice to feed mixed samples. See docs/inspector.md.
 
 Without PortAudio or an output device (CI, a headless box) :meth:`Player.play` reports that in
 :attr:`Player.message` and returns ``False``; everything else keeps working. Setting
