@@ -56,10 +56,15 @@ def make_songs(folder: Path, count: int, seconds: float) -> list[Path]:
 def inspect_and_play(window):
     """Inspector tab shown (it follows the song being analysed); once the first song is done, select
     it and keep it playing with clicks, restarting at its end, while the rest of the run goes on."""
+    import numpy as np
     from PySide6.QtCore import QTimer
 
+    from gui.inspector.clicks import detect_beats
     from gui.queue_model import Col
 
+    # librosa.beat compiles its numba kernels on first import (16-20 s on this loaded machine): done
+    # before the run here, as after a user's first song, so that playback does run during the analysis.
+    detect_beats(np.random.default_rng(0).standard_normal(22050 * 3).astype(np.float32), 22050)
     inspector = window.inspector
     window.tabs.setCurrentWidget(inspector.panel)
     player = inspector.player
