@@ -52,7 +52,15 @@ def main() -> int:
         index = window.model.index(window.model.row_of(path), int(Col.SONG))
         window.table.setCurrentIndex(window.proxy.mapFromSource(index))
         window.inspector.panel.click_box.setChecked(True)
-        QTimer.singleShot(4000, shoot)
+        player = window.inspector.player
+        if player.state == "ready":
+            play()
+        else:
+            player.loaded.connect(lambda _p: play())
+
+    def play() -> None:
+        window.inspector.play_from(9.0)
+        QTimer.singleShot(1500, shoot)
 
     def shoot() -> None:
         window.grab().save(str(out))

@@ -89,6 +89,10 @@ class InspectorPanel(QWidget):
         self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.plot = make_plot("Chunks along the song", "chunk BPM", "seconds")
         self.plot.setAcceptDrops(False)
+        self.plot.setToolTip(
+            "One bar per chunk: height = its BPM, opacity = its confidence; red/orange = timed out/failed.\n"
+            "Solid line: detected BPM; dashed: reference BPM. Click to play from a chunk."
+        )
         self.bars = pg.BarGraphItem(x0=[], width=[], height=[], y0=[])
         self.bad = pg.BarGraphItem(x0=[], width=[], height=[], y0=[])
         self.detected_line = pg.InfiniteLine(angle=0, pen=pg.mkPen(OK_COLOUR, width=1.5))
@@ -246,7 +250,7 @@ class InspectorPanel(QWidget):
         self.plot.setXRange(0, span, padding=0.02)
         self.plot.setYRange(0, top, padding=0)
         done = f"{len(v.chunks)}/{v.chunks_total} chunks" if v.chunks_total else f"{len(v.chunks)} chunks"
-        set_title(self.plot, f"{v.name or 'no song'}: {done} (bar height = chunk BPM, opacity = confidence)")
+        set_title(self.plot, f"{v.name or 'no song'}: {done}")
 
     def _show_candidates(self, keep_click: bool) -> None:
         v = self.view
