@@ -72,3 +72,24 @@ def test_the_playback_callback_mixes_the_song_and_the_clicks_block_by_block(qtbo
     player._callback(out, 1024, None, None)  # the end: silence after the last sample, position clamped
     assert np.allclose(out[:500, 0], 0.1) and np.allclose(out[500:, 0], 0.0)
     assert player.position == 5000
+
+
+def test_key_notation_is_a_saved_preference_and_the_table_uses_it(qtbot, tmp_path):
+    from PySide6.QtCore import QSettings
+
+    from gui.preferences import Preferences, qsettings
+    from gui.queue_model import Col, QueueModel
+
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "settings"))
+    Preferences(key_notation="camelot").save()
+    assert Preferences.load().key_notation == "camelot"
+    qsettings().setValue("display/key_notation", "solfege")  # hand-edited into nonsense
+    assert Preferences.load().key_notation == "classic"
+    model = QueueModel()
+    model.add_paths(["/m/a.wav"])
+    model.update(0, key="A minor", ref_key="C major", confidence=0.2)
+    model.set_key_notation("open key")
+    assert (model.data(model.index(0, int(Col.KEY))), model.data(model.index(0, int(Col.REF_KEY)))) == ("1m", "1d")
+    assert model.data(model.index(0, int(Col.CONF))) == "0.20 (low)"
+    with pytest.raises(ValueError, match="unknown key notation"):
+        model.set_key_notation("solfege")
