@@ -140,9 +140,13 @@ class Player(QObject):
             info = probe(path)
             y = read_segment(path, 0.0, info.duration_s, info.samplerate).astype(np.float32)
             bpm, beats = detect_beats(y, info.samplerate)
-            self._decoded.emit((generation, path, info.samplerate, y, bpm, beats, ""))
+            payload = (generation, path, info.samplerate, y, bpm, beats, "")
         except Exception as exc:  # any failure is this song's, shown in the inspector
-            self._decoded.emit((generation, path, 0, None, None, None, f"{type(exc).__name__}: {exc}"))
+            payload = (generation, path, 0, None, None, None, f"{type(exc).__name__}: {exc}")
+        try:
+            self._decoded.emit(payload)
+        except RuntimeError:  # the window closed while this song was decoding: nobody to tell
+            pass
 
     def _on_decoded(self, payload: tuple) -> None:
         generation, path, sr, y, bpm, beats, error = payload
