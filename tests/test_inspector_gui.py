@@ -243,3 +243,24 @@ def test_without_an_audio_device_playback_says_so_and_the_inspector_still_works(
     assert window.inspector.panel.tempo_table.rowCount() > 0  # the evidence is still there
     assert not window.inspector.exclude("no reference loaded")  # no file to keep verdicts in: refused
     assert "load a reference first" in window.inspector.panel.player_note.text()
+
+
+def test_the_inspector_shows_each_chunk_as_it_finishes(qtbot, make_window, tmp_path):
+    song = DemoSong("long.wav", 110.0, "D major", "straight", 15.0)
+    sf.write(tmp_path / song.file, render_song(song.bpm, song.key, song.seconds, SR, song.style), SR)
+    window = make_window()
+    window.prefs.chunk_seconds = 5.0  # three chunks, so there is something to watch arrive
+    window.tabs.setCurrentWidget(window.inspector.panel)
+    seen: list[tuple[int, str]] = []
+    window.controller.chunkFinished.connect(
+        lambda _e: seen.append((len(window.inspector.panel.view.chunks), window.inspector.panel.view.status))
+    )
+    with qtbot.waitSignal(window.songsAdded, timeout=60_000):
+        window.add_paths([tmp_path / song.file])
+    with qtbot.waitSignal(window.controller.runFinished, timeout=RUN_TIMEOUT_MS):
+        assert window.start(force=True)
+    total = window.results[str(tmp_path / song.file)].chunks_total
+    assert total >= 3
+    assert [n for n, _ in seen] == list(range(1, total + 1))  # one more bar per finished chunk, live
+    assert all(status == "analysing" for _, status in seen)
+    assert window.inspector.panel.view.status == "done" and len(window.inspector.panel.view.chunks) == total
