@@ -146,6 +146,14 @@ def test_look_listen_halve_undo_redo_restart_and_fit(qtbot, make_window, song_fo
         assert 1 <= window.proxy.rowCount() < len(SONGS)
         inspector.filter_action.setChecked(False)
         assert window.proxy.rowCount() == len(SONGS)
+        window.table.setCurrentIndex(QModelIndex())
+        QTest.keyClick(window, Qt.Key.Key_N)  # next disagreement: the first one in table order
+        first = next(r for r in range(window.proxy.rowCount()) if window.proxy.index(r, 0).data(DISAGREE_ROLE) == "1")
+        assert window.table.currentIndex().row() == first
+        assert inspector.path == window.model.song(window.proxy.mapToSource(window.proxy.index(first, 0)).row()).path
+        QTest.keyClick(window, Qt.Key.Key_P)  # no disagreement before the first: stays
+        assert window.table.currentIndex().row() == first
+        path = select(qtbot, window, DOUBLED.file)
 
     # listen: the song decodes off the GUI thread, plays into the null sink, the click follows
     wait_loaded(qtbot, inspector.player)
