@@ -38,6 +38,7 @@ APP_MODULES = (
     "rapidfuzz",
     "anyascii",
     "defusedxml",
+    "sounddevice",
 )
 TEST_MODULES = ("pytest", "pytestqt", "pytest_timeout", "PyInstaller")
 

@@ -5,9 +5,12 @@ the GUI thread. Every gap between heartbeats beyond 5 ms is time the event loop 
 (a "stall"). Prints the largest and the 99th-percentile stall over the whole run; with ``--cold`` Start is
 pressed before the worker pool exists, so its start-up is included; with ``--reference`` a reference
 for the songs is loaded first, so the calibration panel refreshes during the run as it does for a
-user calibrating. Target: max < 50 ms, p99 < 20 ms.
+user calibrating; with ``--inspector`` the inspector follows the first song live, then stays open on it
+and plays it in a loop with the click track on (into the null audio sink, which consumes samples in
+real time through the same callback as a device) for the rest of the run. Target: max < 50 ms, p99 < 20 ms.
 
     .venv/bin/python bench/gui_latency.py [--songs 30] [--seconds 30] [--workers 2] [--cold] [--reference]
+                                          [--inspector]
 """
 
 from __future__ import annotations
@@ -50,6 +53,41 @@ def make_songs(folder: Path, count: int, seconds: float) -> list[Path]:
     return paths
 
 
+def inspect_and_play(window):
+    """Inspector tab shown (it follows the song being analysed); once the first song is done, select
+    it and keep it playing with clicks, restarting at its end, while the rest of the run goes on."""
+    import numpy as np
+    from PySide6.QtCore import QTimer
+
+    from gui.inspector.clicks import detect_beats
+    from gui.queue_model import Col
+
+    # librosa.beat compiles its numba kernels on first import (16-20 s on this loaded machine): done
+    # before the run here, as after a user's first song, so that playback does run during the analysis.
+    detect_beats(np.random.default_rng(0).standard_normal(22050 * 3).astype(np.float32), 22050)
+    inspector = window.inspector
+    window.tabs.setCurrentWidget(inspector.panel)
+    player = inspector.player
+
+    def first_done(_event) -> None:
+        window.controller.songFinished.disconnect(first_done)
+        index = window.model.index(0, int(Col.SONG))
+        window.table.setCurrentIndex(window.proxy.mapFromSource(index))
+        inspector.panel.click_box.setChecked(True)
+
+    def keep_playing() -> None:
+        if player.state in ("ready", "paused"):
+            player.set_click(True)
+            player.play(0.0)
+
+    window.controller.songFinished.connect(first_done)
+    loop = QTimer(window)
+    loop.setInterval(500)
+    loop.timeout.connect(keep_playing)
+    loop.start()
+    return player
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     if not ordered:
@@ -68,7 +106,12 @@ def main() -> int:
         help="press Start before the pool exists (the window normally starts it at launch)",
     )
     parser.add_argument("--reference", action="store_true", help="load a reference for the songs before the run")
+    parser.add_argument(
+        "--inspector", action="store_true", help="inspector open and playback with clicks running during the run"
+    )
     args = parser.parse_args()
+    if args.inspector:
+        os.environ["CALIBRATION_STUDIO_AUDIO"] = "null"
 
     from PySide6.QtCore import QSettings, QTimer
 
@@ -89,6 +132,7 @@ def main() -> int:
     window.show()
     if args.reference and not window.load_reference(work / "reference.csv"):
         return 1
+    playing = inspect_and_play(window) if args.inspector else None
 
     gaps: list[float] = []
     last = [time.perf_counter()]
@@ -118,6 +162,9 @@ def main() -> int:
     app.exec()
     wall = time.perf_counter() - began
     heartbeat.stop()
+    if playing is not None:
+        print(f"inspector: playback {playing.state}, {playing.position_s:.1f} s into {Path(playing.path).name}")
+        window.inspector.close()
     window.controller.shutdown()
     window.close()
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.calibration import Calibration, Profile, fit_calibration, load_profile, save_profile
+from engine.calibration.corrections import Verdicts
 from engine.calibration.dataset import AnalysedSong
 from engine.calibration.metrics import key_rows, tempo_rows
 from engine.calibration.workflow import Matched, match_reference
@@ -67,6 +68,9 @@ class CalibrationSession:
         self.loaded_profile: Profile | None = None
         self.loaded_profile_path: Path | None = None
         self.apply_profile = True
+        self.verdicts: Verdicts | None = None  # the inspector's reference verdicts (gui/inspector)
+        self.corrections_path: Path | None = None
+        self.key_notation = "classic"
         self.started = datetime.now(UTC).isoformat(timespec="seconds")
 
     # -- reference and matching ---------------------------------------------------------------
@@ -98,7 +102,7 @@ class CalibrationSession:
             return None
         preload_scorer()  # the GUI thread scores the match next; it must not stall importing mir_eval
         songs = [song_for(p, results.get(p)) for p in paths]
-        return match_reference(songs, self.reference, manual=list(self.manual))
+        return match_reference(songs, self.reference, manual=list(self.manual), verdicts=self.verdicts)
 
     def adopt_match(self, matched: Matched | None) -> None:
         self.matched = matched
@@ -144,10 +148,11 @@ class CalibrationSession:
         if self.matched is None:
             return {}
         values = {}
+        used = {o.path: o.row for o in self.matched.observations}  # corrected by the user's verdicts
         for index, song in enumerate(self.matched.songs):
             match = self.matched.match_for(index)
             if match is not None:
-                row = self.matched.rows[match.row]
+                row = used.get(song.path, self.matched.rows[match.row])
                 # the queue's tooltip says "matched by …": a fuzzy pair shows its score and where the row is
                 method = f"fuzzy (score {match.score:.2f}), {row.where()}" if match.method == "fuzzy" else match.method
                 values[song.path] = {"ref_bpm": row.bpm, "ref_key": row.key or "", "match_method": method}
@@ -258,10 +263,13 @@ class CalibrationSession:
             profile=self.applied_profile if self.loaded_profile is not None else None,
             profile_path=self.loaded_profile_path if self.loaded_profile is not None and self.apply_profile else None,
             started=self.started,
+            verdicts=self.verdicts,
+            corrections_path=self.corrections_path,
+            key_notation=self.key_notation,
         )
         if self.reference is not None and results:
             songs = [AnalysedSong.from_result(r) for r in results]
-            plan.matched = match_reference(songs, self.reference, manual=list(self.manual))
+            plan.matched = match_reference(songs, self.reference, manual=list(self.manual), verdicts=self.verdicts)
             plan.calibration = self.calibration
         plan.export(out, results, settings, summary, command="window")
         if self.manual:  # beside the exports, so `calibrate DIR` finds the review work

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import QDockWidget, QMainWindow, QMessageBox, QSplitter, 
 from gui.calibration_controller import CalibrationController
 from gui.calibration_session import CalibrationSession
 from gui.engine_thread import EngineController
+from gui.inspector.controller import Inspector
 from gui.launch_flow import LaunchFlow, LaunchOptions
 from gui.preferences import Preferences, load_window_state, save_window_state
 from gui.queue_controller import QueueController, reveal_in_file_manager
@@ -106,6 +107,7 @@ class MainWindow(QMainWindow):
         install_tag_writing(self)  # issue 16: Tags menu, interrupted-batch offer
         self._bind_panel_buttons()
         self._wire()
+        self.inspector = Inspector(self)  # issue 15: song inspector (tab, Review menu, shortcuts)
         self.update_actions()
         self.restore_layout()
         QTimer.singleShot(0, self.launch_flow.begin)
@@ -316,6 +318,7 @@ class MainWindow(QMainWindow):
     def apply_preferences(self, prefs: Preferences) -> None:
         prefs.save()
         self.prefs = prefs
+        self.inspector.set_notation(prefs.key_notation)
         self.log.add("info", f"settings saved: {prefs.workers} workers, {prefs.chunk_seconds:g} s chunks")
 
     def clear_cache(self) -> None:
@@ -379,6 +382,7 @@ class MainWindow(QMainWindow):
         self.closing = True
         self.save_layout()
         self.run.stop()
+        self.inspector.close()  # stop playback
         self.say("Stopping workers…")
         self.controller.shutdown()
         event.accept()

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings
 
+from engine.references.keynotation import NOTATIONS
 from engine.settings import AnalysisSettings, EngineOptions, default_workers
 
 ORGANIZATION = "CalibrationStudio"
@@ -35,6 +36,7 @@ class Preferences:
     use_cache: bool = True
     export_dir: str = ""
     last_folder: str = ""
+    key_notation: str = "classic"  # how keys are shown: table, inspector, export (NOTATIONS)
 
     def analysis_settings(self) -> AnalysisSettings:
         return AnalysisSettings(chunk_seconds=self.chunk_seconds, overlap_seconds=self.overlap_seconds)
@@ -69,7 +71,10 @@ class Preferences:
             use_cache=str(store.value("engine/use_cache", "true")).lower() in ("true", "1"),
             export_dir=str(store.value("paths/export_dir", "") or ""),
             last_folder=str(store.value("paths/last_folder", "") or ""),
+            key_notation=str(store.value("display/key_notation", "classic") or "classic"),
         )
+        if prefs.key_notation not in NOTATIONS:
+            prefs.key_notation = "classic"
         try:
             prefs.analysis_settings()
         except ValueError:  # hand-edited into something invalid: keep the analysis defaults
@@ -85,6 +90,7 @@ class Preferences:
         store.setValue("engine/use_cache", self.use_cache)
         store.setValue("paths/export_dir", self.export_dir)
         store.setValue("paths/last_folder", self.last_folder)
+        store.setValue("display/key_notation", self.key_notation)
         store.sync()
 
 

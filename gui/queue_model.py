@@ -15,7 +15,9 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor
 
+from engine.references.keynotation import format_key
 from engine.references.scoring import key_relation, tempo_ratio_class
+from gui.inspector.evidence import LOW_CONFIDENCE, confidence_text, disagrees
 from gui.row_status import RowStatus
 
 __all__ = ["PROGRESS_ROLE", "SORT_ROLE", "Col", "QueueModel", "RowStatus", "SongRow"]
@@ -23,6 +25,8 @@ __all__ = ["PROGRESS_ROLE", "SORT_ROLE", "Col", "QueueModel", "RowStatus", "Song
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 PROGRESS_ROLE = Qt.ItemDataRole.UserRole + 2
 """Status column: fraction 0..1 while analysing, else -1 (the delegate draws a bar from it)."""
+DISAGREE_ROLE = Qt.ItemDataRole.UserRole + 3
+"""Any column: ``"1"`` when the tempo class or key relation is known and not ``same`` (review filter)."""
 
 
 class Col(IntEnum):
@@ -36,6 +40,7 @@ class Col(IntEnum):
     CAL_BPM = 7
     CAL_KEY = 8
     TIME = 9
+    CONF = 10
 
 
 HEADERS = {
@@ -49,6 +54,7 @@ HEADERS = {
     Col.CAL_BPM: "Cal. BPM",
     Col.CAL_KEY: "Cal. key",
     Col.TIME: "Time",
+    Col.CONF: "Conf.",
 }
 
 # Match colours: readable on light and dark palettes (tinted backgrounds, not saturated fills).
@@ -75,15 +81,16 @@ FIELD_COLUMNS: dict[str, tuple[Col, ...]] = {
     "chunks_done": (Col.STATUS,),
     "chunks_total": (Col.STATUS,),
     "bpm": (Col.BPM,),
-    "key": (Col.KEY,),
+    "key": (Col.BPM, Col.KEY),  # the disagreements filter reads the BPM column
     "ref_bpm": (Col.REF_BPM, Col.BPM, Col.CAL_BPM),  # the match colours depend on the reference
-    "ref_key": (Col.REF_KEY, Col.KEY, Col.CAL_KEY),
+    "ref_key": (Col.BPM, Col.REF_KEY, Col.KEY, Col.CAL_KEY),
     "match_method": (Col.REF_BPM, Col.REF_KEY),
     "cal_bpm": (Col.CAL_BPM,),
     "cal_key": (Col.CAL_KEY,),
     "analysis_s": (Col.TIME,),
     "error": (Col.STATUS,),
     "cached": (Col.STATUS,),
+    "confidence": (Col.CONF,),
 }
 """The cells that show each field. ``dataChanged`` names only those columns, so a sorted table
 re-sorts only when the sort column is among them (marking 10,000 rows queued no longer re-sorts
@@ -112,6 +119,7 @@ class SongRow:
     analysis_s: float | None = None
     error: str = ""
     cached: bool = False
+    confidence: float | None = None  # the lower of the BPM and key confidences
 
     @property
     def name(self) -> str:
@@ -153,6 +161,14 @@ class QueueModel(QAbstractTableModel):
         super().__init__(parent)
         self._rows: list[SongRow] = []
         self._index: dict[str, int] = {}
+        self.key_notation = "classic"
+
+    def set_key_notation(self, notation: str) -> None:
+        """Show keys in ``notation`` (see :data:`engine.references.keynotation.NOTATIONS`)."""
+        format_key("C major", notation)  # raises for an unknown notation
+        self.key_notation = notation
+        if self._rows:
+            self.dataChanged.emit(self.index(0, int(Col.KEY)), self.index(len(self._rows) - 1, int(Col.CAL_KEY)))
 
     # -- Qt model interface ---------------------------------------------------------------------
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
@@ -185,6 +201,10 @@ class QueueModel(QAbstractTableModel):
             return self._background(row, col)
         if role == Qt.ItemDataRole.ForegroundRole and col == Col.STATUS and row.status in STATUS_COLOURS:
             return QBrush(STATUS_COLOURS[row.status])
+        if role == Qt.ItemDataRole.ForegroundRole and col == Col.CONF and _low(row.confidence):
+            return QBrush(STATUS_COLOURS["partial"])
+        if role == DISAGREE_ROLE:
+            return "1" if disagrees(row.bpm, row.key, row.ref_bpm, row.ref_key) else "0"
         if role == Qt.ItemDataRole.ToolTipRole:
             return self._tooltip(row, col)
         if role == Qt.ItemDataRole.TextAlignmentRole and col in _NUMERIC_COLUMNS:
@@ -203,18 +223,23 @@ class QueueModel(QAbstractTableModel):
         if col == Col.BPM:
             return _fmt_bpm(row.bpm)
         if col == Col.KEY:
-            return row.key
+            return self._key(row.key)
         if col == Col.REF_BPM:
             return _fmt_bpm(row.ref_bpm)
         if col == Col.REF_KEY:
-            return row.ref_key
+            return self._key(row.ref_key)
         if col == Col.CAL_BPM:
             return _fmt_bpm(row.cal_bpm)
         if col == Col.CAL_KEY:
-            return row.cal_key
+            return self._key(row.cal_key)
+        if col == Col.CONF:
+            return confidence_text(row.confidence)
         if col == Col.TIME:
             return "" if row.analysis_s is None else f"{row.analysis_s:.2f} s"
         return ""
+
+    def _key(self, key: str) -> str:
+        return key if self.key_notation == "classic" or not key else format_key(key, self.key_notation)
 
     def _sort_value(self, row: SongRow, col: Col) -> Any:
         numbers = {
@@ -223,6 +248,7 @@ class QueueModel(QAbstractTableModel):
             Col.REF_BPM: row.ref_bpm,
             Col.CAL_BPM: row.cal_bpm,
             Col.TIME: row.analysis_s,
+            Col.CONF: row.confidence,
         }
         if col in numbers:
             value = numbers[col]
@@ -360,7 +386,11 @@ def _column_span(names: Iterable[str]) -> tuple[int, int]:
     return (min(columns), max(columns)) if columns else (0, len(Col) - 1)
 
 
-_NUMERIC_COLUMNS = frozenset({Col.DURATION, Col.BPM, Col.REF_BPM, Col.CAL_BPM, Col.TIME})
+def _low(confidence: float | None) -> bool:
+    return confidence is not None and confidence < LOW_CONFIDENCE
+
+
+_NUMERIC_COLUMNS = frozenset({Col.DURATION, Col.BPM, Col.REF_BPM, Col.CAL_BPM, Col.TIME, Col.CONF})
 _STATUS_ORDER = {
     RowStatus.ANALYSING: 0,
     RowStatus.WARMING_UP: 0,
@@ -376,4 +406,5 @@ _HEADER_TIPS = {
     Col.CAL_BPM: "Tempo after the calibration profile, coloured like BPM.",
     Col.CAL_KEY: "Key after the calibration profile, coloured like Key.",
     Col.TIME: "Wall time the analysis of this song took.",
+    Col.CONF: 'The lower of the BPM and key confidences; "(low)" below 0.35: check these first.',
 }

@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QCheckBox,
+    QComboBox,
     QDialog,
     QDialogButtonBox,
     QDoubleSpinBox,
@@ -17,6 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.references.keynotation import NOTATIONS, format_key
 from engine.settings import default_workers
 from gui.preferences import Preferences
 
@@ -49,6 +51,12 @@ class SettingsDialog(QDialog):
         self.cache.setChecked(prefs.use_cache)
         clear = QPushButton("Clear Cache")
         clear.clicked.connect(self.clearCacheRequested)
+        self.notation = QComboBox()
+        for notation in NOTATIONS:
+            example = f"{format_key('A minor', notation)}, {format_key('Bb major', notation)}"
+            self.notation.addItem(f"{notation.capitalize()} ({example})", notation)
+        self.notation.setCurrentIndex(max(0, self.notation.findData(prefs.key_notation)))
+        self.notation.setToolTip("How keys are written in the table, the inspector and comparison.csv")
         self.error = QLabel("")
         self.error.setStyleSheet("color: #f85149")
         cache_row = QHBoxLayout()
@@ -61,6 +69,7 @@ class SettingsDialog(QDialog):
         form.addRow("Chunk overlap:", self.overlap)
         form.addRow("Chunk timeout:", self.timeout)
         form.addRow("Cache:", cache_row)
+        form.addRow("Key notation:", self.notation)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
@@ -80,6 +89,7 @@ class SettingsDialog(QDialog):
             use_cache=self.cache.isChecked(),
             export_dir=self._prefs.export_dir,
             last_folder=self._prefs.last_folder,
+            key_notation=self.notation.currentData(),
         )
 
     def accept(self) -> None:

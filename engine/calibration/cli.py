@@ -20,6 +20,7 @@ from engine.calibration.plan import CalibrationPlan, base_run_info
 from engine.csv_io import ExportError, read_csv_rows, write_csv
 from engine.errors import EngineError
 from engine.frontends.exitcodes import ExitCode
+from engine.references.keynotation import NOTATIONS
 from engine.references.matching import DEFAULT_FUZZY
 from engine.references.pairs import PAIRS_FILE
 
@@ -87,6 +88,20 @@ def add_reference_arguments(parser: argparse.ArgumentParser, for_calibrate: bool
         metavar="N",
         help="fewest matched songs to fit a calibration (default %(default)s)",
     )
+    group.add_argument(
+        "--corrections",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="reference verdicts (reference_corrections.csv, written by the window's inspector): corrected "
+        "BPM/key replace the reference values and excluded songs leave scoring and the fit",
+    )
+    group.add_argument(
+        "--key-notation",
+        choices=NOTATIONS,
+        default="classic",
+        help="notation of the key_display/ref_key_display columns of comparison.csv (default %(default)s)",
+    )
     if not for_calibrate:
         group.add_argument(
             "--profile",
@@ -107,6 +122,8 @@ def plan_from_args(args: argparse.Namespace) -> CalibrationPlan | None:
             args.min_songs,
             getattr(args, "profile", None),
             getattr(args, "pairs", None),
+            getattr(args, "corrections", None),
+            getattr(args, "key_notation", "classic"),
         )
     except (EngineError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -166,7 +183,9 @@ def run_calibrate(args: argparse.Namespace) -> int:
     run["analysis"] = {k: previous[k] for k in ("started", "finished", "versions", "counts") if k in previous}
     try:
         write_csv(results_path, merged_header, merged)
-        summary = write_calibration_files(folder, plan.matched, plan.calibration, None, args.out)
+        summary = write_calibration_files(
+            folder, plan.matched, plan.calibration, None, args.out, notation=plan.key_notation
+        )
         run["calibration"] = plan.run_section(summary)
         run["finished"] = now()
         write_run_files(folder, "calibrate", run)

@@ -16,12 +16,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from engine.calibration.corrections import verdict_columns
 from engine.calibration.dataset import AnalysedSong, Observation
 from engine.calibration.fit import Calibration
 from engine.calibration.metrics import HEADLINE, KEY_HEADLINE, TEMPO_HEADLINE, headline, key_rows, tempo_rows
 from engine.calibration.profile import Profile, save_profile
 from engine.calibration.workflow import Matched
 from engine.csv_io import append_csv_row, write_csv, write_json
+from engine.references.keynotation import format_key
 from engine.references.scoring import key_relation, mirex_score, root_offset, tempo_ratio_class
 from engine.version import APP_VERSION, ENGINE_VERSION
 
@@ -53,7 +55,22 @@ COMPARISON_COLUMNS = (
     "key_relation_calibrated",
     "key_calibrated_cv",
     "key_relation_calibrated_cv",
+    "ref_bpm_given",
+    "ref_bpm_corrected",
+    "ref_bpm_used",
+    "ref_key_given",
+    "ref_key_corrected",
+    "ref_key_used",
+    "excluded",
+    "confirmed",
+    "verdict_reason",
+    "key_display",
+    "ref_key_display",
 )
+"""``ref_bpm``/``ref_key`` hold the value scored against (``*_used`` says whether that is the reference
+as given or the user's correction); ``*_display`` are the keys in the chosen notation."""
+AS_GIVEN_COLUMNS = ("n_as_given", "raw_as_given")
+"""Added to metrics.csv when verdicts changed anything: the raw detection against the reference as given."""
 METRIC_COLUMNS = ("metric", "n", "raw", "calibrated_in_sample", "calibrated_cv")
 UNMATCHED_COLUMNS = ("kind", "path", "reference_file", "line", "title", "artist", "bpm", "key", "candidates")
 HISTORY_COLUMNS = (
@@ -101,16 +118,26 @@ def calibrated_values(
     return columns, extra
 
 
-def comparison_rows(matched: Matched, calibration: Calibration | None, profile: Profile | None) -> list[dict[str, Any]]:
-    """One row per matched song: reference vs detected vs calibrated (applied profile) vs cross-validated."""
+def comparison_rows(
+    matched: Matched, calibration: Calibration | None, profile: Profile | None, notation: str = "classic"
+) -> list[dict[str, Any]]:
+    """One row per matched song: reference vs detected vs calibrated (applied profile) vs cross-validated.
+
+    Excluded songs are listed (``excluded=1``) but were not scored or fitted; a corrected reference
+    value is the one compared against, with the value as given beside it.
+    """
     cv_bpm: dict[str, float | None] = {}
     cv_key: dict[str, str | None] = {}
     if calibration is not None:
         for o in matched.observations:
             _, cv_bpm[o.path], _, cv_key[o.path] = calibration.answers_for(o.song)
     rows = []
-    for o in matched.observations:
-        song, ref = o.song, o.row
+    used = {o.path: o.row for o in matched.observations}
+    corrected = matched.applied.corrected if matched.applied is not None else {}
+    for o in matched.given_observations:
+        song, given = o.song, o.row
+        ref = used.get(o.path, given)
+        fixed = corrected.get(o.path, {})
         detected = song.bpm if not song.failed else None
         key = song.key if not song.failed else ""
         bpm_cal = profile.calibrate_bpm(detected) if profile is not None and detected else None
@@ -143,9 +170,39 @@ def comparison_rows(matched: Matched, calibration: Calibration | None, profile: 
                 "key_relation_calibrated": _relation(key_cal, ref.key),
                 "key_calibrated_cv": cv_key.get(song.path) or "",
                 "key_relation_calibrated_cv": _relation(cv_key.get(song.path), ref.key),
+                "ref_bpm_given": _blank(given.bpm),
+                "ref_bpm_corrected": _blank(ref.bpm) if "bpm" in fixed else "",
+                "ref_bpm_used": ("corrected" if "bpm" in fixed else "given") if ref.bpm is not None else "",
+                "ref_key_given": given.key or "",
+                "ref_key_corrected": (ref.key or "") if "key" in fixed else "",
+                "ref_key_used": ("corrected" if "key" in fixed else "given") if ref.key else "",
+                **verdict_columns(song.path, matched.verdicts),
+                "key_display": format_key(key, notation),
+                "ref_key_display": format_key(ref.key, notation),
             }
         )
     return rows
+
+
+def merge_as_given(rows: list[dict[str, Any]], given: Sequence[Observation]) -> list[dict[str, Any]]:
+    """Add the raw detection scored against the reference as given (``raw_as_given``) to each metric row."""
+    _, as_given = metric_table(given, None, None)
+    by_metric = {r["metric"]: r for r in as_given}
+    merged = [
+        {
+            **r,
+            "n_as_given": by_metric.get(r["metric"], {}).get("n", ""),
+            "raw_as_given": by_metric.get(r["metric"], {}).get("raw", ""),
+        }
+        for r in rows
+    ]
+    seen = {r["metric"] for r in rows}
+    merged += [
+        {"metric": m, "n": 0, "n_as_given": r["n"], "raw_as_given": r["raw"]}
+        for m, r in by_metric.items()
+        if m not in seen
+    ]
+    return merged
 
 
 def metric_table(
@@ -215,6 +272,7 @@ def write_calibration_files(
     calibration: Calibration | None,
     applied: Profile | None,
     profile_path: str | os.PathLike[str] | None = None,
+    notation: str = "classic",
 ) -> dict[str, Any]:
     """Write comparison/metrics/unmatched CSVs and the fitted profile; returns the headline numbers for run.json.
 
@@ -226,11 +284,19 @@ def write_calibration_files(
     if matched is None:
         return summary
     values_from = applied if applied is not None else (calibration.profile if calibration is not None else None)
-    write_csv(out / "comparison.csv", COMPARISON_COLUMNS, comparison_rows(matched, calibration, values_from))
+    write_csv(out / "comparison.csv", COMPARISON_COLUMNS, comparison_rows(matched, calibration, values_from, notation))
     columns, metrics = metric_table(matched.observations, calibration, applied)
+    if matched.verdicts:
+        metrics = merge_as_given(metrics, matched.given_observations)
+        columns += list(AS_GIVEN_COLUMNS)
+        summary["verdicts"] = {
+            "corrected": len(matched.applied.corrected) if matched.applied else 0,
+            "excluded": len(matched.applied.excluded) if matched.applied else 0,
+            "problems": list(matched.applied.problems) if matched.applied else [],
+        }
     write_csv(out / "metrics.csv", columns, metrics)
     write_csv(out / "unmatched.csv", UNMATCHED_COLUMNS, unmatched_rows(matched))
-    summary["metrics"] = {c: headline(metrics, c) for c in columns[2:]}
+    summary["metrics"] = {c: headline(metrics, c) for c in columns[2:] if c not in AS_GIVEN_COLUMNS}
     summary["n_tempo"] = sum(o.has_tempo for o in matched.observations)
     summary["n_key"] = sum(o.has_key for o in matched.observations)
     if calibration is not None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from engine.calibration.corrections import Verdicts, load_verdicts
 from engine.calibration.dataset import AnalysedSong
 from engine.calibration.exports import (
     calibrated_values,
@@ -52,6 +53,9 @@ class CalibrationPlan:
     matched: Matched | None = None
     calibration: Calibration | None = None
     notes: list[str] = field(default_factory=list)
+    verdicts: Verdicts | None = None
+    corrections_path: Path | None = None
+    key_notation: str = "classic"
 
     @classmethod
     def load(
@@ -62,6 +66,8 @@ class CalibrationPlan:
         min_songs: int = MIN_SONGS,
         profile_path: Path | None = None,
         pairs_path: Path | None = None,
+        corrections_path: Path | None = None,
+        key_notation: str = "classic",
     ) -> CalibrationPlan:
         """Load the reference and the profile; raises ``EngineError``/``OSError`` when either is unusable."""
         plan = cls(
@@ -70,7 +76,13 @@ class CalibrationPlan:
             fuzzy=fuzzy,
             min_songs=min_songs,
             profile_path=profile_path,
+            corrections_path=corrections_path,
+            key_notation=key_notation,
         )
+        if corrections_path is not None:
+            if not Path(corrections_path).is_file():
+                raise OSError(f"corrections file {corrections_path} not found")
+            plan.verdicts = load_verdicts(corrections_path)
         if plan.reference_paths or plan.use_tags:
             plan.reference = load_references(plan.reference_paths)
         if plan.profile_path is not None:
@@ -86,6 +98,8 @@ class CalibrationPlan:
         """Lines that say how the reference loaded (its bad rows always, the row count unless ``quiet``)."""
         lines = reference_lines(self.reference, quiet) if self.reference is not None else []
         lines += [f"warning: {error}" for error in self.pair_errors]
+        if self.verdicts is not None:
+            lines += [f"warning: {warning}" for warning in self.verdicts.warnings]
         if self.manual and not quiet:
             lines.append(f"pairs: {len(self.manual)} decisions loaded")
         return lines
@@ -102,9 +116,20 @@ class CalibrationPlan:
         if self.reference is None:
             return lines
         self.matched = match_reference(
-            songs, self.reference, use_tags=self.use_tags, fuzzy_threshold=self.fuzzy, manual=self.manual
+            songs,
+            self.reference,
+            use_tags=self.use_tags,
+            fuzzy_threshold=self.fuzzy,
+            manual=self.manual,
+            verdicts=self.verdicts,
         )
         lines += match_lines(self.matched, quiet)
+        if self.matched.applied is not None and self.verdicts:
+            applied = self.matched.applied
+            lines.append(
+                f"verdicts: {len(applied.corrected)} reference values corrected, {len(applied.excluded)} songs excluded"
+            )
+            lines += [f"  {problem}" for problem in applied.problems[:SHOW_AT_MOST]]
         fingerprints = [f.to_dict() for f in self.reference.fingerprints]
         try:
             self.calibration = fit_calibration(self.matched.observations, settings, fingerprints, self.min_songs)
@@ -119,7 +144,7 @@ class CalibrationPlan:
         return calibrated_values(songs, self.matched, profile)
 
     def write(self, out: Path, run: dict[str, Any], command: str = "analyze") -> None:
-        summary = write_calibration_files(out, self.matched, self.calibration, self.profile)
+        summary = write_calibration_files(out, self.matched, self.calibration, self.profile, notation=self.key_notation)
         run["calibration"] = self.run_section(summary)
         if self.profile_path is not None:
             run["profile_applied"] = file_fingerprint(self.profile_path)
@@ -134,6 +159,7 @@ class CalibrationPlan:
             "manual_pairs": len(self.manual),
             "min_songs": self.min_songs,
             "notes": self.notes,
+            "corrections_file": str(self.corrections_path) if self.corrections_path else "",
             **summary,
         }
         if self.reference is not None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from engine.calibration.corrections import Applied, Verdicts, apply_verdicts
 from engine.calibration.dataset import AnalysedSong, Observation, observations
 from engine.references.matching import DEFAULT_FUZZY, Candidate, Match, MatchReport, SongIdentity, match_songs
 from engine.references.pairs import ManualPair
@@ -26,6 +27,20 @@ class Matched:
     report: MatchReport
     reference: ReferenceSet
     observations: list[Observation] = field(default_factory=list)
+    """What scoring and fitting use: the reference corrected by the user's verdicts, excluded songs left out."""
+    verdicts: Verdicts | None = None
+    applied: Applied | None = None
+
+    @property
+    def given_observations(self) -> list[Observation]:
+        """Every matched song with its reference as given (before verdicts; excluded songs included)."""
+        return self.applied.given if self.applied is not None else self.observations
+
+    def apply_verdicts(self, verdicts: Verdicts | None) -> None:
+        """Re-apply (new) verdicts without matching again: a verdict in the window is a cheap refit."""
+        self.verdicts = verdicts
+        self.applied = apply_verdicts(self.given_observations, verdicts)
+        self.observations = self.applied.observations
 
     @property
     def unmatched_songs(self) -> list[AnalysedSong]:
@@ -54,9 +69,11 @@ def match_reference(
     fuzzy_threshold: float | None = DEFAULT_FUZZY,
     read_song_tags: bool = True,
     manual: Sequence[ManualPair] = (),
+    verdicts: Verdicts | None = None,
 ) -> Matched:
     """Match reference rows to songs (hand-made ``manual`` pairs first), then (``use_tags``) each remaining
-    song to its own tags. The window and the command line both call this, with the same defaults."""
+    song to its own tags; ``verdicts`` (:mod:`engine.calibration.corrections`) then correct reference values
+    and exclude songs. The window and the command line both call this, with the same defaults."""
     songs = list(songs)
     rows = list(reference.rows)
     # tags are read only when some row names a song by title: a file-only reference never needs them
@@ -78,4 +95,5 @@ def match_reference(
         report.matches.sort(key=lambda m: m.song)
     matched = Matched(songs, combined.rows, report, combined)
     matched.observations = observations(songs, combined.rows, report)
+    matched.apply_verdicts(verdicts)
     return matched

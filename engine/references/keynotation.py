@@ -134,3 +134,34 @@ def _reason(raw: str) -> str:
     if raw[:1] in ("H", "h"):
         return f'key "{raw}": "H" (German B) is not accepted; write B (or Bb for German B)'
     return f'key "{raw}" is not a key (expected e.g. "A minor", "Am", "F#/Gb", "8A" or "1m")'
+
+
+# -- showing keys the way the user reads them ------------------------------------------------------
+NOTATIONS = ("classic", "sharps", "flats", "camelot", "open key")
+"""Key notation preferences: the engine's own names (``Bb minor``), all sharps (``A# minor``), all
+flats (``Bb minor``, ``Db major``), Camelot (``3A``) and Open Key (``8m``)."""
+_SHARP_NAMES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
+_FLAT_NAMES = ("C", "Db", "D", "Eb", "E", "F", "Gb", "G", "Ab", "A", "Bb", "B")
+
+
+def format_key(key: str | None, notation: str = "classic") -> str:
+    """``key`` (any notation :func:`parse_key` reads) written in ``notation``; unreadable text comes
+    back unchanged so a table never hides what a file said, and an empty key stays empty."""
+    if notation not in NOTATIONS:
+        raise ValueError(f'unknown key notation "{notation}" (expected one of {", ".join(NOTATIONS)})')
+    if not key:
+        return ""
+    parsed = tonic_and_mode(key)
+    if parsed is None:
+        return str(key)
+    tonic, mode = parsed
+    minor = mode == "minor"
+    if notation == "camelot":
+        minor_tonic = tonic if minor else (tonic - 3) % 12
+        number = ((7 * (minor_tonic - 9)) % 12 + 7) % 12 + 1  # 8A = A minor; a fifth up is one step
+        return f"{number}{'A' if minor else 'B'}"
+    if notation == "open key":
+        major_tonic = tonic if not minor else (tonic + 3) % 12
+        return f"{(7 * major_tonic) % 12 + 1}{'m' if minor else 'd'}"
+    names = {"classic": PITCH_NAMES, "sharps": _SHARP_NAMES, "flats": _FLAT_NAMES}[notation]
+    return f"{names[tonic]} {mode}"

@@ -63,7 +63,7 @@ class QueueView(QTableView):
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(int(Col.SONG), QHeaderView.ResizeMode.Stretch)
         widths = {Col.DURATION: 70, Col.STATUS: 130, Col.BPM: 64, Col.KEY: 82, Col.REF_BPM: 70, Col.REF_KEY: 82}
-        widths.update({Col.CAL_BPM: 72, Col.CAL_KEY: 82, Col.TIME: 70})
+        widths.update({Col.CAL_BPM: 72, Col.CAL_KEY: 82, Col.TIME: 70, Col.CONF: 76})
         for column, width in widths.items():
             self.setColumnWidth(int(column), width)
         header.setSortIndicatorShown(True)

@@ -1,0 +1,272 @@
+"""Play a song with an optional click track, without ever blocking the GUI thread.
+
+Decoding and beat tracking run on a plain background thread and hand their arrays back through a
+queued signal. Playback goes through PortAudio (``sounddevice``): its callback, on PortAudio's own
+thread, copies the next block of the decoded array and adds the clicks that fall in it, so no
+click track is ever rendered in full (a 10-minute song would need 100 MB). The GUI thread only
+polls the play position for the playhead.
+
+Why ``sounddevice`` rather than QtMultimedia: it plays the decoded numpy array directly (the click
+is mixed per block), its wheel is 33 kB on Linux (which uses the system's ``libportaudio2``) and
+1.0 MB on macOS (PortAudio inside), while QtMultimedia needs PySide6-Addons (a 175 MB wheel beside
+PySide6-Essentials) and a QIODevice to feed mixed samples. See docs/inspector.md.
+
+Without PortAudio or an output device (CI, a headless box) :meth:`Player.play` reports that in
+:attr:`Player.message` and returns ``False``; everything else keeps working. Setting
+``CALIBRATION_STUDIO_AUDIO=null`` plays into a null sink that consumes samples in real time
+through the same callback (tests and benchmarks use it).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from gui.inspector.clicks import click_sound, click_times, detect_beats
+
+BLOCK = 1024
+NULL_SINK = "null"
+AUDIO_ENV = "CALIBRATION_STUDIO_AUDIO"
+
+
+class NoAudioOutput(RuntimeError):
+    """No way to play sound here; the message says what is missing."""
+
+
+class NullSink:
+    """An output that consumes blocks in real time and discards them (same callback as a device)."""
+
+    def __init__(self, samplerate: int, callback: Any) -> None:
+        self.samplerate, self.callback = samplerate, callback
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="null-audio-sink", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        out = np.zeros((BLOCK, 1), dtype=np.float32)
+        period = BLOCK / self.samplerate
+        next_at = time.monotonic()
+        while not self._stop.is_set():
+            self.callback(out, BLOCK, None, None)
+            next_at += period
+            self._stop.wait(max(0.0, next_at - time.monotonic()))
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=1.0)
+
+    def close(self) -> None:
+        self.stop()
+
+
+def open_output(samplerate: int, callback: Any) -> Any:
+    """A started-able output stream, or :class:`NoAudioOutput` saying why there is none."""
+    if os.environ.get(AUDIO_ENV, "").lower() == NULL_SINK:
+        return NullSink(samplerate, callback)
+    try:
+        import sounddevice as sd
+    except (ImportError, OSError) as exc:  # OSError: the PortAudio library itself is missing
+        raise NoAudioOutput(
+            f"no audio output: PortAudio is not available ({exc}); on Linux install libportaudio2"
+        ) from None
+    try:
+        device = sd.query_devices(kind="output")
+    except (sd.PortAudioError, ValueError) as exc:
+        raise NoAudioOutput(f"no audio output device found ({exc})") from None
+    try:
+        return sd.OutputStream(samplerate=samplerate, channels=1, dtype="float32", blocksize=BLOCK, callback=callback)
+    except (sd.PortAudioError, ValueError) as exc:
+        raise NoAudioOutput(f"cannot open the audio output {device.get('name', '')!r}: {exc}") from None
+
+
+class Player(QObject):
+    """One song at a time: load (background), play/pause/seek, click track on or off at any tempo."""
+
+    loaded = Signal(str)  # path, once decoded and beat-tracked
+    stateChanged = Signal(str)  # "idle" | "loading" | "ready" | "playing" | "paused" | "unavailable" | "error"
+    positionChanged = Signal(float)  # seconds, ~20 times a second while playing
+    _decoded = Signal(object)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.path = ""
+        self.state = "idle"
+        self.message = ""
+        self.samplerate = 22050
+        self.audio = np.zeros(0, dtype=np.float32)
+        self.beats = np.zeros(0)
+        self.beat_bpm: float | None = None
+        self.detected_bpm: float | None = None
+        self.click_bpm: float | None = None
+        self.click_on = False
+        self._click_samples = np.zeros(0, dtype=np.int64)
+        self._blip = click_sound(self.samplerate)
+        self.position = 0  # samples; written by the audio callback, read by the GUI thread
+        self._stream: Any = None
+        self._generation = 0
+        self._decoded.connect(self._on_decoded)
+        self._timer = QTimer(self)
+        self._timer.setInterval(50)
+        self._timer.timeout.connect(self._poll)
+
+    # -- loading ------------------------------------------------------------------------------------
+    def load(self, path: str, detected_bpm: float | None = None) -> None:
+        """Decode and beat-track ``path`` on a background thread; :attr:`loaded` follows."""
+        if path == self.path and self.state not in ("idle", "error"):
+            self.detected_bpm = detected_bpm or self.detected_bpm
+            return
+        self.stop()
+        self._generation += 1
+        generation = self._generation
+        self.path, self.detected_bpm = path, detected_bpm
+        self.audio = np.zeros(0, dtype=np.float32)
+        self._set_state("loading")
+        threading.Thread(target=self._decode, args=(path, generation), name="inspector-decode", daemon=True).start()
+
+    def _decode(self, path: str, generation: int) -> None:
+        try:
+            from engine.analysis.decoding import probe, read_segment
+
+            info = probe(path)
+            y = read_segment(path, 0.0, info.duration_s, info.samplerate).astype(np.float32)
+            bpm, beats = detect_beats(y, info.samplerate)
+            payload = (generation, path, info.samplerate, y, bpm, beats, "")
+        except Exception as exc:  # any failure is this song's, shown in the inspector
+            payload = (generation, path, 0, None, None, None, f"{type(exc).__name__}: {exc}")
+        try:
+            self._decoded.emit(payload)
+        except RuntimeError:  # the window closed while this song was decoding: nobody to tell
+            pass
+
+    def _on_decoded(self, payload: tuple) -> None:
+        generation, path, sr, y, bpm, beats, error = payload
+        if generation != self._generation:
+            return  # another song was chosen meanwhile
+        if error:
+            self.message = f"cannot play {os.path.basename(path)}: {error}"
+            self._set_state("error")
+            return
+        self.samplerate, self.audio, self.beat_bpm, self.beats = sr, y, bpm, beats
+        self._blip = click_sound(sr)
+        self.position = min(self.position, y.size)
+        self._update_clicks()
+        self._set_state("ready")
+        self.loaded.emit(path)
+
+    # -- click ------------------------------------------------------------------------------------
+    def set_click(self, on: bool, bpm: float | None = None) -> None:
+        """Click on/off; ``bpm`` (default: the detected tempo) sets the grid, phase-locked to the beats."""
+        self.click_on = on
+        if bpm is not None:
+            self.click_bpm = bpm
+        self._update_clicks()
+
+    def _update_clicks(self) -> None:
+        bpm = self.click_bpm or self.detected_bpm or self.beat_bpm
+        if not self.click_on or not bpm or self.audio.size == 0:
+            self._click_samples = np.zeros(0, dtype=np.int64)
+            return
+        detected = self.beat_bpm if self.click_bpm is None else (self.detected_bpm or self.beat_bpm)
+        times = click_times(self.audio.size / self.samplerate, bpm, self.beats, detected)
+        self._click_samples = np.round(times * self.samplerate).astype(np.int64)
+
+    @property
+    def click_count(self) -> int:
+        return int(self._click_samples.size)
+
+    # -- transport --------------------------------------------------------------------------------
+    @property
+    def duration_s(self) -> float:
+        return self.audio.size / self.samplerate if self.samplerate else 0.0
+
+    @property
+    def position_s(self) -> float:
+        return self.position / self.samplerate if self.samplerate else 0.0
+
+    def play(self, from_s: float | None = None) -> bool:
+        """Start (or restart at ``from_s``); ``False`` with :attr:`message` set when nothing can play."""
+        if self.audio.size == 0:
+            self.message = "the song is still loading" if self.state == "loading" else "no song loaded"
+            return False
+        if from_s is not None:
+            self.seek(from_s)
+        if self.position >= self.audio.size:
+            self.position = 0
+        if self._stream is None:
+            try:
+                self._stream = open_output(self.samplerate, self._callback)
+            except NoAudioOutput as exc:
+                self.message = str(exc)
+                self._set_state("unavailable")
+                return False
+        self._stream.start()
+        self.message = ""
+        self._timer.start()
+        self._set_state("playing")
+        return True
+
+    def pause(self) -> None:
+        if self._stream is not None and self.state == "playing":
+            self._stream.stop()
+            self._timer.stop()
+            self._set_state("paused")
+            self.positionChanged.emit(self.position_s)
+
+    def toggle(self) -> bool:
+        if self.state == "playing":
+            self.pause()
+            return True
+        return self.play()
+
+    def seek(self, seconds: float) -> None:
+        self.position = int(max(0.0, min(seconds, self.duration_s)) * self.samplerate)
+        self.positionChanged.emit(self.position_s)
+
+    def stop(self) -> None:
+        self._timer.stop()
+        if self._stream is not None:
+            self._stream.close()
+            self._stream = None
+        if self.state in ("playing", "paused"):
+            self._set_state("ready")
+
+    def _poll(self) -> None:
+        self.positionChanged.emit(self.position_s)
+        if self.position >= self.audio.size:
+            self.pause()
+            self.position = self.audio.size
+
+    def _set_state(self, state: str) -> None:
+        if state != self.state:
+            self.state = state
+            self.stateChanged.emit(state)
+
+    # -- the audio thread --------------------------------------------------------------------------
+    def _callback(self, outdata: np.ndarray, frames: int, _time: Any, _status: Any) -> None:
+        """Runs on the audio thread: the next block of the song, with the clicks that fall in it."""
+        start = self.position
+        audio = self.audio
+        block = outdata[:, 0]
+        block[:] = 0.0
+        end = min(start + frames, audio.size)
+        if end > start:
+            block[: end - start] = audio[start:end]
+        clicks, blip = self._click_samples, self._blip
+        if clicks.size:
+            lo = int(np.searchsorted(clicks, start - blip.size, side="right"))
+            hi = int(np.searchsorted(clicks, start + frames, side="left"))
+            for at in clicks[lo:hi]:
+                a, b = max(at, start), min(at + blip.size, start + frames)
+                if b > a:
+                    block[a - start : b - start] += blip[a - at : b - at]
+        self.position = start + frames if end == start + frames else audio.size
