@@ -66,7 +66,7 @@ def inspect_and_play(window):
     # before the run here, as after a user's first song, so that playback does run during the analysis.
     detect_beats(np.random.default_rng(0).standard_normal(22050 * 3).astype(np.float32), 22050)
     inspector = window.inspector
-    window.tabs.setCurrentWidget(inspector.panel)
+    window.tabs.setCurrentWidget(inspector.page)
     player = inspector.player
 
     def first_done(_event) -> None:

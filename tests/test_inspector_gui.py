@@ -131,7 +131,7 @@ def test_look_listen_halve_undo_redo_restart_and_fit(qtbot, make_window, song_fo
 
     # look: the evidence of a finished one-chunk song, and its reference
     path = select(qtbot, window, DOUBLED.file)
-    assert window.tabs.currentWidget() is panel
+    assert window.tabs.currentWidget() is window.inspector.page
     result = window.results[path]
     assert len(panel.view.chunks) == result.chunks_total == 1
     assert panel.tempo_table.rowCount() == min(8, len(result.tempo_candidates)) > 0
@@ -258,7 +258,7 @@ def test_the_inspector_shows_each_chunk_as_it_finishes(qtbot, make_window, tmp_p
     sf.write(tmp_path / song.file, render_song(song.bpm, song.key, song.seconds, SR, song.style), SR)
     window = make_window()
     window.prefs.chunk_seconds = 5.0  # three chunks, so there is something to watch arrive
-    window.tabs.setCurrentWidget(window.inspector.panel)
+    window.tabs.setCurrentWidget(window.inspector.page)
     seen: list[tuple[int, str]] = []
     window.controller.chunkFinished.connect(
         lambda _e: seen.append((len(window.inspector.panel.view.chunks), window.inspector.panel.view.status))

@@ -15,6 +15,7 @@ from typing import Any
 
 from PySide6.QtCore import QModelIndex, QObject, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QFrame, QScrollArea
 
 from engine.calibration.corrections import corrections_path_for
 from engine.results import ChunkResult, SongResult
@@ -77,7 +78,12 @@ class Inspector(QObject):
         self.refit_timer.setInterval(REFIT_DELAY_MS)
         self.refit_timer.timeout.connect(self._refit)
         current = window.tabs.currentWidget()
-        window.tabs.insertTab(0, self.panel, "Inspector")
+        # scrolled, so the panel's many rows never set the window's minimum size (it would be ~950 px wide)
+        self.page = QScrollArea()
+        self.page.setWidget(self.panel)
+        self.page.setWidgetResizable(True)
+        self.page.setFrameShape(QFrame.Shape.NoFrame)
+        window.tabs.insertTab(0, self.page, "Inspector")
         window.tabs.setCurrentWidget(current)  # the run's own view stays first until a song is picked
         self._connect()
         self._build_actions()
@@ -177,7 +183,7 @@ class Inspector(QObject):
         if path != self.path:
             self.player.stop()
             self.path = path
-        self.window.tabs.setCurrentWidget(self.panel)
+        self.window.tabs.setCurrentWidget(self.page)
         self.refresh()
         result = self.window.results.get(path)
         if result is not None and result.analysed:
@@ -238,7 +244,7 @@ class Inspector(QObject):
         self.live = {event.path: []}  # only the song in progress is kept
         self.live_total = {event.path: (event.duration_s, event.chunks_total)}
         if event.chunks_total == 1 and self.window.tabs.currentWidget() is self.window.chunk_plot:
-            self.window.tabs.setCurrentWidget(self.panel)  # one bar of wall time says nothing; show the song
+            self.window.tabs.setCurrentWidget(self.page)  # one bar of wall time says nothing; show the song
         if not self.path or self._following:
             self._following = True
             self.path = event.path
@@ -251,7 +257,7 @@ class Inspector(QObject):
         if chunks is None:
             return
         chunks.append(event.result)
-        if event.result.song_path == self.path and self.window.tabs.currentWidget() is self.panel:
+        if event.result.song_path == self.path and self.window.tabs.currentWidget() is self.page:
             self.refresh()
 
     def _on_song_finished(self, event: ev.SongFinished | ev.SongFailed) -> None:
