@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.calibration.dataset import evidence_of
 from engine.results import ChunkStatus, SongResult, SongStatus
 from engine.run import events as ev
 from engine.run.discovery import AUDIO_EXTENSIONS, Discovery, discover
@@ -553,7 +554,8 @@ class MainWindow(QMainWindow):
         }
         profile = self.session.applied_profile
         if profile is not None and result.status is not SongStatus.ERROR:
-            values.update(cal_bpm=profile.calibrate_bpm(result.bpm), cal_key=profile.calibrate_key(result.key))
+            cal_bpm = profile.calibrate_bpm(result.bpm, evidence_of(result))
+            values.update(cal_bpm=cal_bpm, cal_key=profile.calibrate_key(result.key))
         self.model.update(row, **values)
         if result.status is SongStatus.ERROR:
             self.log.add("error", f"{Path(path).name}: {result.error}")

@@ -104,7 +104,8 @@ def test_consensus_reconciles_half_and_double_tempo_chunks() -> None:
     feats[1].bpm = feats[1].bpm / 2  # one chunk heard the half tempo: same family, so no instability
     chunks = [_chunk(i, f, 20.0 * i, 20.0 * (i + 1)) for i, f in enumerate(feats)]
     spans = {i: ChunkSpan(i, 20.0 * i, 20.0 * (i + 1), 20.0 * i, 20.0 * (i + 1)) for i in range(2)}
-    bpm, confidence, _, unstable = song_tempo(chunks, spans, SETTINGS)
+    found = song_tempo(chunks, spans, SETTINGS)
+    bpm, confidence, unstable = found.bpm, found.confidence, found.unstable
     assert abs(bpm / 120.0 - 1.0) <= 0.04
     assert not unstable
     assert confidence > 0.5

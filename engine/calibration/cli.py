@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from engine.calibration.dataset import AnalysedSong
+from engine.calibration.dataset import AnalysedSong, evidence_problem
 from engine.calibration.exports import (
     RESULT_EXTRA_COLUMNS,
     calibrated_values,
@@ -294,6 +294,9 @@ def run_calibrate(args: argparse.Namespace) -> int:
     if plan is None:
         return EXIT_USAGE
     songs = [AnalysedSong.from_row(r) for r in rows]
+    for r in rows:  # the song stays in the fit; only its octave-choice evidence is dropped
+        if problem := evidence_problem(r):
+            print(f"warning: {r.get('file') or r.get('path')}: bpm_candidates: {problem}", file=sys.stderr)
     settings = dict(previous.get("settings") or {})
     plan.fit(songs, settings)
     columns, extra = plan.result_columns(songs)
