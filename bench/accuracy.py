@@ -1,7 +1,7 @@
 """Accuracy of the engine beside the naive librosa baseline and Essentia, per source, raw and calibrated.
 
     python bench/accuracy.py [--data DIR ...] [--workers N] [--no-baseline] [--no-essentia]
-                             [--no-calibration] [--flip-convention] [--save-engine F] [--load-engine F]
+                             [--no-calibration] [--flip-convention] [--save-answers F] [--load-answers F]
 
 Data: ``dev/`` and ``dev-grooves/`` by default (each ``--data`` adds a set; sources are the
 ``source`` column of each ``ground_truth.csv``). Prints a markdown table (Acc1, Acc2, MAE, key
@@ -14,8 +14,9 @@ others in one process.
 
 ``--flip-convention`` halves every reference BPM above 140, as a "half-time" DJ library files
 fast tracks; raw scores drop, and a calibration that learns the reference's convention should
-follow. ``--save-engine``/``--load-engine`` keep the engine's results (with their tempo evidence)
-in a JSON file, so the calibration can be rescored, flipped or not, without re-analysing.
+follow. ``--save-answers``/``--load-answers`` keep every system's answers (the engine's with their
+tempo evidence) and times in a JSON file, so calibration can be rescored, flipped or not,
+without analysing again.
 """
 
 from __future__ import annotations
@@ -29,26 +30,33 @@ from common import DEFAULT_DATA, Reference, load_dev_set, run_engine_on, run_nai
 
 from engine.calibration.dataset import evidence_of
 from engine.references.scoring import score
-from engine.results import SongResult
 from engine.settings import EngineOptions
 
 GROOVES = DEFAULT_DATA.parent / "dev-grooves"
 FLIP_ABOVE_BPM = 140.0
 
 
-def engine_answers(results: dict[Path, SongResult]) -> dict[Path, tuple]:
+def engine_answers(results: dict) -> dict[Path, tuple]:
     return {path: (r.bpm, r.key, evidence_of(r)) for path, r in results.items()}
 
 
-def save_results(results: dict[Path, SongResult], wall: float, path: Path) -> None:
-    data = {"wall_s": wall, "songs": [{**r.to_json(), "chunks": []} for r in results.values()]}
+Systems = dict[str, tuple[dict[Path, tuple], float]]
+
+
+def save_answers(systems: Systems, path: Path) -> None:
+    data = {
+        name: {"wall_s": wall, "answers": {str(p): list(a) for p, a in answers.items()}}
+        for name, (answers, wall) in systems.items()
+    }
     path.write_text(json.dumps(data), encoding="utf-8")
 
 
-def load_results(path: Path) -> tuple[dict[Path, SongResult], float]:
+def load_answers(path: Path) -> Systems:
     data = json.loads(path.read_text(encoding="utf-8"))
-    results = {Path(s["path"]): SongResult.from_json(s) for s in data["songs"]}
-    return results, float(data["wall_s"])
+    return {
+        name: ({Path(p): tuple(a) for p, a in item["answers"].items()}, float(item["wall_s"]))
+        for name, item in data.items()
+    }
 
 
 def flip_convention(references: list[Reference]) -> list[Reference]:
@@ -94,25 +102,25 @@ def main() -> None:
     parser.add_argument(
         "--flip-convention", action="store_true", help=f"halve reference BPMs above {FLIP_ABOVE_BPM:.0f}"
     )
-    parser.add_argument("--save-engine", type=Path, help="write the engine's results to this JSON file")
-    parser.add_argument("--load-engine", type=Path, help="take the engine's results from this JSON file (no analysis)")
+    parser.add_argument("--save-answers", type=Path, help="write every system's answers to this JSON file")
+    parser.add_argument("--load-answers", type=Path, help="take every system's answers from this file (no analysis)")
     args = parser.parse_args()
     references = [ref for data in (args.data or [DEFAULT_DATA, GROOVES]) for ref in load_dev_set(data)]
     workers = args.workers or EngineOptions().workers
-    if args.load_engine:
-        results, wall = load_results(args.load_engine)
+    if args.load_answers:
+        systems = load_answers(args.load_answers)
     else:
         results, wall = run_engine_on(references, workers=workers)
-    if args.save_engine:
-        save_results(results, wall, args.save_engine)
-    systems = {f"engine ({workers} workers)": (engine_answers(results), wall)}
-    if not args.no_baseline:
-        systems["naive librosa (1 process)"] = run_naive(references)
-    if not args.no_essentia:
-        import essentia_systems
+        systems = {f"engine ({workers} workers)": (engine_answers(results), wall)}
+        if not args.no_baseline:
+            systems["naive librosa (1 process)"] = run_naive(references)
+        if not args.no_essentia:
+            import essentia_systems
 
-        if essentia_systems.available():
-            systems.update(essentia_systems.run_essentia(references))
+            if essentia_systems.available():
+                systems.update(essentia_systems.run_essentia(references))
+    if args.save_answers:
+        save_answers(systems, args.save_answers)
     if args.flip_convention:
         references = flip_convention(references)
         print(f"Reference convention flipped: every reference BPM above {FLIP_ABOVE_BPM:.0f} halved.\n")
