@@ -116,8 +116,9 @@ def metrical_salience(grid: np.ndarray, strength: np.ndarray, weight: float = ME
     the half-time level of a busy groove only because that one lag is marginally more periodic.
     Strengths outside the grid count as 0; negative strengths count as 0. The sum is divided
     by ``1 + 2·weight`` so a perfectly periodic level still reads 1.
-    On dev-grooves it gains 6 songs of Acc1 (0.817 -> 0.867), on dev it is even (bach same,
-    blupi +1, mma -1), flat for weights 0.3-0.5 on the grooves (``docs/accuracy.md``, round 4).
+    On dev-grooves it gains 6 songs of Acc1 (0.817 -> 0.867); on dev it is even in Acc1 (bach
+    same, blupi +1, mma -1) but costs two Acc2 songs. 0.3 is the largest weight that costs dev
+    nothing in Acc1 (the grooves alone would prefer 0.5), see ``docs/accuracy.md``, round 4.
     """
     positive = np.maximum(np.asarray(strength, dtype=float), 0.0)
     log_grid = np.log(grid)
