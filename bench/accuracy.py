@@ -1,32 +1,70 @@
-"""Accuracy of the engine beside the naive librosa baseline, per source, on the dev set.
+"""Accuracy of the engine beside the naive librosa baseline and Essentia, per source, raw and calibrated.
 
-    python bench/accuracy.py [--data DIR] [--workers N] [--no-baseline] [--no-essentia] [--no-calibration]
+    python bench/accuracy.py [--data DIR ...] [--workers N] [--no-baseline] [--no-essentia]
+                             [--no-calibration] [--flip-convention] [--save-answers F] [--load-answers F]
 
-Prints a markdown table (Acc1, Acc2, MAE, key exact, MIREX; n songs) per system and source,
-each system raw and calibrated (cross-validated: every song's answer from a profile fitted
-on the other folds), then what each calibration kept and why. When the ``essentia`` package is
-importable (benchmark only, AGPL), Essentia's RhythmExtractor2013 + KeyExtractor (``edma`` and
-``temperley`` profiles) run on the same files in the same run. Speed is per system: the engine
-with its worker pool, the others in one process.
+Data: ``dev/`` and ``dev-grooves/`` by default (each ``--data`` adds a set; sources are the
+``source`` column of each ``ground_truth.csv``). Prints a markdown table (Acc1, Acc2, MAE, key
+exact, MIREX; n songs) per system and source, each system raw and calibrated (cross-validated:
+every song's answer from a profile fitted on the other folds), then what each calibration kept
+and why. When the ``essentia`` package is importable (benchmark only, AGPL, ``pip install
+.[bench]``), Essentia's RhythmExtractor2013 + KeyExtractor (``edma`` and ``temperley``) run on
+the same files in the same run. Speed is per system: the engine with its worker pool, the
+others in one process.
+
+``--flip-convention`` halves every reference BPM above 140, as a "half-time" DJ library files
+fast tracks; raw scores drop, and a calibration that learns the reference's convention should
+follow. ``--save-answers``/``--load-answers`` keep every system's answers (the engine's with their
+tempo evidence) and times in a JSON file, so calibration can be rescored, flipped or not,
+without analysing again.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+from dataclasses import replace
 from pathlib import Path
 
 from common import DEFAULT_DATA, Reference, load_dev_set, run_engine_on, run_naive
 
+from engine.calibration.dataset import evidence_of
 from engine.references.scoring import score
 from engine.settings import EngineOptions
 
-
-def run_engine(references: list[Reference], workers: int) -> tuple[dict[Path, tuple[float | None, str]], float]:
-    results, wall = run_engine_on(references, workers=workers)
-    return {path: (r.bpm, r.key) for path, r in results.items()}, wall
+GROOVES = DEFAULT_DATA.parent / "dev-grooves"
+FLIP_ABOVE_BPM = 140.0
 
 
-def table(systems: dict[str, tuple[dict[Path, tuple[float | None, str]], float]], references: list[Reference]) -> str:
+def engine_answers(results: dict) -> dict[Path, tuple]:
+    return {path: (r.bpm, r.key, evidence_of(r)) for path, r in results.items()}
+
+
+Systems = dict[str, tuple[dict[Path, tuple], float]]
+
+
+def save_answers(systems: Systems, path: Path) -> None:
+    data = {
+        name: {"wall_s": wall, "answers": {str(p): list(a) for p, a in answers.items()}}
+        for name, (answers, wall) in systems.items()
+    }
+    path.write_text(json.dumps(data), encoding="utf-8")
+
+
+def load_answers(path: Path) -> Systems:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return {
+        name: ({Path(p): tuple(a) for p, a in item["answers"].items()}, float(item["wall_s"]))
+        for name, item in data.items()
+    }
+
+
+def flip_convention(references: list[Reference]) -> list[Reference]:
+    """Every reference BPM above :data:`FLIP_ABOVE_BPM` halved: a "half-time" DJ library's convention."""
+    return [replace(r, bpm=r.bpm / 2 if r.bpm is not None and r.bpm > FLIP_ABOVE_BPM else r.bpm) for r in references]
+
+
+def table(systems: dict[str, tuple[dict[Path, tuple], float]], references: list[Reference]) -> str:
     audio_s = sum(ref.duration_s for ref in references)
     lines = [
         "| system | source | n tempo | Acc1 | Acc2 | MAE BPM | n key | key exact | MIREX | × realtime |",
@@ -56,32 +94,46 @@ def _fmt(value: float | None) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--data", type=Path, action="append", help="a data set (repeatable); default dev + dev-grooves")
     parser.add_argument("--workers", type=int, default=None)
     parser.add_argument("--no-baseline", action="store_true")
     parser.add_argument("--no-calibration", action="store_true", help="raw answers only")
     parser.add_argument("--no-essentia", action="store_true", help="skip Essentia even when it is installed")
+    parser.add_argument(
+        "--flip-convention", action="store_true", help=f"halve reference BPMs above {FLIP_ABOVE_BPM:.0f}"
+    )
+    parser.add_argument("--save-answers", type=Path, help="write every system's answers to this JSON file")
+    parser.add_argument("--load-answers", type=Path, help="take every system's answers from this file (no analysis)")
     args = parser.parse_args()
-    references = load_dev_set(args.data)
+    references = [ref for data in (args.data or [DEFAULT_DATA, GROOVES]) for ref in load_dev_set(data)]
     workers = args.workers or EngineOptions().workers
-    systems = {f"engine ({workers} workers)": run_engine(references, workers)}
-    if not args.no_baseline:
-        systems["naive librosa (1 process)"] = run_naive(references)
-    if not args.no_essentia:
-        import essentia_systems
+    if args.load_answers:
+        systems = load_answers(args.load_answers)
+    else:
+        results, wall = run_engine_on(references, workers=workers)
+        systems = {f"engine ({workers} workers)": (engine_answers(results), wall)}
+        if not args.no_baseline:
+            systems["naive librosa (1 process)"] = run_naive(references)
+        if not args.no_essentia:
+            import essentia_systems
 
-        if essentia_systems.available():
-            systems.update(essentia_systems.run_essentia(references))
+            if essentia_systems.available():
+                systems.update(essentia_systems.run_essentia(references))
+    if args.save_answers:
+        save_answers(systems, args.save_answers)
+    if args.flip_convention:
+        references = flip_convention(references)
+        print(f"Reference convention flipped: every reference BPM above {FLIP_ABOVE_BPM:.0f} halved.\n")
     notes = {}
     if not args.no_calibration:
         from calibrated import cross_validated, straight_line
 
         raw, systems = systems, {}
-        for name, (results, wall) in raw.items():
-            systems[name] = (results, wall)
-            answers, notes[name] = cross_validated(results, references)
-            notes[name].append(straight_line(results, references))
-            systems[f"{name} + calibration (cross-validated)"] = (answers, 0.0)
+        for name, (answers, seconds) in raw.items():
+            systems[name] = (answers, seconds)
+            calibrated, notes[name] = cross_validated(answers, references)
+            notes[name].append(straight_line(answers, references))
+            systems[f"{name} + calibration (cross-validated)"] = (calibrated, 0.0)
     print(table(systems, references))
     for name, lines in notes.items():
         print(f"\nCalibration of {name}:")

@@ -14,14 +14,22 @@ from common import Reference
 from engine.calibration import AnalysedSong, CalibrationError, Observation, fit_calibration
 from engine.references.reader import ReferenceRow
 
-Answers = dict[Path, tuple[float | None, str]]
+Answers = dict[Path, tuple]
+"""Per song ``(bpm, key)`` or ``(bpm, key, tempo evidence row)``: the engine's answers carry the
+evidence its octave choice decides from; other systems have none, so that stage never acts on them."""
 
 
 def cross_validated(results: Answers, references: list[Reference]) -> tuple[Answers, list[str]]:
     """Out-of-fold calibrated answers for every song, and a line per stage saying what was kept and why."""
     observations = [
         Observation(
-            AnalysedSong(str(ref.path), "done", results[ref.path][0], results[ref.path][1] or ""),
+            AnalysedSong(
+                str(ref.path),
+                "done",
+                results[ref.path][0],
+                results[ref.path][1] or "",
+                tempo_evidence=results[ref.path][2] if len(results[ref.path]) > 2 else None,
+            ),
             ReferenceRow(line=i + 2, source="ground_truth.csv", file=ref.path.name, bpm=ref.bpm, key=ref.key),
             "file name",
         )

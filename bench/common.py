@@ -13,7 +13,11 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-DEFAULT_DATA = (REPO.parent / "shared" / "datasets" / "dev").resolve()
+DEFAULT_DATA = next(
+    (p for p in (d / "shared" / "datasets" / "dev" for d in REPO.parents) if p.is_dir()),
+    REPO.parent / "shared" / "datasets" / "dev",
+).resolve()
+"""``shared/datasets/dev`` beside the checkout or beside any folder above it (a worktree in ``wt/``)."""
 
 
 @dataclass(frozen=True)

@@ -107,6 +107,9 @@ class SongResult:
     loudness_db: float | None = None
     key_modulation: bool = False
     tempo_unstable: bool = False
+    onset_rate: float | None = None
+    onset_high_share: float | None = None
+    bpm_chunk_spread: float | None = None
     chunks_ok: int = 0
     chunks_total: int = 0
     analysis_s: float = 0.0
@@ -136,6 +139,10 @@ class SongResult:
             "loudness_db": round(self.loudness_db, 2) if self.loudness_db is not None else "",
             "key_modulation": int(self.key_modulation),
             "tempo_unstable": int(self.tempo_unstable),
+            "bpm_candidates": format_candidates(self.tempo_candidates),
+            "onset_rate": _rounded(self.onset_rate, 3),
+            "onset_high_share": _rounded(self.onset_high_share, 4),
+            "bpm_chunk_spread": _rounded(self.bpm_chunk_spread, 4),
             "chunks_ok": self.chunks_ok,
             "chunks_total": self.chunks_total,
             "analysis_s": round(self.analysis_s, 3),
@@ -171,6 +178,32 @@ class SongResult:
         fields_ = {**data, "status": SongStatus(data["status"]), "chunks": chunks}
         fields_["tempo_candidates"] = [tuple(t) for t in data.get("tempo_candidates", [])]
         return cls(**fields_)
+
+
+def format_candidates(candidates: list[tuple[float, float]]) -> str:
+    """``bpm:strength`` pairs joined by ``;``, strongest first, as ``results.csv`` stores them."""
+    return ";".join(f"{bpm:.2f}:{strength:.4f}" for bpm, strength in candidates)
+
+
+def parse_candidates(text: str | None) -> list[tuple[float, float]]:
+    """Inverse of :func:`format_candidates`; raises ``ValueError`` naming the bad pair."""
+    pairs = []
+    for part in (text or "").split(";"):
+        if not part.strip():
+            continue
+        bpm, sep, strength = part.partition(":")
+        try:
+            pair = (float(bpm), float(strength))
+        except ValueError:
+            pair = None
+        if not sep or pair is None or not all(np.isfinite(pair)) or pair[0] <= 0:
+            raise ValueError(f"bad tempo candidate {part.strip()!r} (expected bpm:strength)")
+        pairs.append(pair)
+    return pairs
+
+
+def _rounded(value: float | None, digits: int) -> float | str:
+    return "" if value is None else round(float(value), digits)
 
 
 def _features_json(features: ChunkFeatures | None) -> dict[str, Any] | None:

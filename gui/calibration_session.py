@@ -17,7 +17,7 @@ from typing import Any
 
 from engine.calibration import Calibration, Profile, fit_calibration, load_profile, save_profile
 from engine.calibration.corrections import Verdicts
-from engine.calibration.dataset import AnalysedSong
+from engine.calibration.dataset import AnalysedSong, evidence_of
 from engine.calibration.metrics import key_rows, tempo_rows
 from engine.calibration.workflow import Matched, match_reference
 from engine.references.pairs import PAIRS_FILE, ManualPair, save_pairs
@@ -166,7 +166,7 @@ class CalibrationSession:
         for path, result in results.items():
             if result.status is not SongStatus.ERROR:
                 values[path] = {
-                    "cal_bpm": profile.calibrate_bpm(result.bpm),
+                    "cal_bpm": profile.calibrate_bpm(result.bpm, evidence_of(result)),
                     "cal_key": profile.calibrate_key(result.key),
                 }
         return values
@@ -221,7 +221,7 @@ class CalibrationSession:
         pairs = []
         for o in self.matched.observations:
             if o.has_tempo and is_analysed(o.song.status):
-                detected = profile.calibrate_bpm(o.song.bpm) if profile else o.song.bpm
+                detected = profile.calibrate_bpm(o.song.bpm, o.song.tempo_evidence) if profile else o.song.bpm
                 if detected:
                     pairs.append((float(o.row.bpm), float(detected)))
         return pairs

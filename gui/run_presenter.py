@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar
 
+from engine.calibration.dataset import evidence_of
 from engine.results import ChunkStatus, SongStatus
 from engine.run import events as ev
 from gui.engine_thread import RunRequest
@@ -235,7 +236,10 @@ class RunPresenter(QObject):
         }
         profile = w.session.applied_profile
         if profile is not None and result.status is not SongStatus.ERROR:
-            values.update(cal_bpm=profile.calibrate_bpm(result.bpm), cal_key=profile.calibrate_key(result.key))
+            values.update(
+                cal_bpm=profile.calibrate_bpm(result.bpm, evidence_of(result)),
+                cal_key=profile.calibrate_key(result.key),
+            )
         w.model.update(row, **values)
         if result.status is SongStatus.ERROR:
             w.log.add("error", f"{Path(path).name}: {result.error}")

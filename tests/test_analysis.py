@@ -104,7 +104,8 @@ def test_consensus_reconciles_half_and_double_tempo_chunks() -> None:
     feats[1].bpm = feats[1].bpm / 2  # one chunk heard the half tempo: same family, so no instability
     chunks = [_chunk(i, f, 20.0 * i, 20.0 * (i + 1)) for i, f in enumerate(feats)]
     spans = {i: ChunkSpan(i, 20.0 * i, 20.0 * (i + 1), 20.0 * i, 20.0 * (i + 1)) for i in range(2)}
-    bpm, confidence, _, unstable = song_tempo(chunks, spans, SETTINGS)
+    found = song_tempo(chunks, spans, SETTINGS)
+    bpm, confidence, unstable = found.bpm, found.confidence, found.unstable
     assert abs(bpm / 120.0 - 1.0) <= 0.04
     assert not unstable
     assert confidence > 0.5
@@ -140,3 +141,17 @@ def test_high_band_tempogram_is_averaged_with_the_full_band() -> None:
     assert combined[at_120] > full_only[at_120] + 0.1
     found = [bpm for bpm, _ in tempo.tempo_candidates(slow, frame_rate, 40, 240, high_envelope=fast)]
     assert any(abs(b / 120.0 - 1) <= 0.04 for b in found)
+
+
+def test_metrical_salience_prefers_the_level_whose_half_and_double_are_periodic_too() -> None:
+    """A 3:2 level (80 BPM) a little more periodic than the beat (120 BPM) loses to it once the beat's
+    half (60) and double (240) count: the beat sits inside a metrical hierarchy, the 3:2 level does not."""
+    grid = tempo.tempo_grid(40.0, 240.0)
+    strength = np.zeros_like(grid)
+    for bpm, height in ((80.0, 0.74), (120.0, 0.60), (60.0, 0.45), (240.0, 0.45), (160.0, 0.1)):
+        strength += height * np.exp(-0.5 * (np.log2(grid / bpm) / 0.01) ** 2)
+    plain = grid[np.argmax(strength * tempo.tempo_prior(grid))]
+    salient = grid[np.argmax(tempo.metrical_salience(grid, strength) * tempo.tempo_prior(grid))]
+    assert abs(plain / 80.0 - 1) < 0.01  # periodicity alone takes the 3:2 level
+    assert abs(salient / 120.0 - 1) < 0.01
+    assert tempo.metrical_salience(grid, np.ones_like(grid))[grid.size // 2] == pytest.approx(1.0)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from engine.analysis import keys, tempo
@@ -36,10 +38,30 @@ def combined_loudness(chunks: list[ChunkResult]) -> float | None:
     return float(10 * np.log10(power)) if power > 0 else -120.0
 
 
-def song_tempo(
-    chunks: list[ChunkResult], spans: dict[int, ChunkSpan], settings: AnalysisSettings
-) -> tuple[float | None, float, list[tuple[float, float]], bool]:
-    """Song tempo from the stitched envelope; confidence is how many chunks agree with it (octave-aware)."""
+SONG_CANDIDATES = 8
+"""Tempo candidates kept per song: enough that the octave, 2:3 and 3:4 relatives of the winner are
+usually among them, for calibration's octave choice (``engine.calibration.octave_rules``)."""
+
+
+@dataclass(frozen=True)
+class SongTempo:
+    bpm: float | None
+    confidence: float
+    candidates: list[tuple[float, float]]
+    unstable: bool
+    onset_rate: float | None = None
+    onset_high_share: float | None = None
+    chunk_spread: float | None = None
+
+
+def song_tempo(chunks: list[ChunkResult], spans: dict[int, ChunkSpan], settings: AnalysisSettings) -> SongTempo:
+    """Song tempo from the stitched envelope; confidence is how many chunks agree with it (octave-aware).
+
+    Also the evidence calibration needs to choose between the tempo and its octave/2:3/3:4
+    relatives song by song: the top :data:`SONG_CANDIDATES` candidates with their strengths, onset
+    rate, the high band's share of the onset flux (drums and hats; a cheap proxy for percussive
+    energy), and the spread of the chunks' own tempi in octaves.
+    """
     frame_rate = settings.sample_rate / HOP_LENGTH
     envelope = stitch_envelopes(chunks, spans, frame_rate)
     high = stitch_envelopes(chunks, spans, frame_rate, "onset_envelope_high")
@@ -48,21 +70,26 @@ def song_tempo(
         frame_rate,
         settings.min_bpm,
         settings.max_bpm,
+        top=SONG_CANDIDATES,
         high_envelope=high if high.size == envelope.size else None,
     )
-    bpm, salience = tempo.choose_tempo(candidates)
+    # the decision and its confidence use the top five, as the engine always has
+    bpm, salience = tempo.choose_tempo(candidates[:5])
     if bpm <= 0:
-        return None, 0.0, [], False
+        return SongTempo(None, 0.0, [], False)
     voters = [c for c in chunks if c.features and c.features.bpm > 0]
     if voters:
         weights = np.array([c.features.seconds_of_audio for c in voters])
         agree = np.array([tempo.same_tempo_family(c.features.bpm, bpm) for c in voters])
         agreement = float((weights * agree).sum() / weights.sum())
+        spread = float(np.std(np.log2([c.features.bpm for c in voters])))
     else:
-        agreement = 0.0
+        agreement, spread = 0.0, 0.0
     unstable = len(voters) >= 2 and agreement < 0.75
     confidence = float(np.clip(0.5 * agreement + 0.5 * salience, 0.0, 1.0))
-    return bpm, confidence, candidates, unstable
+    flux = float(np.sum(envelope))
+    high_share = float(np.sum(high) / flux) if flux > 0 and high.size == envelope.size else 0.0
+    return SongTempo(bpm, confidence, candidates, unstable, tempo.onset_rate(envelope, frame_rate), high_share, spread)
 
 
 def song_key(chunks: list[ChunkResult], last_index: int | None = None) -> tuple[str, float, list[float], bool]:
@@ -123,7 +150,7 @@ def combine(
             status=SongStatus.ERROR, error=f"the audio is silent ({loudness:.0f} dBFS)", loudness_db=loudness, **base
         )
     by_index = {s.index: s for s in spans}
-    bpm, bpm_confidence, candidates, unstable = song_tempo(good, by_index, settings)
+    found = song_tempo(good, by_index, settings)
     key, key_confidence, scores, modulation = song_key(good, last_index=max(s.index for s in spans))
     partial = len(good) < len(spans)
     error = ""
@@ -133,14 +160,17 @@ def combine(
     return SongResult(
         status=SongStatus.PARTIAL if partial else SongStatus.DONE,
         error=error,
-        bpm=bpm,
-        bpm_confidence=bpm_confidence,
-        tempo_candidates=candidates,
+        bpm=found.bpm,
+        bpm_confidence=found.confidence,
+        tempo_candidates=found.candidates,
+        onset_rate=found.onset_rate,
+        onset_high_share=found.onset_high_share,
+        bpm_chunk_spread=found.chunk_spread,
         key=key,
         key_confidence=key_confidence,
         key_scores=scores,
         loudness_db=loudness,
         key_modulation=modulation,
-        tempo_unstable=unstable,
+        tempo_unstable=found.unstable,
         **base,
     )

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from engine.calibration.dataset import AnalysedSong
+from engine.calibration.dataset import AnalysedSong, evidence_problem
 from engine.calibration.exports import RESULT_EXTRA_COLUMNS, now, write_calibration_files, write_run_files
 from engine.calibration.fit import MIN_SONGS
 from engine.calibration.plan import CalibrationPlan, base_run_info
@@ -173,6 +173,9 @@ def run_calibrate(args: argparse.Namespace) -> int:
     if plan is None:
         return ExitCode.USAGE
     songs = [AnalysedSong.from_row(r) for r in rows]
+    for r in rows:  # the song stays in the fit; only its octave-choice evidence is dropped
+        if problem := evidence_problem(r):
+            print(f"warning: {r.get('file') or r.get('path')}: bpm_candidates: {problem}", file=sys.stderr)
     settings = dict(previous.get("settings") or {})
     say(plan.fit(songs, settings))
     columns, extra = plan.result_columns(songs)

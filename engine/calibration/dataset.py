@@ -10,9 +10,10 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from engine.calibration.octave_rules import evidence_row
 from engine.references.matching import MatchReport
 from engine.references.reader import ReferenceRow
-from engine.results import SongResult, SongStatus
+from engine.results import SongResult, SongStatus, parse_candidates
 
 MEASUREMENTS = ("loudness_db",)
 """Engine measurements a feature scaler may start from."""
@@ -27,6 +28,8 @@ class AnalysedSong:
     bpm: float | None = None
     key: str = ""
     measurements: dict[str, float] = field(default_factory=dict)
+    tempo_evidence: tuple[float, ...] | None = None
+    """What the octave choice decides from (:func:`octave_rules.evidence_row`); ``None`` when unknown."""
 
     def __post_init__(self) -> None:
         if not isinstance(self.status, SongStatus | None):  # "done" from a caller or a CSV cell
@@ -40,19 +43,56 @@ class AnalysedSong:
     @classmethod
     def from_result(cls, result: SongResult) -> AnalysedSong:
         measurements = {"loudness_db": result.loudness_db} if result.loudness_db is not None else {}
-        return cls(result.path, result.status, result.bpm, result.key, measurements)
+        return cls(result.path, result.status, result.bpm, result.key, measurements, evidence_of(result))
 
     @classmethod
     def from_row(cls, row: Mapping[str, str]) -> AnalysedSong:
-        """From a ``results.csv`` row; blank or unreadable numbers become missing, never an exception."""
+        """From a ``results.csv`` row; blank or unreadable numbers become missing, never an exception.
+
+        Unreadable ``bpm_candidates`` leave the song without tempo evidence (the octave choice
+        then leaves it alone); the caller can say so with :func:`evidence_problem`.
+        """
         measurements = {name: v for name in MEASUREMENTS if (v := _number(row.get(name))) is not None}
+        bpm = _number(row.get("bpm"))
+        evidence = None
+        if not evidence_problem(row):
+            evidence = _evidence(
+                bpm,
+                parse_candidates(row.get("bpm_candidates")),
+                _number(row.get("onset_rate")),
+                _number(row.get("onset_high_share")),
+                _number(row.get("bpm_chunk_spread")),
+            )
         return cls(
             str(row.get("path", "")),
             SongStatus.from_text(row.get("status")),
-            _number(row.get("bpm")),
+            bpm,
             row.get("key") or "",
             measurements,
+            evidence,
         )
+
+
+def evidence_of(result: SongResult) -> tuple[float, ...] | None:
+    """A result's tempo evidence row, or ``None`` when it has none (an error, an older engine)."""
+    return _evidence(
+        result.bpm, result.tempo_candidates, result.onset_rate, result.onset_high_share, result.bpm_chunk_spread
+    )
+
+
+def evidence_problem(row: Mapping[str, str]) -> str:
+    """Why a ``results.csv`` row's ``bpm_candidates`` cannot be read ("" when it can, or is blank)."""
+    try:
+        parse_candidates(row.get("bpm_candidates"))
+    except ValueError as exc:
+        return str(exc)
+    return ""
+
+
+def _evidence(bpm, candidates, onset_rate, high_share, spread) -> tuple[float, ...] | None:
+    if bpm is None or not candidates or onset_rate is None:
+        return None
+    return tuple(float(v) for v in evidence_row(bpm, candidates, onset_rate, high_share, spread))
 
 
 def _number(text: str | None) -> float | None:

@@ -110,7 +110,7 @@ def calibrated_values(
                 ref_bpm=_blank(row.bpm), ref_key=row.key or "", match_method=match.method, match_score=match.score
             )
         if profile is not None and not song.failed:
-            values["bpm_calibrated"] = _bpm(profile.calibrate_bpm(song.bpm))
+            values["bpm_calibrated"] = _bpm(profile.calibrate_bpm(song.bpm, song.tempo_evidence))
             values["key_calibrated"] = profile.calibrate_key(song.key)
             for name, value in profile.calibrate_features(song.measurements).items():
                 values[f"{name}_calibrated"] = _blank(value)
@@ -140,7 +140,7 @@ def comparison_rows(
         fixed = corrected.get(o.path, {})
         detected = song.bpm if not song.failed else None
         key = song.key if not song.failed else ""
-        bpm_cal = profile.calibrate_bpm(detected) if profile is not None and detected else None
+        bpm_cal = profile.calibrate_bpm(detected, song.tempo_evidence) if profile is not None and detected else None
         key_cal = profile.calibrate_key(key) if profile is not None and key else ""
         rows.append(
             {
@@ -220,7 +220,7 @@ def metric_table(
             table["calibrated_in_sample"] = [answers[o.path][0] for o in tempo]
             table["calibrated_cv"] = [answers[o.path][1] for o in tempo]
         if applied is not None:
-            table["calibrated_profile"] = [applied.calibrate_bpm(o.song.bpm) for o in tempo]
+            table["calibrated_profile"] = [applied.calibrate_bpm(o.song.bpm, o.song.tempo_evidence) for o in tempo]
         rows += tempo_rows([o.row.bpm for o in tempo], table)
     if keyed:
         table = {"raw": [o.song.key for o in keyed]}

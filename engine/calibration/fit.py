@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from engine.calibration import feature_rules, key_rules, tempo_rules
+from engine.calibration import feature_rules, key_rules, octave_rules, tempo_rules
 from engine.calibration.crossval import Scheme, Verdict, cross_val_predict, scheme_for, sign_test
 from engine.calibration.dataset import AnalysedSong, Observation
 from engine.calibration.metrics import key_rows, tempo_rows
@@ -31,10 +31,12 @@ MIN_SONGS = 12
 
 Fitter = Callable[[Any, Any, int], list[dict[str, Any]]]
 TEMPO_STAGES: tuple[tuple[str, Fitter], ...] = (
-    ("fold", tempo_rules.fit_fold),
-    ("range factor", tempo_rules.fit_range_factors),
-    ("linear", tempo_rules.fit_linear),
+    ("octave choice", octave_rules.fit),
+    ("fold", tempo_rules.on_bpm(tempo_rules.fit_fold)),
+    ("range factor", tempo_rules.on_bpm(tempo_rules.fit_range_factors)),
+    ("linear", tempo_rules.on_bpm(tempo_rules.fit_linear)),
 )
+"""Tempo answers travel as evidence rows (BPM in column 0); the octave choice reads the rest."""
 KEY_STAGES: tuple[tuple[str, Fitter], ...] = (
     ("mode shift", key_rules.fit_mode_shift),
     ("remap", key_rules.fit_remap),
@@ -73,7 +75,11 @@ class Calibration:
         both places: for it that answer is already out-of-sample.
         """
         index = self._index().get(song.path)
-        bpm_in = self.bpm_in_sample[index] if index is not None else self.profile.calibrate_bpm(song.bpm)
+        bpm_in = (
+            self.bpm_in_sample[index]
+            if index is not None
+            else self.profile.calibrate_bpm(song.bpm, song.tempo_evidence)
+        )
         key_in = self.key_in_sample[index] if index is not None else self.profile.calibrate_key(song.key)
         bpm_cv = self.bpm_cv[index] if index is not None and self.bpm_cv[index] is not None else bpm_in
         key_cv = self.key_cv[index] if index is not None and self.key_cv[index] is not None else key_in
@@ -114,7 +120,9 @@ def fit_calibration(
     schemes: dict[str, Scheme] = {}
 
     # tempo
-    det_t = np.array([obs[i].song.bpm for i in tempo_idx], dtype=float)
+    det_t = np.array([_evidence_row(obs[i].song) for i in tempo_idx], dtype=float).reshape(
+        -1, octave_rules.EVIDENCE_SIZE
+    )
     ref_t = np.array([obs[i].row.bpm for i in tempo_idx], dtype=float)
     cv_t = det_t.copy()
     if len(tempo_idx) >= min_songs:
@@ -148,7 +156,8 @@ def fit_calibration(
         result.notes.append(_too_few("key", "key", len(key_idx), min_songs))
 
     profile.cross_validation = {domain: s.to_dict() for domain, s in schemes.items()}
-    result.bpm_in_sample = [profile.calibrate_bpm(o.song.bpm) for o in obs]
+    result.bpm_in_sample = [profile.calibrate_bpm(o.song.bpm, o.song.tempo_evidence) for o in obs]
+    det_t, cv_t = tempo_rules.bpm_column(det_t), tempo_rules.bpm_column(cv_t)
     result.key_in_sample = [profile.calibrate_key(o.song.key) for o in obs]
     result.bpm_cv = [None] * len(obs)
     result.key_cv = [None] * len(obs)
@@ -184,6 +193,15 @@ def fit_calibration(
     }
     profile.metrics["n"] = {r["metric"]: r["n"] for r in metrics if r["metric"] in ("tempo_acc1", "key_exact")}
     return result
+
+
+def _evidence_row(song: AnalysedSong) -> np.ndarray:
+    """The song's evidence row with its BPM; NaN evidence when it has none (the octave choice skips it)."""
+    row = np.full(octave_rules.EVIDENCE_SIZE, np.nan)
+    if song.tempo_evidence is not None and len(song.tempo_evidence) == octave_rules.EVIDENCE_SIZE:
+        row[:] = song.tempo_evidence
+    row[0] = song.bpm
+    return row
 
 
 def _too_few(domain: str, what: str, have: int, need: int) -> str:
@@ -251,7 +269,8 @@ def _select(
 
 
 def _tempo_score(answers: Any, reference: Any) -> Scores:
-    return score(list(zip([float(a) for a in answers], [float(r) for r in reference], strict=True)), [])
+    bpm = tempo_rules.bpm_column(answers)
+    return score(list(zip([float(a) for a in bpm], [float(r) for r in reference], strict=True)), [])
 
 
 def _key_score(answers: Any, reference: Any) -> Scores:
@@ -272,7 +291,7 @@ def _key_better(stage: str, after: Scores, before: Scores) -> bool:
 def _tempo_per_song(stage: str, answers: Any, reference: Any) -> np.ndarray:
     """What the sign test compares: Acc1 per song for ratio rules; for a linear scaler, how close each
     answer is to the reference or its nearest allowed multiple, so octave errors cannot vote for a scale."""
-    a, r = np.asarray(answers, dtype=float), np.asarray(reference, dtype=float)
+    a, r = tempo_rules.bpm_column(answers), np.asarray(reference, dtype=float)
     if stage != "linear":
         return tempo_rules.correct(a, r).astype(float)
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from engine.calibration import feature_rules, key_rules, tempo_rules
+import numpy as np
+
+from engine.calibration import feature_rules, key_rules, octave_rules, tempo_rules
 from engine.errors import EngineError
 from engine.version import APP_VERSION, ENGINE_VERSION
 
@@ -46,8 +49,9 @@ class Profile:
     engine_version: str = ENGINE_VERSION
 
     # -- applying ---------------------------------------------------------------------------------
-    def calibrate_bpm(self, bpm: float | None) -> float | None:
-        return tempo_rules.apply_one_value(self.tempo, bpm)
+    def calibrate_bpm(self, bpm: float | None, evidence: Sequence[float] | None = None) -> float | None:
+        """Calibrated BPM; with the song's tempo ``evidence`` an ``octave_choice`` correction can act on it."""
+        return tempo_rules.apply_one_value(self.tempo, bpm, None if evidence is None else np.asarray(evidence))
 
     def calibrate_key(self, key: str) -> str:
         return key_rules.apply_one_value(self.key, key)
@@ -123,6 +127,7 @@ class Profile:
         """Apply every correction once so a damaged file fails on load, not halfway through a run."""
         try:
             self.calibrate_bpm(120.0)
+            self.calibrate_bpm(120.0, octave_rules.evidence_row(120.0, [(120.0, 0.5)], 4.0, 0.5, 0.0))
             self.calibrate_key("A minor")
             self.calibrate_features({c.get("source", ""): 0.0 for c in self.features})
         except (KeyError, TypeError, ValueError) as exc:

@@ -11,11 +11,12 @@ Each correction is a JSON-ready dict with a ``type``; :func:`apply` runs a list 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
+from engine.calibration import octave_rules
 from engine.references.scoring import TEMPO_TOLERANCE
 
 FOLD_GRID = 2.0 ** (np.arange(round(24 * math.log2(30)), round(24 * math.log2(240)) + 1) / 24)
@@ -32,16 +33,54 @@ def correct(detected: np.ndarray, reference: np.ndarray) -> np.ndarray:
 
 
 def apply(corrections: Sequence[Correction], bpm: np.ndarray) -> np.ndarray:
+    """Run ``corrections`` in order on a BPM vector, or on evidence rows (2-D, BPM in column 0).
+
+    Evidence rows (:func:`engine.calibration.octave_rules.evidence_row`) carry what the
+    ``octave_choice`` correction decides from; the result keeps their shape with the corrected
+    BPM in column 0. On a plain BPM vector ``octave_choice`` has no evidence and changes nothing.
+    """
     values = np.array(bpm, dtype=float, copy=True)
+    if values.ndim == 2:
+        for c in corrections:
+            if c["type"] == "octave_choice":
+                values[:, 0] = octave_rules.apply(c, values)
+            else:
+                values[:, 0] = _apply_one(c, values[:, 0])
+        return values
     for c in corrections:
-        values = _apply_one(c, values)
+        if c["type"] != "octave_choice":
+            values = _apply_one(c, values)
     return values
 
 
-def apply_one_value(corrections: Sequence[Correction], bpm: float | None) -> float | None:
+def apply_one_value(
+    corrections: Sequence[Correction], bpm: float | None, evidence: np.ndarray | None = None
+) -> float | None:
+    """One song's calibrated BPM; ``evidence`` (its evidence row) lets ``octave_choice`` act."""
     if bpm is None or not bpm > 0:
         return bpm
+    if evidence is not None:
+        row = np.array(evidence, dtype=float, copy=True).reshape(1, -1)
+        row[0, 0] = bpm
+        return float(apply(corrections, row)[0, 0])
     return float(apply(corrections, np.array([bpm]))[0])
+
+
+def bpm_column(values: np.ndarray) -> np.ndarray:
+    """The BPM of a vector or of evidence rows."""
+    values = np.asarray(values, dtype=float)
+    return values[:, 0] if values.ndim == 2 else values
+
+
+def on_bpm(fitter: Callable[[np.ndarray, np.ndarray, int], list[Correction]]) -> Callable:
+    """A BPM-only fitter that also accepts evidence rows (it sees their BPM column)."""
+
+    def fit(detected: np.ndarray, reference: np.ndarray, min_support: int) -> list[Correction]:
+        return fitter(bpm_column(detected), reference, min_support)
+
+    fit.__name__ = fitter.__name__
+    fit.__doc__ = fitter.__doc__
+    return fit
 
 
 def _apply_one(c: Correction, values: np.ndarray) -> np.ndarray:
@@ -58,6 +97,8 @@ def _apply_one(c: Correction, values: np.ndarray) -> np.ndarray:
         out[inside] = values[inside] * float(c["factor"])
     elif c["type"] == "linear":
         out[valid] = values[valid] * float(c["slope"]) + float(c["intercept"])
+    elif c["type"] == "octave_choice":
+        pass  # needs evidence rows; see apply()
     else:
         raise ValueError(f"unknown tempo correction {c['type']!r}")
     return out

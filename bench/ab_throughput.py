@@ -1,0 +1,66 @@
+"""Throughput of this checkout's engine against another checkout's, alternating, in the same session.
+
+    python bench/ab_throughput.py --baseline-tree DIR [--data DIR] [--rounds N] [--workers N]
+
+On a shared machine a wall-clock number means little; a ratio measured in alternating rounds on
+the same files does. ``DIR`` is another source tree of the app (for example
+``git archive <commit> | tar -x -C /tmp/base``); each run imports its engine in a fresh process,
+warms the pool, and times one pass over every audio file of ``--data`` without the cache.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+from common import DEFAULT_DATA, REPO, load_dev_set
+
+RUN = """
+import json, sys, time
+sys.path.insert(0, {tree!r})
+from engine.run.runner import Engine
+from engine.settings import AnalysisSettings, EngineOptions
+paths = json.loads(sys.stdin.read())
+with Engine(AnalysisSettings(), EngineOptions(workers={workers}, use_cache=False)) as engine:
+    for _ in engine.warm_up():
+        pass
+    started = time.perf_counter()
+    for _ in engine.run(paths):
+        pass
+    print(time.perf_counter() - started)
+"""
+
+
+def timed_run(tree: Path, paths: list[str], workers: int) -> float:
+    code = RUN.format(tree=str(tree), workers=workers)
+    done = subprocess.run(
+        [sys.executable, "-c", code], input=json.dumps(paths), capture_output=True, text=True, cwd=tree, check=True
+    )
+    return float(done.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--baseline-tree", type=Path, required=True)
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA.parent / "dev-grooves")
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    references = load_dev_set(args.data)
+    paths = [str(r.path) for r in references]
+    audio_s = sum(r.duration_s for r in references)
+    times: dict[str, list[float]] = {"baseline": [], "this": []}
+    for _ in range(args.rounds):
+        for name, tree in (("baseline", args.baseline_tree.resolve()), ("this", REPO)):
+            times[name].append(timed_run(tree, paths, args.workers))
+            print(f"{name}: {times[name][-1]:.1f} s ({audio_s / times[name][-1]:.0f}× realtime)", flush=True)
+    ratio = statistics.median(times["baseline"]) / statistics.median(times["this"])
+    print(f"throughput this / baseline (median of {args.rounds} rounds): {ratio:.3f}")
+
+
+if __name__ == "__main__":
+    main()
