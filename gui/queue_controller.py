@@ -18,6 +18,7 @@ from PySide6.QtCore import QObject, QPoint, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QApplication, QFileDialog
 
+from engine.references.readers import REFERENCE_SUFFIXES
 from engine.run.discovery import AUDIO_EXTENSIONS, Discovery, discover
 
 if TYPE_CHECKING:
@@ -42,10 +43,11 @@ class QueueController(QObject):
 
     # -- adding ---------------------------------------------------------------------------------
     def add_paths(self, paths: Iterable[str | os.PathLike[str]]) -> None:
-        """Queue files and folders: references (.csv) load, everything else is scanned off the GUI thread."""
+        """Queue files and folders: reference files (CSV, rekordbox/Traktor/iTunes XML) load, the rest is scanned
+        off the GUI thread."""
         w = self.window
         paths = [Path(p) for p in paths]
-        references = [p for p in paths if p.suffix.lower() == ".csv" and p.is_file()]
+        references = [p for p in paths if p.suffix.lower() in REFERENCE_SUFFIXES and p.is_file()]
         profiles = [p for p in paths if p.suffix.lower() == ".json" and p.is_file()]
         others = [p for p in paths if p not in references and p not in profiles]
         for reference in references[-1:]:  # one reference at a time: the last one dropped wins

@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine.errors import EngineError
-from engine.references.readers import ReferenceRow
+from engine.references.readers import REFERENCE_SUFFIXES, ReferenceRow
 from gui.pairing_review import PairingReview
 
 SONG_ROLE = Qt.ItemDataRole.UserRole
@@ -220,7 +220,7 @@ class PairingReviewPanel(QWidget):
         return True
 
 
-REFERENCE_FILTER = "Reference files (*.csv *.tsv *.txt *.xml *.nml);;All files (*)"
+REFERENCE_FILTER = f"Reference files ({' '.join('*' + s for s in REFERENCE_SUFFIXES)});;All files (*)"
 """Playlist exports, rekordbox collection XML, Traktor collection.nml, iTunes/Apple Music Library.xml."""
 
 

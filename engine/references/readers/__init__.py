@@ -45,6 +45,10 @@ __all__ = [
 _ROOT = re.compile(rb"<\s*(DJ_PLAYLISTS|NML|plist)\b")
 
 
+REFERENCE_SUFFIXES = (".csv", ".tsv", ".txt", ".xml", ".nml")
+"""Files a user drops or opens as a reference (the content decides the format, not the name)."""
+
+
 def detect_format(data: bytes) -> str:
     """``rekordbox``, ``traktor``, ``itunes`` or ``csv``, from the first element of an XML file."""
     if data.startswith(b"bplist00"):  # a binary property list (an iTunes library saved by plutil)
