@@ -63,13 +63,11 @@ def test_truncated_wav_reads_what_is_there(tmp_path):
     assert 0 < y.size <= int(2.1 * 22050)
 
 
-def test_m4a_without_decoder_says_what_to_install(tmp_path):
+def test_m4a_header_without_index_says_it_is_truncated(tmp_path):
     path = tmp_path / "song.m4a"
     path.write_bytes(b"\x00\x00\x00\x18ftypM4A " + bytes(2000))
-    with pytest.raises(AudioDecodeError) as info:
+    with pytest.raises(AudioDecodeError, match="truncated or incomplete"):
         probe(path)
-    text = str(info.value)
-    assert "ffmpeg" in text.lower() or "cannot decode" in text
 
 
 def test_8bit_and_24bit_and_high_rates(tmp_path):
