@@ -195,5 +195,13 @@ def test_random_bytes_named_m4a(tmp_path):
         probe(path)
 
 
+def test_every_extension_discovery_queues_has_a_decoder():
+    from engine.analysis.decoding import PYAV_EXTENSIONS, SECOND_TRY_EXTENSIONS
+    from engine.run.discovery import AUDIO_EXTENSIONS
+
+    libsndfile_native = {".wav", ".wave", ".flac", ".mp3", ".aiff", ".aif", ".aifc", ".ogg", ".oga", ".opus"}
+    assert AUDIO_EXTENSIONS - libsndfile_native <= PYAV_EXTENSIONS | SECOND_TRY_EXTENSIONS
+
+
 def test_pre_roll_is_long_enough_for_aac():
     assert pyav_decoding.PREROLL_S >= 2048 / 44100  # two AAC frames at 44.1 kHz

@@ -23,7 +23,7 @@ from engine.analysis import pyav_decoding
 from engine.errors import AudioDecodeError
 
 PYAV_EXTENSIONS = frozenset(
-    {".m4a", ".m4b", ".m4p", ".mp4", ".m4v", ".mov", ".3gp", ".aac", ".adts", ".alac", ".wma", ".asf", ".webm", ".mka"}
+    {".m4a", ".m4b", ".m4p", ".mp4", ".m4v", ".aac", ".adts", ".alac", ".wma", ".asf", ".webm", ".weba", ".mka"}
 )
 """Read with PyAV directly: libsndfile cannot open these containers."""
 SECOND_TRY_EXTENSIONS = frozenset({".aif", ".aiff", ".aifc", ".caf", ".ogg", ".oga", ".opus"})
