@@ -25,12 +25,13 @@ def write_encoded(
     sample_format: str | None = None,
     container_format: str | None = None,
     container_options: dict[str, str] | None = None,
+    codec_options: dict[str, str] | None = None,
 ) -> Path:
     """Encode ``samples`` (``(frames,)`` or ``(frames, channels)``; float32 in [-1, 1] or int16).
 
     ``sample_format`` picks the codec's format where it has several (ALAC: ``"s16p"`` for 16-bit,
     ``"s32p"`` for 24-bit); ``container_options`` go to the muxer (``{"movflags": "faststart"}``
-    puts the index first, as iTunes does).
+    puts the index first, as iTunes does); ``codec_options`` go to the encoder (``{"aac_coder": "fast"}``).
     """
     import av
 
@@ -44,7 +45,7 @@ def write_encoded(
         planar = planar.astype(np.float32, copy=False)
     layout = {1: "mono", 2: "stereo"}.get(planar.shape[0], f"{planar.shape[0]}c")
     with av.open(str(path), "w", format=container_format, options=container_options or {}) as container:
-        stream = container.add_stream(codec, rate=sr, layout=layout)
+        stream = container.add_stream(codec, rate=sr, layout=layout, options=codec_options or {})
         if bit_rate:
             stream.codec_context.bit_rate = bit_rate
         if sample_format:
