@@ -30,7 +30,7 @@ milliseconds (its first frame claims 92 ms), and after a seek slices were up to 
 are decoded from the top, counting samples from 0; WMA is rare in music libraries and decodes at
 hundreds of times realtime. FFmpeg's WMA decoder drops its first 2048 samples, so WMA audio runs
 46 ms early; harmless for tempo and key."""
-SKIP_BY_DEMUX = frozenset({"aac"})
+SKIP_BY_DEMUX = frozenset()
 """Raw ADTS has no index, so FFmpeg's seek guesses a byte offset and the timestamps after it are
 off (by 57 samples in the test); reading packets from the top without decoding them is exact and
 costs little (headers only)."""
