@@ -30,10 +30,6 @@ milliseconds (its first frame claims 92 ms), and after a seek slices were up to 
 are decoded from the top, counting samples from 0; WMA is rare in music libraries and decodes at
 hundreds of times realtime. FFmpeg's WMA decoder drops its first 2048 samples, so WMA audio runs
 46 ms early; harmless for tempo and key."""
-SKIP_BY_DEMUX = frozenset()
-"""Raw ADTS has no index, so FFmpeg's seek guesses a byte offset and the timestamps after it are
-off (by 57 samples in the test); reading packets from the top without decoding them is exact and
-costs little (headers only)."""
 COUNTED_FORMATS = frozenset({"aac"})
 """Demuxers whose duration is an estimate from the bit rate (raw ADTS): the packets are counted instead."""
 
@@ -71,6 +67,7 @@ def _open(path: Path):
         if stream.codec_context is None or stream.codec_context.name in ("", "none"):
             named = f" '{tag}'" if tag else ""
             raise AudioDecodeError(f"unknown audio codec{named}: FFmpeg has no decoder for it")
+        stream.codec_context.thread_count = 1  # one thread per worker, like BLAS and numba there
     except BaseException:
         container.close()
         raise
@@ -166,8 +163,9 @@ def read(path: Path, start_s: float, end_s: float) -> tuple[np.ndarray, int]:
         end_s = min(end_s, float(stream.duration * stream.time_base))
     with container:
         fmt = container.format.name
-        seeked = start_s > PREROLL_S and fmt not in DECODE_FROM_TOP | SKIP_BY_DEMUX
-        skip_before = (start_s - PREROLL_S) / stream.time_base if fmt in SKIP_BY_DEMUX else None
+        # Raw ADTS has no index: FFmpeg's seek reads packet headers from the top (its generic index),
+        # so the timestamps it lands on are exact, at the cost of a cheap linear scan.
+        seeked = start_s > PREROLL_S and fmt not in DECODE_FROM_TOP
         if seeked:
             try:
                 container.seek(int((start_s - PREROLL_S) / stream.time_base), stream=stream, backward=True)
@@ -177,8 +175,6 @@ def read(path: Path, start_s: float, end_s: float) -> tuple[np.ndarray, int]:
         first = stop = 0
         try:
             for packet in container.demux(stream):
-                if skip_before is not None and packet.pts is not None and packet.pts < skip_before:
-                    continue
                 for frame in packet.decode():
                     if frame.sample_rate != sr or position is None:
                         sr = frame.sample_rate  # HE-AAC's decoder doubles the declared rate
