@@ -2,8 +2,8 @@
 
 Two decoders, both in-process and both seeking, so a worker reads only its own chunk:
 
-- soundfile (libsndfile) for wav/flac/aiff/ogg/opus/mp3: measured faster than
-  FFmpeg for these, and sample-accurate when seeking MP3 (docs/benchmarks.md, "Decoders per format");
+- soundfile (libsndfile) for wav/flac/aiff/ogg/opus/mp3: faster than PyAV on FLAC and MP3 and,
+  unlike FFmpeg, sample-accurate when seeking MP3 (docs/benchmarks.md, "Decoders per format");
 - PyAV (FFmpeg's libraries, shipped in its wheels) for everything else: m4a with AAC or ALAC,
   mp4/m4v music videos, ADTS .aac, .caf, .wma, WebM/Matroska audio; and as a second try
   for an AIFF-C, Ogg or CAF file whose codec libsndfile lacks. See
