@@ -28,6 +28,7 @@ APP_MODULES = (
     "numpy",
     "librosa",
     "soundfile",
+    "av",
     "pebble",
     "mir_eval",
     "mutagen",

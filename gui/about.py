@@ -15,10 +15,16 @@ from PySide6.QtCore import Qt, QUrl, qVersion
 from PySide6.QtGui import QAction, QDesktopServices
 from PySide6.QtWidgets import QMainWindow, QMenu, QMessageBox, QWidget
 
+from engine.analysis.pyav_decoding import ffmpeg_licence
 from engine.logs import log_file
 from engine.version import APP_VERSION, ENGINE_VERSION
 
-LIBRARIES = ("PySide6", "librosa", "numpy", "numba", "scipy", "soundfile", "pyqtgraph", "pebble")
+LIBRARIES = ("PySide6", "librosa", "numpy", "numba", "scipy", "soundfile", "av", "pyqtgraph", "pebble")
+LGPL_TERMS = (
+    "Audio other than wav/flac/aiff/ogg/mp3 is decoded by FFmpeg's libraries, used under the GNU LGPL: "
+    "they are separate shared libraries in this app that you may replace with your own build, and their "
+    "source code is available from ffmpeg.org (the version is shown above)."
+)
 
 
 def library_version(name: str) -> str:
@@ -58,6 +64,7 @@ def about_text() -> str:
         f"<h3>Calibration Studio {escape(APP_VERSION)}</h3>"
         "<p>Calibrates a tempo (BPM) and key analysis engine against reference values.</p>"
         f"<table>{rows}</table>"
+        f"<p>{escape(ffmpeg_licence())}.<br>{escape(LGPL_TERMS)}</p>"
         f"<p>Log file{frozen}:<br><code>{escape(str(log_file()))}</code></p>"
     )
 

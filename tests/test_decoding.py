@@ -1,12 +1,8 @@
-import importlib.util
-import shutil
-import sys
-
 import numpy as np
 import pytest
 import soundfile as sf
 
-from engine.analysis.decoding import INSTALL_HINT, probe, read_segment
+from engine.analysis.decoding import probe, read_segment
 from engine.errors import AudioDecodeError
 from tests.audio import tone, write
 
@@ -68,36 +64,11 @@ def test_truncated_wav_reads_what_is_there(tmp_path):
     assert abs(np.argmax(spectrum) * 22050 / y.size - 220.0) < 2.0
 
 
-def junk_m4a(path):
+def test_m4a_header_without_index_says_it_is_truncated(tmp_path):
+    path = tmp_path / "song.m4a"
     path.write_bytes(b"\x00\x00\x00\x18ftypM4A " + bytes(2000))
-    return path
-
-
-@pytest.mark.skipif(
-    sys.platform == "darwin" or importlib.util.find_spec("gi") is not None,
-    reason="Core Audio or GStreamer decodes m4a whatever PATH says",
-)
-def test_m4a_without_decoder_says_what_to_install(tmp_path, monkeypatch):
-    import audioread
-
-    empty = tmp_path / "bin"
-    empty.mkdir()
-    monkeypatch.setenv("PATH", str(empty))  # no ffmpeg to be found: no decoder at all
-    audioread.available_backends(flush_cache=True)  # audioread remembers the backends it found per process
-    try:
-        with pytest.raises(AudioDecodeError) as info:
-            probe(junk_m4a(tmp_path / "song.m4a"))
-    finally:
-        monkeypatch.undo()
-        audioread.available_backends(flush_cache=True)
-    assert str(info.value) == f".m4a files cannot be read: {INSTALL_HINT}"
-    assert "install FFmpeg" in INSTALL_HINT
-
-
-@pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="needs FFmpeg: with it, a corrupt m4a is a decode error")
-def test_a_corrupt_m4a_with_a_decoder_is_a_decode_error(tmp_path):
-    with pytest.raises(AudioDecodeError, match=r"^cannot decode audio: "):
-        probe(junk_m4a(tmp_path / "song.m4a"))
+    with pytest.raises(AudioDecodeError, match="truncated or incomplete"):
+        probe(path)
 
 
 def test_8bit_and_24bit_and_high_rates(tmp_path):

@@ -116,6 +116,10 @@ def test_help_menu_shows_the_log_file_and_an_about_box_with_versions(qtbot, tmp_
     for expected in (APP_VERSION, qVersion(), numpy.__version__, librosa.__version__, str(logs.log_file())):
         assert expected in text
     assert "Python" in text
+    import av  # the licence line is what the loaded FFmpeg libraries say of themselves
+
+    assert f"FFmpeg {av.ffmpeg_version_info} ({av._core.library_meta['libavcodec']['license']})" in text
+    assert "GNU LGPL" in text and "replace" in text
     box.close()
 
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 
 import pytest
 
-from engine.frontends.doctor import FAIL, OK, WARN, Check, check_decoder, verdict
+from engine.frontends.doctor import FAIL, OK, WARN, Check, check_decoder, check_pyav_decoder, verdict
 from tests.reliability import run_cli
 
 pytestmark = pytest.mark.usefixtures("no_stray_workers")
@@ -21,8 +22,11 @@ def test_doctor_reports_every_check_and_exits_0_on_a_working_machine(tmp_path, m
     out = done.stdout
     for name in ("wav", "flac", "ogg", "mp3"):
         assert f"ok    {name} decoding" in out
-    assert "m4a/aac decoding" in out  # ok with FFmpeg, otherwise a warning that says what to install
-    assert "FFmpeg" in out or "ok    m4a/aac decoding" in out
+    for name in ("m4a/AAC", "m4a/ALAC"):  # PyAV's own FFmpeg: nothing to install, so always ok
+        assert re.search(
+            rf"ok    {name} decoding: PyAV [\d.]+ \(FFmpeg [^)]+\): probed and read 15 s .* in \d+ ms", out
+        )
+    assert "install" not in out.lower()
     assert "ok    worker pool: 2 of 2 workers started with the spawn method, warm-up" in out
     assert "ok    nested pools refused" in out
     assert "ok    chunk deadline: a chunk that never returns was stopped after" in out
@@ -50,6 +54,13 @@ def test_doctor_warns_when_the_cache_folder_cannot_be_created_and_names_the_fall
     assert line.startswith("warn  results cache"), line
     assert str(tmp_path) in line and "is not writable" in line and str(blocker) in line
     assert "Traceback" not in done.stdout + done.stderr
+
+
+def test_pyav_decoders_encode_and_read_back_m4a(tmp_path):
+    for name in ("m4a/AAC", "m4a/ALAC"):
+        check = check_pyav_decoder(name, tmp_path)
+        assert check.status == OK, check.detail
+        assert re.search(r"read 15 s from the middle in \d+ ms", check.detail)
 
 
 def test_a_broken_optional_decoder_warns_and_a_broken_required_one_fails(tmp_path):

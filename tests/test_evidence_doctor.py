@@ -1,7 +1,7 @@
 """``main.py doctor`` exit codes through the real command, on machines really broken in two ways.
 
-* Only an optional decoder missing (no FFmpeg or GStreamer for m4a/aac: ``PATH`` holds only the
-  Python environment): every line still printed, a warning naming what to install, exit 0.
+* Only an optional decoder broken (PyAV, which reads m4a/AAC/ALAC, fails on import: a package that
+  raises is put first on the path): every line still printed, a warning naming what to reinstall, exit 0.
 * A worker pool that cannot start (the workers' librosa import fails, as in a broken install: a
   package that raises on import is put first on the workers' path): ``FAIL  worker pool``, exit 1,
   and the worker's own error is in ``worker-stderr.log`` in the log folder, as the line says.
@@ -36,18 +36,24 @@ def warm_numba_env() -> dict[str, str]:
     }
 
 
-def test_doctor_exits_0_with_a_warning_when_only_the_optional_m4a_decoder_is_missing(tmp_path):
-    env = dict(os.environ, PATH=str(Path(sys.executable).parent), TMPDIR=str(tmp_path), **warm_numba_env())
+def test_doctor_exits_0_with_a_warning_when_only_the_optional_m4a_decoder_is_broken(tmp_path):
+    broken = tmp_path / "site" / "av"
+    broken.mkdir(parents=True)
+    (broken / "__init__.py").write_text('raise ImportError("PyAV is broken in this install (test)")\n')
+    env = dict(os.environ, PYTHONPATH=str(broken.parent), TMPDIR=str(tmp_path), **warm_numba_env())
     done = run_cli("doctor", "--workers", "1", env=env)
     out = done.stdout
     assert done.returncode == 0, out + done.stderr
-    line = next(x.strip() for x in out.splitlines() if "m4a/aac decoding" in x)
-    assert line.startswith("warn  m4a/aac decoding") and "ffmpeg" in line.lower(), line
+    for name in ("m4a/AAC", "m4a/ALAC"):
+        line = next(x.strip() for x in out.splitlines() if f"{name} decoding" in x)
+        assert line.startswith(f"warn  {name} decoding") and "pip install -U av" in line, line
     assert "FAIL" not in out
     for name in ("wav", "flac"):
         assert f"ok    {name} decoding" in out
     assert "ok    worker pool: 1 of 1 workers started" in out
-    assert out.rstrip().splitlines()[-1] == "Everything the product needs works; optional: m4a/aac decoding"
+    assert out.rstrip().splitlines()[-1] == (
+        "Everything the product needs works; optional: m4a/AAC decoding; m4a/ALAC decoding"
+    )
 
 
 def test_doctor_exits_1_when_the_worker_pool_cannot_start(tmp_path):

@@ -27,6 +27,7 @@ from pathlib import Path
 
 import platformdirs
 import pytest
+import soundfile as sf
 
 PyInstaller = pytest.importorskip("PyInstaller", reason="PyInstaller is not installed (the test extra has it)")
 psutil = pytest.importorskip("psutil")
@@ -34,6 +35,7 @@ psutil = pytest.importorskip("psutil")
 from engine.analysis.keys import KEY_LABELS  # noqa: E402
 from engine.version import APP_VERSION  # noqa: E402
 from tests.audio import song  # noqa: E402
+from tests.media import aac_m4a  # noqa: E402
 
 pytestmark = [pytest.mark.frozen, pytest.mark.slow, pytest.mark.timeout(2400)]
 
@@ -185,6 +187,8 @@ def test_frozen_analyze_uses_two_workers_and_leaves_nothing_behind(frozen_build,
     songs = tmp_path / "songs"
     song(songs / "one.wav", 120, 9.0)
     song(songs / "two.flac", 100, 6.0)
+    # an Apple Music purchase: AAC in .m4a, decoded by the PyAV libraries inside the bundle
+    aac_m4a(songs / "three.m4a", sf.read(str(song(tmp_path / "three.wav", 90, 6.0)), dtype="float32")[0], 22050)
     out = tmp_path / "out"
     # The numba cache lives beside the build: the first run of a new build compiles (a cold
     # start, as on a user's first launch); later runs of the same build reuse it.
@@ -199,8 +203,8 @@ def test_frozen_analyze_uses_two_workers_and_leaves_nothing_behind(frozen_build,
 
     # The results: both songs, right tempo, a key, every chunk accounted for.
     rows = {Path(r["path"]).name: r for r in read_csv(out / "results.csv")}
-    assert set(rows) == {"one.wav", "two.flac"}
-    for name, bpm in (("one.wav", 120), ("two.flac", 100)):
+    assert set(rows) == {"one.wav", "two.flac", "three.m4a"}
+    for name, bpm in (("one.wav", 120), ("two.flac", 100), ("three.m4a", 90)):
         assert rows[name]["status"] == "done", rows[name]
         assert abs(float(rows[name]["bpm"]) - bpm) < 0.04 * bpm
         assert rows[name]["key"] in KEY_LABELS

@@ -120,7 +120,6 @@ def test_dropping_a_csv_loads_it_as_the_reference(qtbot, make_window, song_folde
     assert {r.ref_key for r in window.model.rows} == {"C major", "G major", "A minor"}
 
 
-
 @pytest.mark.parametrize("name", ["collection.nml", "rekordbox.xml", "Library.xml"])
 def test_dropping_a_dj_library_file_loads_it_as_the_reference(qtbot, make_window, name):
     """A Traktor, rekordbox or iTunes library dropped on the window is a reference, not a folder of songs."""
@@ -129,6 +128,7 @@ def test_dropping_a_dj_library_file_loads_it_as_the_reference(qtbot, make_window
         drop(window, [Path(__file__).parent / "data" / "references" / name])
     assert window.session.reference is not None and len(window.session.reference.rows) > 0
     assert window.model.rowCount() == 0
+
 
 def test_a_run_over_three_songs_emits_events_in_order_and_fills_rows_and_plots(qtbot, make_window, song_folder):
     window = make_window()

@@ -20,12 +20,14 @@ import numpy as np
 import pytest
 
 from engine.analysis.chunk import warm_up
+from engine.analysis.pyav_encoding import write_encoded
 from engine.results import SongResult, SongStatus
 from engine.run import events as ev
 from engine.run.discovery import discover
 from engine.run.pool import worker_processes
 from engine.run.runner import Engine
 from engine.settings import AnalysisSettings, EngineOptions
+from tests import media
 from tests.audio import SR, click_track, song, tone, write
 from tests.faults import faulty_chunk
 from tests.reliability import leftover_files, private_tempdir
@@ -50,6 +52,10 @@ def truncated(path: Path, keep: float) -> Path:
     data = path.read_bytes()
     path.write_bytes(data[: int(len(data) * keep)])
     return path
+
+
+def pcm16(y: np.ndarray) -> np.ndarray:
+    return np.round(y * 32767).astype(np.int16)
 
 
 def random_bytes(path: Path) -> Path:
@@ -119,6 +125,20 @@ CASES: dict[str, Case] = {
     "emoji name": Case(lambda f: with_samples(f / "🎵🔥 song 👩‍🎤.flac", music()), "same"),
     "very long path": Case(lambda f: with_samples(f / LONG_DIR / ("long " + "x" * 200 + ".wav"), music()), "same"),
     "song in a folder named x.mp3": Case(lambda f: with_samples(f / "x.mp3" / "inside.wav", music()), "same"),
+    # What a Mac music library holds, decoded by PyAV (tests/media.py makes them with PyAV's encoders)
+    "AAC .m4a": Case(lambda f: media.aac_m4a(f / "bought.m4a", music(), SR), "same"),
+    "ALAC .m4a": Case(lambda f: media.alac_m4a(f / "ripped.m4a", pcm16(music()), SR), "same"),
+    "music video .mp4": Case(lambda f: media.music_video(f / "clip.mp4", music(), SR), "same"),
+    "truncated .m4a": Case(lambda f: media.truncated(media.aac_m4a(f / "cut.m4a", music(9.0), SR), 0.4), "partial"),
+    "DRM .m4p": Case(lambda f: media.drm_m4p(f / "2006.m4p", music(), SR), "error", r"copy-protected \(DRM"),
+    ".m4a cut before its index": Case(
+        lambda f: media.truncated(write_encoded(f / "half.m4a", music(), SR), 0.5), "error", "truncated or incomplete"
+    ),
+    ".m4a without audio": Case(lambda f: media.video_only(f / "silent film.m4a"), "error", "no audio stream"),
+    "unknown codec .m4a": Case(
+        lambda f: media.unknown_codec_m4a(f / "odd.m4a", music(), SR), "error", "unknown audio codec"
+    ),
+    "random bytes .m4a": Case(lambda f: random_bytes(f / "noise.m4a"), "error", "not a readable audio file"),
 }
 QUEUED_CASES = ("folder named x.mp3 queued as a file", "deleted after it was queued", "replaced while analysed")
 

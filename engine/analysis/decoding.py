@@ -1,8 +1,13 @@
 """Read audio as mono float32 at the analysis rate, one slice at a time.
 
-soundfile (libsndfile) reads wav/flac/aiff/ogg/opus/mp3 and seeks, so a worker reads only
-its own chunk. Containers libsndfile cannot open (m4a/aac/alac/caf variants) fall back to
-``audioread`` (ffmpeg, GStreamer or Core Audio, whichever is present).
+Two decoders, both in-process and both seeking, so a worker reads only its own chunk:
+
+- soundfile (libsndfile) for wav/flac/aiff/ogg/opus/mp3: faster than PyAV on FLAC and MP3 and,
+  unlike FFmpeg, sample-accurate when seeking MP3 (docs/benchmarks.md, "Decoders per format");
+- PyAV (FFmpeg's libraries, shipped in its wheels) for everything else: m4a with AAC or ALAC,
+  mp4/m4v music videos, ADTS .aac, .caf, .wma, WebM/Matroska audio; and as a second try
+  for an AIFF-C, Ogg or CAF file whose codec libsndfile lacks. See
+  :mod:`engine.analysis.pyav_decoding`.
 """
 
 from __future__ import annotations
@@ -14,13 +19,16 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
+from engine.analysis import pyav_decoding
 from engine.errors import AudioDecodeError
 
-FALLBACK_EXTENSIONS = frozenset({".m4a", ".mp4", ".aac", ".caf", ".alac"})
-INSTALL_HINT = (
-    "no decoder for this format is installed: install FFmpeg "
-    "(macOS: `brew install ffmpeg`, Debian/Ubuntu: `apt install ffmpeg`, Windows: `winget install ffmpeg`)"
+PYAV_EXTENSIONS = frozenset(
+    {".m4a", ".m4b", ".m4p", ".mp4", ".m4v", ".aac", ".adts", ".alac", ".wma", ".asf", ".webm", ".weba", ".mka"}
 )
+"""Read with PyAV directly: libsndfile cannot open these containers."""
+SECOND_TRY_EXTENSIONS = frozenset({".aif", ".aiff", ".aifc", ".caf", ".ogg", ".oga", ".opus"})
+"""libsndfile first; PyAV when libsndfile cannot open the file (a codec it lacks, e.g. AAC in CAF).
+Not wav/flac/mp3: FFmpeg's lenient probing would "decode" random bytes named .mp3 as noise."""
 
 
 @dataclass(frozen=True)
@@ -60,44 +68,25 @@ def probe(path: str | os.PathLike[str]) -> AudioInfo:
     """Duration and format without decoding the audio (header only for most formats)."""
     path = Path(path)
     _check_file(path)
+    suffix = path.suffix.lower()
+    if suffix in PYAV_EXTENSIONS:
+        return AudioInfo(*pyav_decoding.probe(path), "pyav")
     try:
         info = sf.info(str(path))
     except (sf.LibsndfileError, RuntimeError, TypeError) as exc:
-        if path.suffix.lower() in FALLBACK_EXTENSIONS:
-            return _probe_fallback(path)
+        if suffix in SECOND_TRY_EXTENSIONS:
+            return _probe_second_try(path, _soundfile_error(path, exc))
         raise _soundfile_error(path, exc) from None
     if info.frames <= 0 or info.samplerate <= 0:
         raise AudioDecodeError("the file holds no audio frames")
     return AudioInfo(info.frames / info.samplerate, int(info.samplerate), int(info.channels), "soundfile")
 
 
-def _probe_fallback(path: Path) -> AudioInfo:
-    audioread = _import_audioread()
+def _probe_second_try(path: Path, first: AudioDecodeError) -> AudioInfo:
     try:
-        with audioread.audio_open(str(path)) as handle:
-            return AudioInfo(float(handle.duration), int(handle.samplerate), int(handle.channels), "audioread")
-    except audioread.NoBackendError:
-        raise _no_backend_error(audioread, path) from None
-    except Exception as exc:  # audioread backends raise assorted errors for corrupt input
-        raise AudioDecodeError(f"cannot decode audio: {exc}") from None
-
-
-def _no_backend_error(audioread, path: Path) -> AudioDecodeError:
-    """audioread says "no backend" both when none is installed and when every installed one refused
-    the file; only the first is fixed by installing FFmpeg, so the second must not say so."""
-    installed = [b.__module__.rsplit(".", 1)[-1] for b in audioread.available_backends()]
-    installed = [name for name in installed if name != "rawread"]  # rawread reads only wav/aiff/au
-    if installed:
-        return AudioDecodeError(f"cannot decode audio: {', '.join(installed)} could not read this file (damaged?)")
-    return AudioDecodeError(f"{path.suffix} files cannot be read: {INSTALL_HINT}")
-
-
-def _import_audioread():
-    try:
-        import audioread
-    except ImportError:  # pragma: no cover - librosa depends on it
-        raise AudioDecodeError(f"audioread is missing and {INSTALL_HINT}") from None
-    return audioread
+        return AudioInfo(*pyav_decoding.probe(path), "pyav")
+    except AudioDecodeError as second:
+        raise (first if "not a readable audio file" in str(second) else second) from None
 
 
 def to_mono(frames: np.ndarray) -> np.ndarray:
@@ -121,6 +110,9 @@ def read_segment(path: str | os.PathLike[str], start_s: float, end_s: float, tar
     """Mono float32 samples of ``[start_s, end_s)`` at ``target_sr``."""
     path = Path(path)
     _check_file(path)
+    suffix = path.suffix.lower()
+    if suffix in PYAV_EXTENSIONS:
+        return _read_pyav(path, start_s, end_s, target_sr)
     try:
         with sf.SoundFile(str(path)) as handle:
             sr = handle.samplerate
@@ -133,8 +125,8 @@ def read_segment(path: str | os.PathLike[str], start_s: float, end_s: float, tar
             except sf.LibsndfileError:
                 frames = _read_what_is_there(path, start, max(0, stop - start))
     except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as exc:
-        if path.suffix.lower() in FALLBACK_EXTENSIONS:
-            return _read_fallback(path, start_s, end_s, target_sr)
+        if suffix in SECOND_TRY_EXTENSIONS:
+            return _read_pyav(path, start_s, end_s, target_sr)
         raise _soundfile_error(path, exc) from None
     if frames.shape[0] == 0:
         raise AudioDecodeError(f"no audio could be read between {start_s:.1f} s and {end_s:.1f} s (truncated file?)")
@@ -155,28 +147,6 @@ def _read_what_is_there(path: Path, start: int, count: int) -> np.ndarray:
     return np.concatenate(pieces) if pieces else np.zeros((0, 1), np.float32)
 
 
-def _read_fallback(path: Path, start_s: float, end_s: float, target_sr: int) -> np.ndarray:
-    """Decode through audioread; it cannot seek, so it streams up to ``end_s`` and drops the rest."""
-    audioread = _import_audioread()
-    pieces: list[np.ndarray] = []
-    try:
-        with audioread.audio_open(str(path)) as handle:
-            sr, channels = handle.samplerate, handle.channels
-            first, last = int(start_s * sr), int(end_s * sr)
-            position = 0
-            for block in handle:
-                data = np.frombuffer(block, dtype="<i2").astype(np.float32) / 32768.0
-                data = data.reshape(-1, channels)
-                block_end = position + data.shape[0]
-                if block_end > first:
-                    pieces.append(data[max(0, first - position) : max(0, last - position)])
-                position = block_end
-                if position >= last:
-                    break
-    except audioread.NoBackendError:
-        raise _no_backend_error(audioread, path) from None
-    except Exception as exc:
-        raise AudioDecodeError(f"cannot decode audio: {exc}") from None
-    if not pieces:
-        raise AudioDecodeError(f"no audio could be read between {start_s:.1f} s and {end_s:.1f} s")
-    return resample(to_mono(np.concatenate(pieces)), sr, target_sr)
+def _read_pyav(path: Path, start_s: float, end_s: float, target_sr: int) -> np.ndarray:
+    mono, sr = pyav_decoding.read(path, start_s, end_s)
+    return resample(to_mono(mono), sr, target_sr)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import shutil
 import sys
 import tempfile
 import time
@@ -79,22 +78,43 @@ def check_decoder(fmt: str, folder: Path) -> Check:
     return Check(OK, f"{fmt} decoding", f"libsndfile {sf.__libsndfile_version__}")
 
 
-def check_fallback_decoder() -> Check:
-    """m4a/aac/alac go through audioread; it needs FFmpeg, GStreamer or Core Audio."""
-    from engine.analysis.decoding import INSTALL_HINT
+PYAV_FORMATS = {"m4a/AAC": ("aac", None), "m4a/ALAC": ("alac", "s16p")}
+"""What PyAV decodes for the product (an Apple Music library is mostly these two), encoded here by PyAV itself."""
 
-    name = "m4a/aac decoding"
+
+def check_pyav_decoder(name: str, folder: Path, seconds: float = 30.0) -> Check:
+    """Encode ``seconds`` of a tone as .m4a with PyAV, then probe it and read it back through the engine, timed."""
+    from engine.analysis.decoding import probe, read_segment
+    from engine.errors import AudioDecodeError
+
+    codec, sample_format = PYAV_FORMATS[name]
+    label = f"{name} decoding"
     try:
-        import audioread
-    except ImportError:
-        return Check(WARN, name, f"audioread is missing; {INSTALL_HINT}")
-    backends = [b.__module__.rsplit(".", 1)[-1] for b in audioread.available_backends()]
-    usable = [b for b in backends if b != "rawread"]  # rawread reads only wav/aiff/au
-    if not usable:
-        return Check(WARN, name, INSTALL_HINT)
-    ffmpeg = shutil.which("ffmpeg")
-    where = f" ({ffmpeg})" if ffmpeg and "ffdec" in usable else ""
-    return Check(OK, name, f"through audioread: {', '.join(usable)}{where}")
+        import av
+
+        from engine.analysis.pyav_encoding import write_encoded
+
+        path = write_encoded(
+            folder / f"doctor-{codec}.m4a", _tone(seconds, 44100), 44100, codec, sample_format=sample_format
+        )
+    except Exception as exc:  # a broken PyAV install shows here first
+        return Check(WARN, label, f"PyAV cannot encode a test file: {type(exc).__name__}: {exc}; `pip install -U av`")
+    try:
+        began = time.perf_counter()
+        info = probe(path)
+        y = read_segment(path, seconds / 2, seconds, 22050)
+        took = time.perf_counter() - began
+    except AudioDecodeError as exc:
+        return Check(WARN, label, f"{exc}; `pip install -U av`")
+    if abs(info.duration_s - seconds) > 0.01 or abs(y.size - seconds / 2 * 22050) > 2 or not np.isfinite(y).all():
+        return Check(WARN, label, f"read back wrong audio ({info.duration_s:.2f} s, {y.size} samples)")
+    ffmpeg = getattr(av, "ffmpeg_version_info", "?")
+    return Check(
+        OK,
+        label,
+        f"PyAV {av.__version__} (FFmpeg {ffmpeg}, in-process): probed and read {seconds / 2:g} s from the middle "
+        f"in {took * 1000:.0f} ms",
+    )
 
 
 def _write_probe_songs(folder: Path) -> dict[str, Path]:
@@ -229,7 +249,7 @@ def header() -> str:
         except PackageNotFoundError:
             return "missing"
 
-    libs = ", ".join(f"{n} {ver(n)}" for n in ("numpy", "librosa", "soundfile", "pebble", "numba"))
+    libs = ", ".join(f"{n} {ver(n)}" for n in ("numpy", "librosa", "soundfile", "av", "pebble", "numba"))
     return (
         f"Calibration Studio {APP_VERSION} (engine {ENGINE_VERSION}) on {platform.system()} {platform.machine()}, "
         f"Python {platform.python_version()}, {os.cpu_count()} cores\n  {libs}"
@@ -259,7 +279,8 @@ def run_checks(
             folder = Path(tmp)
             for fmt in SOUNDFILE_FORMATS:
                 add(check_decoder(fmt, folder))
-            add(check_fallback_decoder())
+            for name in PYAV_FORMATS:
+                add(check_pyav_decoder(name, folder))
             for check in check_pool(folder, workers, deadline):
                 add(check)
     for check in check_locations():

@@ -20,10 +20,20 @@ AUDIO_EXTENSIONS = frozenset(
         ".oga",
         ".opus",
         ".mp3",
-        ".m4a",
-        ".mp4",
-        ".aac",
+        # read by PyAV (engine/analysis/pyav_decoding.py): what a Mac music library holds besides
+        ".m4a",  # AAC or ALAC
+        ".m4p",  # iTunes Store purchases before 2009: reported as copy-protected
+        ".m4b",  # audiobooks
+        ".mp4",  # music videos: their audio stream
+        ".m4v",
+        ".aac",  # raw ADTS
+        ".adts",
+        ".alac",
         ".caf",
+        ".wma",
+        ".webm",  # Opus or Vorbis in WebM
+        ".weba",
+        ".mka",
     }
 )
 
