@@ -33,3 +33,36 @@ def no_stray_workers():
     leftovers = worker_processes()
     _, alive = psutil.wait_procs(leftovers, timeout=5)
     assert not alive, f"worker processes left behind: {[p.pid for p in alive]}"
+
+
+@pytest.fixture
+def settings_dir(tmp_path):
+    """QSettings in a temporary folder, with small, fast engine settings (1 worker, 4 s chunks)."""
+    from PySide6.QtCore import QSettings
+
+    from gui.preferences import Preferences
+
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "settings"))
+    Preferences(workers=1, chunk_seconds=4.0, use_cache=False).save()
+    return tmp_path
+
+
+@pytest.fixture
+def make_window(qtbot, settings_dir, no_stray_workers):
+    """Build real main windows (``make(launch=None, cache=None)``); their engines are shut down afterwards."""
+    from gui.main_window import MainWindow
+
+    windows = []
+
+    def make(launch=None, cache=None):
+        window = MainWindow(launch, data_dir=settings_dir / "data", cache_path=cache or settings_dir / "cache.sqlite3")
+        window.confirm_close_during_run = lambda: True  # no modal question in tests
+        qtbot.addWidget(window)
+        window.show()
+        qtbot.waitExposed(window)
+        windows.append(window)
+        return window
+
+    yield make
+    for window in windows:
+        window.controller.shutdown()

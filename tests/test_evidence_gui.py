@@ -27,7 +27,7 @@ from tests import test_gui_window as window_tests
 from tests.test_gui_window import RUN_TIMEOUT_MS, queue_folder
 
 # the window fixtures of test_gui_window.py (settings in a temp folder, 1 worker, 4 s chunks, shutdown after)
-settings_dir, make_window, song_folder = window_tests.settings_dir, window_tests.make_window, window_tests.song_folder
+song_folder = window_tests.song_folder
 
 
 def read_csv(path: Path) -> list[dict[str, str]]:

@@ -2,38 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDockWidget, QLabel
 
 from gui.main_window import MainWindow
-from gui.preferences import Preferences
-
-
-@pytest.fixture
-def settings_dir(tmp_path) -> Path:
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "settings"))
-    Preferences(workers=1, chunk_seconds=4.0, use_cache=False).save()
-    return tmp_path
-
-
-@pytest.fixture
-def make_window(qtbot, settings_dir):
-    windows: list[MainWindow] = []
-
-    def make() -> MainWindow:
-        window = MainWindow(data_dir=settings_dir / "data", cache_path=settings_dir / "cache.sqlite3")
-        qtbot.addWidget(window)
-        window.show()
-        qtbot.waitExposed(window)
-        windows.append(window)
-        return window
-
-    yield make
-    for window in windows:
-        window.controller.shutdown()
 
 
 def dock(window: MainWindow, name: str) -> QDockWidget:

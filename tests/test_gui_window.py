@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 import soundfile as sf
-from PySide6.QtCore import QMimeData, QPointF, QSettings, Qt, QUrl
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -43,31 +43,6 @@ def song_folder(tmp_path_factory) -> Path:
     write_songs(folder)
     write_reference_csv(folder / "reference.csv", SONGS)
     return folder
-
-
-@pytest.fixture
-def settings_dir(tmp_path) -> Path:
-    """QSettings in a temporary folder, with small, fast engine settings (1 worker, 4 s chunks)."""
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "settings"))
-    Preferences(workers=1, chunk_seconds=4.0, use_cache=False).save()
-    return tmp_path
-
-
-@pytest.fixture
-def make_window(qtbot, settings_dir, no_stray_workers):
-    windows: list[MainWindow] = []
-
-    def make(launch: LaunchOptions | None = None, cache: Path | None = None) -> MainWindow:
-        window = MainWindow(launch, data_dir=settings_dir / "data", cache_path=cache or settings_dir / "cache.sqlite3")
-        window.confirm_close_during_run = lambda: True  # no modal question in tests
-        qtbot.addWidget(window)
-        window.show()
-        windows.append(window)
-        return window
-
-    yield make
-    for window in windows:
-        window.controller.shutdown()
 
 
 def drop(window: MainWindow, paths: list[Path]) -> None:
@@ -190,9 +165,12 @@ def test_pause_holds_new_chunks_and_resume_finishes_the_run(qtbot, make_window, 
     assert [r.status for r in window.model.rows] == ["done"] * 3
 
 
-def test_cancel_mid_run_keeps_finished_songs_and_leaves_no_child_process(qtbot, make_window, song_folder, tmp_path):
+def test_cancel_mid_run_keeps_finished_songs_and_leaves_no_child_process(qtbot, make_window, tmp_path):
+    # the second song is long (30 chunks), so the cancel always lands while it is being analysed
+    songs = (SONGS[0], DemoSong("b long.wav", 96.0, "G major", "straight", 120.0), SONGS[2])
+    write_songs(tmp_path / "cancel", songs)
     window = make_window()
-    queue_folder(qtbot, window, song_folder)
+    queue_folder(qtbot, window, tmp_path / "cancel")
     with qtbot.waitSignal(window.controller.songFinished, timeout=RUN_TIMEOUT_MS):
         window.start(paths=window.model.paths()[:2])  # the third song stays out of this run
     with qtbot.waitSignal(window.controller.runFinished, timeout=30_000) as finished:

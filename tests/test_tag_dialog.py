@@ -6,33 +6,19 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QItemSelectionModel, QSettings, QTimer
+from PySide6.QtCore import QItemSelectionModel, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from engine.references.tags import read_tags
 from engine.tagging.journal import Journal, PlannedField
 from engine.tagging.plan import Wanted, build_plan
 from gui.main_window import MainWindow
-from gui.preferences import Preferences
 from tests.tagfiles import make
 
 
 @pytest.fixture
-def window(qtbot, tmp_path):
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "settings"))
-    Preferences(workers=1, use_cache=False).save()
-    made = []
-
-    def build() -> MainWindow:
-        w = MainWindow(data_dir=tmp_path / "data", cache_path=tmp_path / "cache.sqlite3")
-        qtbot.addWidget(w)
-        w.show()
-        made.append(w)
-        return w
-
-    yield build
-    for w in made:
-        w.controller.shutdown()
+def window(make_window):
+    return make_window
 
 
 def answer_next_box(qtbot, button_text: str) -> None:
