@@ -74,11 +74,12 @@ def inspect_and_play(window):
         index = window.model.index(0, int(Col.SONG))
         window.table.setCurrentIndex(window.proxy.mapFromSource(index))
         inspector.panel.click_box.setChecked(True)
+        inspector.play_from(0.0)  # as a user pressing Play: decoding and beat tracking start now
 
     def keep_playing() -> None:
         if player.state in ("ready", "paused"):
             player.set_click(True)
-            player.play(0.0)
+            inspector.play_from(0.0)
 
     window.controller.songFinished.connect(first_done)
     loop = QTimer(window)

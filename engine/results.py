@@ -57,6 +57,8 @@ class ChunkFeatures:
     seconds_of_audio: float = 0.0
     chroma_tail: np.ndarray | None = None
     onset_envelope_high: np.ndarray | None = None
+    onset_frames: np.ndarray | None = None
+    """Frames of the onsets picked in this chunk (its start is frame 0), for the song's onset rate."""
 
 
 @dataclass
@@ -214,6 +216,7 @@ def _features_json(features: ChunkFeatures | None) -> dict[str, Any] | None:
     data["chroma_sum"] = None
     data["chroma_tail"] = None
     data["onset_envelope_high"] = None
+    data["onset_frames"] = None
     return data
 
 

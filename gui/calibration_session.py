@@ -18,7 +18,7 @@ from typing import Any
 from engine.calibration import Calibration, Profile, fit_calibration, load_profile, save_profile
 from engine.calibration.corrections import Verdicts
 from engine.calibration.dataset import AnalysedSong, evidence_of
-from engine.calibration.metrics import key_rows, tempo_rows
+from engine.calibration.metrics import HEADLINE, key_rows, tempo_rows
 from engine.calibration.workflow import Matched, match_reference
 from engine.references.pairs import PAIRS_FILE, ManualPair, save_pairs
 from engine.references.readers import ReferenceSet, load_reference
@@ -28,12 +28,6 @@ from engine.run.events import RunSummary
 from engine.settings import AnalysisSettings
 from gui.row_status import RowStatus, is_analysed
 
-HEADLINE = (
-    ("tempo_acc1", "Acc1"),
-    ("tempo_acc2", "Acc2"),
-    ("key_exact", "Key exact"),
-    ("key_mirex", "MIREX"),
-)
 EXPORT_FILES = ("results.csv", "chunks.csv", "comparison.csv", "metrics.csv", "run.json", "history.csv")
 
 
@@ -183,8 +177,8 @@ class CalibrationSession:
         view = MetricsView()
         if self.calibration is not None:
             by_metric = {r["metric"]: r for r in self.calibration.metrics}
-            for metric, label in HEADLINE:
-                row = by_metric.get(metric)
+            for metric in HEADLINE:
+                label, row = metric.short, by_metric.get(metric.name)
                 if row is not None:
                     view.rows.append(
                         (
@@ -207,8 +201,8 @@ class CalibrationSession:
         if keyed:
             rows += key_rows([o.row.key for o in keyed], {"raw": [o.song.key for o in keyed]})
         by_metric = {r["metric"]: r for r in rows}
-        for metric, label in HEADLINE:
-            row = by_metric.get(metric)
+        for metric in HEADLINE:
+            label, row = metric.short, by_metric.get(metric.name)
             if row is not None:
                 view.rows.append((label, _number(row.get("raw")), None, None, int(row.get("n", 0))))
         return view

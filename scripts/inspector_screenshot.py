@@ -52,15 +52,8 @@ def main() -> int:
         index = window.model.index(window.model.row_of(path), int(Col.SONG))
         window.table.setCurrentIndex(window.proxy.mapFromSource(index))
         window.inspector.panel.click_box.setChecked(True)
-        player = window.inspector.player
-        if player.state == "ready":
-            play()
-        else:
-            player.loaded.connect(lambda _p: play())
-
-    def play() -> None:
-        window.inspector.play_from(9.0)
-        QTimer.singleShot(1500, shoot)
+        window.inspector.player.loaded.connect(lambda _p: QTimer.singleShot(1500, shoot))
+        window.inspector.play_from(9.0)  # decodes, then plays from 9 s
 
     def shoot() -> None:
         window.grab().save(str(out))

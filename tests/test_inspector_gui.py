@@ -103,8 +103,8 @@ def select(qtbot, window: MainWindow, name: str) -> str:
 
 def wait_loaded(qtbot, player) -> None:
     """Decoding and beat tracking (numba compiles librosa's beat tracker once: slow on a loaded machine)."""
-    qtbot.waitUntil(lambda: player.state in ("ready", "error"), timeout=240_000)
-    assert player.state == "ready", player.message
+    qtbot.waitUntil(lambda: player.state not in ("idle", "loading"), timeout=240_000)
+    assert player.state != "error", player.message
 
 
 def fitted_with(qtbot, window: MainWindow, path: str, ref_bpm: float):
@@ -155,11 +155,12 @@ def test_look_listen_halve_undo_redo_restart_and_fit(qtbot, make_window, song_fo
         assert window.table.currentIndex().row() == first
         path = select(qtbot, window, DOUBLED.file)
 
-    # listen: the song decodes off the GUI thread, plays into the null sink, the click follows
-    wait_loaded(qtbot, inspector.player)
-    assert inspector.player.duration_s == pytest.approx(DOUBLED.seconds, abs=0.05)
+    # listen: nothing is decoded until asked; Space decodes off the GUI thread, then plays into the null sink
+    assert inspector.player.state == "idle"
     QTest.keyClick(window, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: inspector.player.state in ("playing", "error", "unavailable"), timeout=240_000)
     assert inspector.player.state == "playing", inspector.player.message
+    assert inspector.player.duration_s == pytest.approx(DOUBLED.seconds, abs=0.05)
     qtbot.waitUntil(lambda: inspector.player.position_s > 0.3, timeout=10_000)
     panel.click_box.setChecked(True)
     assert inspector.player.click_count >= int(DOUBLED.seconds * (result.bpm or DOUBLED.bpm) / 60) - 2
@@ -244,8 +245,8 @@ def test_without_an_audio_device_playback_says_so_and_the_inspector_still_works(
     with qtbot.waitSignal(window.controller.runFinished, timeout=RUN_TIMEOUT_MS):
         assert window.start()
     select(qtbot, window, SONGS[1].file)
+    assert window.inspector.toggle_play()  # decoding starts; playing fails once it is decoded
     wait_loaded(qtbot, window.inspector.player)
-    assert not window.inspector.toggle_play()
     assert window.inspector.player.state == "unavailable"
     assert "no audio output" in window.inspector.panel.player_note.text()
     assert window.inspector.panel.tempo_table.rowCount() > 0  # the evidence is still there

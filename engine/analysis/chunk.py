@@ -117,6 +117,7 @@ def analyse_samples(y: np.ndarray, sr: int, settings: AnalysisSettings) -> Chunk
             np.zeros(12),
             seconds,
             onset_envelope_high=np.zeros(max(1, int(seconds * sr / HOP_LENGTH)), np.float32),
+            onset_frames=np.zeros(0, np.int32),  # silence: no onsets, and its length still counts
         )
     envelope, high = onset_envelopes(y, sr)
     candidates = tempo.tempo_candidates(
@@ -139,6 +140,7 @@ def analyse_samples(y: np.ndarray, sr: int, settings: AnalysisSettings) -> Chunk
         seconds_of_audio=seconds,
         chroma_tail=tail.astype(np.float64),
         onset_envelope_high=high,
+        onset_frames=tempo.onset_frames(envelope, sr / HOP_LENGTH),
     )
 
 

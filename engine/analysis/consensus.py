@@ -29,6 +29,21 @@ def stitch_envelopes(
     return np.concatenate(parts) if parts else np.zeros(0)
 
 
+def onset_rate(chunks: list[ChunkResult], spans: dict[int, ChunkSpan], frame_rate: float) -> float:
+    """Onsets per second over the song: each chunk's onsets (picked in the worker) in its own region."""
+    count, frames = 0, 0
+    for chunk in chunks:
+        onsets = chunk.features.onset_frames if chunk.features else None
+        if onsets is None:
+            continue
+        span = spans[chunk.index]
+        first = round((span.own_start_s - span.start_s) * frame_rate)
+        last = round((span.own_end_s - span.start_s) * frame_rate)
+        count += int(np.count_nonzero((onsets >= first) & (onsets < last)))
+        frames += max(0, last - first)
+    return count / (frames / frame_rate) if frames else 0.0
+
+
 def combined_loudness(chunks: list[ChunkResult]) -> float | None:
     """Power mean of chunk loudness, weighted by chunk length."""
     levels = [(c.features.loudness_db, c.features.seconds_of_audio) for c in chunks if c.features]
@@ -89,7 +104,8 @@ def song_tempo(chunks: list[ChunkResult], spans: dict[int, ChunkSpan], settings:
     confidence = float(np.clip(0.5 * agreement + 0.5 * salience, 0.0, 1.0))
     flux = float(np.sum(envelope))
     high_share = float(np.sum(high) / flux) if flux > 0 and high.size == envelope.size else 0.0
-    return SongTempo(bpm, confidence, candidates, unstable, tempo.onset_rate(envelope, frame_rate), high_share, spread)
+    rate = onset_rate(chunks, spans, frame_rate)
+    return SongTempo(bpm, confidence, candidates, unstable, rate, high_share, spread)
 
 
 def song_key(chunks: list[ChunkResult], last_index: int | None = None) -> tuple[str, float, list[float], bool]:

@@ -159,20 +159,22 @@ def tempo_candidates(
     return [(bpm, float(weight / tempo_prior(bpm))) for bpm, weight in found[:top]]
 
 
-def onset_rate(envelope: np.ndarray, frame_rate: float) -> float:
-    """Onsets per second: peaks picked by ``librosa.onset.onset_detect`` on the song's envelope.
+def onset_frames(envelope: np.ndarray, frame_rate: float) -> np.ndarray:
+    """Frames of the onsets ``librosa.onset.onset_detect`` picks on an onset envelope.
 
-    Evidence for the metrical level (calibration's octave choice): a groove with running
-    sixteenths has several onsets per beat at its notated tempo, a ballad about one.
+    Their rate is evidence for the metrical level (calibration's octave choice): a groove with
+    running sixteenths has several onsets per beat at its notated tempo, a ballad about one.
+    Picked in the workers, per chunk: importing ``librosa.onset`` in the window's process during
+    a run held the GIL long enough to stall the GUI thread for over 100 ms.
     """
     import librosa
 
     x = np.asarray(envelope, dtype=float)
     if x.size < 8 or not np.any(x > 0):
-        return 0.0
+        return np.zeros(0, dtype=np.int32)
     hop = 512
-    onsets = librosa.onset.onset_detect(onset_envelope=x, sr=round(frame_rate * hop), hop_length=hop)
-    return float(len(onsets) / (x.size / frame_rate))
+    found = librosa.onset.onset_detect(onset_envelope=x, sr=round(frame_rate * hop), hop_length=hop)
+    return np.asarray(found, dtype=np.int32)
 
 
 def tempo_prior(bpm: np.ndarray | float) -> np.ndarray | float:

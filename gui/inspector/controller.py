@@ -112,6 +112,7 @@ class Inspector(QObject):
         p.excludeRequested.connect(self.exclude)
         p.confirmRequested.connect(self.confirm)
         self.player.stateChanged.connect(lambda _s: self._show_player())
+        self.player.loaded.connect(self._on_player_loaded)
         self.player.positionChanged.connect(lambda _p: self._show_player())
 
     def _build_actions(self) -> None:
@@ -185,9 +186,6 @@ class Inspector(QObject):
             self.path = path
         self.window.tabs.setCurrentWidget(self.page)
         self.refresh()
-        result = self.window.results.get(path)
-        if result is not None and result.analysed:
-            self.player.load(path, result.bpm)
 
     def refresh(self) -> None:
         if self.path:
@@ -271,8 +269,6 @@ class Inspector(QObject):
         self.live.pop(path, None)
         if path == self.path:
             self.refresh()
-            if result is not None and result.analysed and not self._following:
-                self.player.load(path, result.bpm)  # picked while queued: playable now
 
     # -- verdicts -----------------------------------------------------------------------------------
     def _on_reference_loaded(self, reference: str) -> None:
@@ -333,18 +329,41 @@ class Inspector(QObject):
         return self.store.record(self.path, "confirmed", "", "yes", self.panel.reason_edit.text().strip())
 
     # -- listening ----------------------------------------------------------------------------------
+    # -- listening ----------------------------------------------------------------------------------
+    # A song is decoded and beat-tracked only when the user asks to hear it: doing it on selection
+    # (Qt selects the first row by itself) ran librosa's beat tracker, and its one-off numba compile,
+    # in this process during every run, and the GUI thread stalled up to 200 ms waiting for the GIL.
     def toggle_play(self) -> bool:
-        if self.player.state == "loading":
-            self.panel.player_note.setText("still decoding the song…")
-            return False
-        ok = self.player.toggle()
-        self._show_player()
-        return ok
+        if self.player.state == "playing" and self.player.path == self.path:
+            return self.player.toggle()
+        return self.play_from(None)
 
-    def play_from(self, seconds: float) -> bool:
+    def play_from(self, seconds: float | None) -> bool:
+        """Play the inspected song (from ``seconds``, else where it stopped), decoding it first if needed."""
+        if self._needs_loading():
+            result = self.window.results.get(self.path)
+            if result is None or not result.analysed:
+                self.panel.player_note.setText("the song can be played once it has been analysed")
+                return False
+            self._play_when_loaded = (self.path, seconds)
+            self.player.load(self.path, result.bpm)
+            self.panel.player_note.setText("decoding the song…")
+            return True
         ok = self.player.play(seconds)
         self._show_player()
         return ok
+
+    def _needs_loading(self) -> bool:
+        p = self.player
+        return bool(self.path) and (p.path != self.path or p.state in ("idle", "error", "loading"))
+
+    def _on_player_loaded(self, path: str) -> None:
+        wanted, self._play_when_loaded = self._play_when_loaded, None
+        if wanted is not None and wanted[0] == path == self.path:
+            self.player.play(wanted[1])
+            self._show_player()
+
+    _play_when_loaded: tuple[str, float | None] | None = None
 
     def _show_player(self) -> None:
         p = self.player
