@@ -24,6 +24,8 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from engine.frontends.stopsignals import STOP_SIGNALS  # the same two signals as `analyze`
+
 
 def build_parser() -> argparse.ArgumentParser:
     from engine.frontends.cli import program_name
@@ -95,9 +97,6 @@ def create_application(argv: Sequence[str] = ()):
     app.setStyle("Fusion")
     app.setPalette(_dark_palette())
     return app
-
-
-STOP_SIGNALS = tuple(s for s in (getattr(signal, "SIGTERM", None), signal.SIGINT) if s is not None)
 
 
 class SignalRelay:
