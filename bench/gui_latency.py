@@ -10,7 +10,11 @@ and plays it in a loop with the click track on (into the null audio sink, which 
 real time through the same callback as a device) for the rest of the run. Target: max < 50 ms, p99 < 20 ms.
 
     .venv/bin/python bench/gui_latency.py [--songs 30] [--seconds 30] [--workers 2] [--cold] [--reference]
-                                          [--inspector]
+                                          [--inspector] [--stall-stacks MS]
+
+``--stall-stacks MS`` samples the GUI thread's Python stack every 2 ms and, for every stall longer
+than MS, prints where the thread was during it: the way to find what blocks the window (the
+sampler itself costs a little latency, so compare numbers only between runs without it).
 """
 
 from __future__ import annotations
@@ -89,6 +93,61 @@ def inspect_and_play(window):
     return player
 
 
+class StackSampler:
+    """Samples one thread's Python stack on a background thread, so a stall can be explained afterwards."""
+
+    def __init__(self, thread_id: int, every_s: float = 0.002, keep_s: float = 3.0) -> None:
+        import collections
+        import threading
+
+        self.thread_id, self.every_s = thread_id, every_s
+        self.samples: collections.deque = collections.deque(maxlen=int(keep_s / every_s))
+        self.reports: list[tuple[float, list[tuple[int, str]]]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every_s):
+            frame = sys._current_frames().get(self.thread_id)
+            stack = []
+            while frame is not None and len(stack) < 14:
+                code = frame.f_code
+                stack.append(f"{Path(code.co_filename).name}:{frame.f_lineno} {code.co_name}")
+                frame = frame.f_back
+            self.samples.append((time.perf_counter(), " < ".join(stack)))
+
+    def explain(self, began: float, ended: float) -> None:
+        """Keep the most frequent stacks seen between ``began`` and ``ended``."""
+        import collections
+
+        seen = collections.Counter(stack for when, stack in list(self.samples) if began <= when <= ended)
+        self.reports.append(((ended - began) * 1000, [(n, stack) for stack, n in seen.most_common(4)]))
+
+    def stop(self) -> None:
+        self._stop.set()
+
+
+def print_thread_cpu() -> None:
+    """CPU seconds of each thread of this process (Linux): which Python threads compete with the GUI for the GIL."""
+    import threading
+
+    names = {t.native_id: t.name for t in threading.enumerate()}
+    tick = os.sysconf("SC_CLK_TCK")
+    rows = []
+    for task in Path(f"/proc/{os.getpid()}/task").glob("*"):
+        try:
+            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+            comm = (task / "comm").read_text().strip()
+        except OSError:
+            continue
+        cpu = (int(fields[11]) + int(fields[12])) / tick
+        if cpu >= 0.05:
+            rows.append((cpu, names.get(int(task.name), comm)))
+    for cpu, name in sorted(rows, reverse=True):
+        print(f"  thread cpu {cpu:6.2f} s  {name}")
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     if not ordered:
@@ -110,6 +169,7 @@ def main() -> int:
     parser.add_argument(
         "--inspector", action="store_true", help="inspector open and playback with clicks running during the run"
     )
+    parser.add_argument("--stall-stacks", type=float, metavar="MS", help="print the GUI stack during stalls > MS")
     args = parser.parse_args()
     if args.inspector:
         os.environ["CALIBRATION_STUDIO_AUDIO"] = "null"
@@ -139,9 +199,22 @@ def main() -> int:
     last = [time.perf_counter()]
 
     phases: list[str] = []
+    collections_ms: list[tuple[int, float]] = []  # the cyclic garbage collector's pauses on any thread
+    gc_began = [0.0]
+
+    def on_gc(phase: str, info: dict) -> None:
+        if phase == "start":
+            gc_began[0] = time.perf_counter()
+        else:
+            collections_ms.append((info["generation"], (time.perf_counter() - gc_began[0]) * 1000))
+
+    __import__("gc").callbacks.append(on_gc)
+    sampler = StackSampler(__import__("threading").get_ident()) if args.stall_stacks else None
 
     def beat() -> None:
         now = time.perf_counter()
+        if sampler is not None and (now - last[0]) * 1000 - HEARTBEAT_MS > args.stall_stacks:
+            sampler.explain(last[0], now)
         gaps.append(now - last[0])
         phases.append("warm-up" if window.stats.warming or window.stats.analysis_started_at is None else "analysis")
         last[0] = now
@@ -163,6 +236,13 @@ def main() -> int:
     app.exec()
     wall = time.perf_counter() - began
     heartbeat.stop()
+    print_thread_cpu()
+    if sampler is not None:
+        sampler.stop()
+        for stall_ms, stacks in sampler.reports:
+            print(f"stall {stall_ms:.1f} ms, GUI thread was in:")
+            for count, stack in stacks:
+                print(f"  {count:3d}x {stack}")
     if playing is not None:
         print(f"inspector: playback {playing.state}, {playing.position_s:.1f} s into {Path(playing.path).name}")
         window.inspector.close()
@@ -178,6 +258,12 @@ def main() -> int:
     print(f"stall max: {max(stalls_ms, default=0.0):.1f} ms  (target < 50)")
     print(f"stall p99: {percentile(stalls_ms, 99):.1f} ms  (target < 20)")
     print(f"stall p50: {percentile(stalls_ms, 50):.1f} ms")
+    blocked = sum(s for s in stalls_ms if s > 5)
+    print(f"stalls > 20 ms: {sum(s > 20 for s in stalls_ms)}, blocked in stalls > 5 ms: {blocked:.0f} ms")
+    for generation in (0, 1, 2):
+        pauses = [ms for g, ms in collections_ms if g == generation]
+        if pauses:
+            print(f"  gc generation {generation}: {len(pauses)} collections, max {max(pauses):.1f} ms")
     for phase in ("warm-up", "analysis"):
         part = [s for s, p in zip(stalls_ms, phases, strict=True) if p == phase]
         worst, p99 = max(part, default=0.0), percentile(part, 99)

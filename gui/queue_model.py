@@ -188,7 +188,7 @@ class QueueModel(QAbstractTableModel):
         if not index.isValid():
             return None
         row = self._rows[index.row()]
-        col = Col(index.column())
+        col = _COLUMNS[index.column()]  # not Col(n): an Enum call per cell and role adds up in every repaint
         if role == Qt.ItemDataRole.DisplayRole:
             return self._display(row, col)
         if role == SORT_ROLE:
@@ -351,19 +351,29 @@ class QueueModel(QAbstractTableModel):
         self.dataChanged.emit(self.index(min(changes), first), self.index(max(changes), last))
 
     def set_all(self, values_by_path: dict[str, dict[str, Any]], clear: Sequence[str] = ()) -> None:
-        """Set fields on every row (reference or calibrated values); rows not in the map get ``clear`` reset."""
+        """Set fields on every row (reference or calibrated values); rows not in the map get ``clear`` reset.
+
+        Only rows whose values really change are signalled: the calibration panel calls this every
+        few seconds during a run, and repainting the whole table each time (20-70 ms for a screenful
+        of rows, each cell asking the Python model for ~6 roles) was the window's largest stall.
+        """
         defaults = {f.name: f.default for f in fields(SongRow)}
-        for song in self._rows:
+        changed_rows: list[int] = []
+        changed_names: set[str] = set()
+        for index, song in enumerate(self._rows):
             values = values_by_path.get(song.path)
             if values is None:
-                for name in clear:
-                    setattr(song, name, defaults[name])
-            else:
-                for name, value in values.items():
-                    setattr(song, name, value)
-        if self._rows:
-            first, last = _column_span({*clear, *(n for v in values_by_path.values() for n in v)})
-            self.dataChanged.emit(self.index(0, first), self.index(len(self._rows) - 1, last))
+                values = {name: defaults[name] for name in clear}
+            changed = [name for name, value in values.items() if getattr(song, name) != value]
+            for name in changed:
+                setattr(song, name, values[name])
+            if changed:
+                changed_rows.append(index)
+                changed_names.update(changed)
+        if changed_rows:
+            first, last = _column_span(changed_names)
+            for top, bottom in _runs(changed_rows):
+                self.dataChanged.emit(self.index(top, first), self.index(bottom, last))
 
     def rows_as_tsv(self, rows: Iterable[int]) -> str:
         """Header plus the given rows, tab-separated, as shown (for pasting into a spreadsheet)."""
@@ -378,6 +388,20 @@ class QueueModel(QAbstractTableModel):
 def _checked(name: str, value: Any) -> Any:
     """A status given as text ("done") becomes its :class:`RowStatus`; unknown text raises ValueError."""
     return RowStatus(value) if name == "status" else value
+
+
+_COLUMNS = tuple(Col)
+
+
+def _runs(rows: list[int]) -> list[tuple[int, int]]:
+    """Sorted row numbers as (first, last) runs of consecutive rows."""
+    runs: list[tuple[int, int]] = []
+    for row in rows:
+        if runs and runs[-1][1] == row - 1:
+            runs[-1] = (runs[-1][0], row)
+        else:
+            runs.append((row, row))
+    return runs
 
 
 def _column_span(names: Iterable[str]) -> tuple[int, int]:

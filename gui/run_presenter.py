@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer, Signal
-from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar
+from PySide6.QtWidgets import QLabel, QStatusBar
 
 from engine.calibration.dataset import evidence_of
 from engine.results import ChunkStatus, SongStatus
@@ -24,6 +24,7 @@ from engine.run import events as ev
 from gui.engine_thread import RunRequest
 from gui.row_status import RowStatus
 from gui.run_stats import RunStats, format_seconds
+from gui.widgets.progress_bar import DeferredProgressBar
 
 if TYPE_CHECKING:
     from gui.main_window import MainWindow
@@ -60,7 +61,7 @@ class RunPresenter(QObject):
 
     def _build_status_bar(self, bar: QStatusBar) -> None:
         self.message_label = QLabel("Drop song folders on the window to begin")
-        self.progress = QProgressBar()
+        self.progress = DeferredProgressBar()
         self.progress.setMaximumWidth(180)
         self.progress.setRange(0, 1000)
         self.progress.setTextVisible(False)

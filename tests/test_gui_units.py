@@ -202,3 +202,28 @@ def test_the_scorer_agrees_with_mir_eval_in_any_notation_the_reference_reader_ac
     assert [mirex_score(r, d) for r, d in pairs] == expected
     assert mirex_score("C major", "G major") == mir_eval.key.weighted_score("C major", "G major")
     assert [key_relation(r, d) for r, d in pairs[:5]] == ["same", "fifth", "fifth", "relative", "parallel"]
+
+
+def test_queue_model_set_all_repaints_only_the_rows_whose_values_change(qtbot):
+    """The calibration panel re-sends every row's reference every few seconds during a run."""
+    from gui.queue_model import Col, QueueModel
+
+    model = QueueModel()
+    paths = [f"/music/track {i}.wav" for i in range(6)]
+    model.add_paths(paths)
+    signalled: list[tuple[int, int, int, int]] = []
+    model.dataChanged.connect(
+        lambda top, bottom, _roles=(): signalled.append((top.row(), bottom.row(), top.column(), bottom.column()))
+    )
+    reference = {p: {"ref_bpm": 100.0 + i, "ref_key": "C major"} for i, p in enumerate(paths[:4])}
+    model.set_all(reference, clear=("ref_bpm", "ref_key"))
+    assert [(top, bottom) for top, bottom, _, _ in signalled] == [(0, 3)]
+    assert signalled[0][2] <= int(Col.REF_BPM) and signalled[0][3] >= int(Col.REF_KEY)
+    signalled.clear()
+    model.set_all(reference, clear=("ref_bpm", "ref_key"))
+    assert signalled == []  # nothing changed: nothing to repaint
+    reference[paths[1]] = {"ref_bpm": 90.0, "ref_key": "C major"}
+    del reference[paths[3]]  # this song lost its pairing: cleared
+    model.set_all(reference, clear=("ref_bpm", "ref_key"))
+    assert [(top, bottom) for top, bottom, _, _ in signalled] == [(1, 1), (3, 3)]
+    assert model.song(3).ref_bpm is None and model.song(1).ref_bpm == 90.0

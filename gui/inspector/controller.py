@@ -98,6 +98,7 @@ class Inspector(QObject):
         c.chunkFinished.connect(self._on_chunk_finished)
         c.songFinished.connect(self._on_song_finished)
         c.songFailed.connect(self._on_song_finished)
+        c.batchDone.connect(self._refresh_if_stale)
         w.referenceLoaded.connect(self._on_reference_loaded)
         w.calibrationUpdated.connect(self.refresh)
         self.store.changed.connect(self._on_verdicts_changed)
@@ -188,6 +189,7 @@ class Inspector(QObject):
         self.refresh()
 
     def refresh(self) -> None:
+        self._stale = False
         if self.path:
             self.panel.show_song(self.song_view(self.path))
 
@@ -246,9 +248,15 @@ class Inspector(QObject):
         if not self.path or self._following:
             self._following = True
             self.path = event.path
-            self.refresh()
+            self._stale = True
 
     _following = False
+    _stale = False
+    """Live events only mark the view stale; it is redrawn once per batch of engine events."""
+
+    def _refresh_if_stale(self) -> None:
+        if self._stale:
+            self.refresh()
 
     def _on_chunk_finished(self, event: ev.ChunkFinished) -> None:
         chunks = self.live.get(event.result.song_path)
@@ -256,7 +264,7 @@ class Inspector(QObject):
             return
         chunks.append(event.result)
         if event.result.song_path == self.path and self.window.tabs.currentWidget() is self.page:
-            self.refresh()
+            self._stale = True
 
     def _on_song_finished(self, event: ev.SongFinished | ev.SongFailed) -> None:
         result = getattr(event, "result", None)
@@ -268,7 +276,7 @@ class Inspector(QObject):
                 self.window.model.update(row, confidence=confidence)
         self.live.pop(path, None)
         if path == self.path:
-            self.refresh()
+            self._stale = True
 
     # -- verdicts -----------------------------------------------------------------------------------
     def _on_reference_loaded(self, reference: str) -> None:

@@ -169,6 +169,10 @@ class InspectorPanel(QWidget):
         layout.addLayout(right, 2)
 
     # -- showing ------------------------------------------------------------------------------------
+    # The inspector follows the song being analysed, so show_song runs after every batch of engine
+    # events. Each part below redraws only when what it shows has changed, and the timeline reuses its
+    # text items: adding and removing scene items and re-laying out a plot title per chunk were the
+    # inspector's share of the GUI stalls measured by bench/gui_latency.py.
     def show_song(self, view: SongView) -> None:
         same_song = view.path == self.view.path
         self.view = view
@@ -181,10 +185,14 @@ class InspectorPanel(QWidget):
         self.show_song(self.view)
 
     def _show_summary(self) -> None:
+        text = self._summary_text()
+        if text != self.summary.text():
+            self.summary.setText(text)
+
+    def _summary_text(self) -> str:
         v, n = self.view, self.notation
         if not v.path:
-            self.summary.setText("Select a song to inspect it")
-            return
+            return "Select a song to inspect it"
         lines = [f"<b>{_html(v.name)}</b> — {v.status or 'queued'}"]
         if v.chunks_total:
             done = len(v.chunks)
@@ -220,10 +228,14 @@ class InspectorPanel(QWidget):
             }[name]
             reason = f": {_html(verdict.reason)}" if verdict.reason else ""
             lines.append(f"<span style='color:#e3b341'>{word} by you at {verdict.time}{reason}</span>")
-        self.summary.setText("<br>".join(lines))
+        return "<br>".join(lines)
 
     def _show_timeline(self) -> None:
         v = self.view
+        shown = (tuple(v.chunks), v.bpm, v.ref_bpm, v.duration_s, v.name, self.notation)
+        if shown == self._timeline_shown:
+            return
+        self._timeline_shown = shown
         ok = [c for c in v.chunks if c.status == "ok" and c.bpm]
         bad = [c for c in v.chunks if c.status != "ok"]
         brushes = [pg.mkBrush(_alpha(OK_COLOUR, c.confidence)) for c in ok]
@@ -233,27 +245,44 @@ class InspectorPanel(QWidget):
         _set_spans(
             self.bad, [c.start_s for c in bad], [c.end_s - c.start_s for c in bad], [top] * len(bad), bad_brushes
         )
-        for label in self.labels:
-            self.plot.removeItem(label)
-        self.labels = []
-        for c in v.chunks:
-            text = f"{c.bpm:.0f}\n{show_key(c.key, self.notation)}" if c.status == "ok" and c.bpm else c.status
-            label = pg.TextItem(text, color="w" if c.status == "ok" else TIMEOUT_COLOUR, anchor=(0.5, 1.0))
-            label.setPos((c.start_s + c.end_s) / 2, (c.bpm or top * 0.5) if c.status == "ok" else top * 0.5)
-            self.plot.addItem(label)
-            self.labels.append(label)
+        self._show_chunk_labels(v.chunks, top)
         for line, value in ((self.detected_line, v.bpm), (self.ref_line, v.ref_bpm)):
             line.setVisible(bool(value))
             if value:
                 line.setValue(value)
         span = max([v.duration_s] + [c.end_s for c in v.chunks] + [1.0])
-        self.plot.setXRange(0, span, padding=0.02)
-        self.plot.setYRange(0, top, padding=0)
-        done = f"{len(v.chunks)}/{v.chunks_total} chunks" if v.chunks_total else f"{len(v.chunks)} chunks"
-        set_title(self.plot, f"{v.name or 'no song'}: {done}")
+        ranges = (span, top)
+        if ranges != self._ranges_shown:
+            self._ranges_shown = ranges
+            self.plot.setXRange(0, span, padding=0.02)
+            self.plot.setYRange(0, top, padding=0)
+        set_title(self.plot, v.name or "no song")  # the chunk count is in the summary: no re-layout per chunk
+
+    _timeline_shown: tuple = ()
+    _ranges_shown: tuple = ()
+
+    def _show_chunk_labels(self, chunks: list[ChunkBar], top: float) -> None:
+        """One text item per chunk, reused from song to song (scene inserts are the costly part)."""
+        while len(self.labels) < len(chunks):
+            label = pg.TextItem("", anchor=(0.5, 1.0))
+            self.plot.addItem(label)
+            self.labels.append(label)
+        for label, c in zip(self.labels, chunks, strict=False):
+            ok = c.status == "ok" and bool(c.bpm)
+            text = f"{c.bpm:.0f}\n{show_key(c.key, self.notation)}" if ok else c.status
+            if label.toPlainText() != text:
+                label.setText(text, color="w" if c.status == "ok" else TIMEOUT_COLOUR)
+            label.setPos((c.start_s + c.end_s) / 2, (c.bpm or top * 0.5) if c.status == "ok" else top * 0.5)
+            label.setVisible(True)
+        for label in self.labels[len(chunks) :]:
+            label.setVisible(False)
 
     def _show_candidates(self, keep_click: bool) -> None:
         v = self.view
+        shown = (tuple(v.tempo), tuple(v.keys), v.bpm, v.ref_bpm, self.notation, v.path)
+        if shown == self._candidates_shown:
+            return
+        self._candidates_shown = shown
         self.tempo_table.setRowCount(len(v.tempo))
         for row, cand in enumerate(v.tempo):
             items = (f"{cand.bpm:.1f}", f"{cand.strength:.2f}", cand.relation or "—")
@@ -276,6 +305,8 @@ class InspectorPanel(QWidget):
         found = self.click_tempo.findData(previous) if previous is not None else -1
         self.click_tempo.setCurrentIndex(max(found, 0))
         self.click_tempo.blockSignals(False)
+
+    _candidates_shown: tuple = ()
 
     def show_player(self, state: str, message: str, position_s: float, duration_s: float) -> None:
         self.play_button.setText("Pause" if state == "playing" else "Play")

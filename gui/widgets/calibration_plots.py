@@ -21,6 +21,8 @@ RELATION_COLOURS = {
     "other": (248, 81, 73),
 }
 BPM_RANGE = (30.0, 300.0)
+CLASS_BRUSHES = {name: pg.mkBrush(*colour, 220) for name, colour in CLASS_COLOURS.items()}
+"""One shared brush per class: the scatter is redrawn during runs, and a brush per point cost ms."""
 
 
 class CalibrationPlots(QWidget):
@@ -63,10 +65,9 @@ class CalibrationPlots(QWidget):
             if not reference or not detected or reference <= 0 or detected <= 0:
                 continue
             klass = tempo_ratio_class(detected, reference)
-            colour = CLASS_COLOURS["same" if klass == "same" else "other" if klass == "other" else "octave"]
             xs.append(reference)
             ys.append(detected)
-            brushes.append(pg.mkBrush(*colour, 220))
+            brushes.append(CLASS_BRUSHES["same" if klass == "same" else "other" if klass == "other" else "octave"])
         self.points.setData(xs, ys, symbolBrush=brushes)
         self._count = len(xs)
 

@@ -44,11 +44,8 @@ class ChunkPlot(QWidget):
         self.song, self.chunks_total = name, chunks_total
         self.finished.clear()
         self.running.clear()
-        set_title(self.plot, f"{name}: {chunks_total} chunk{'s' if chunks_total != 1 else ''}")
-        if getattr(self, "_x_span", None) != chunks_total:
-            self._x_span = chunks_total
-            self.plot.setXRange(-0.6, max(chunks_total, 1) - 0.4, padding=0)
-        self.redraw(0.0)
+        if self.isVisible():  # hidden, it catches up when its tab is shown (the presenter redraws then)
+            self.redraw(0.0)
 
     def chunk_started(self, chunk: int, pid: int, now: float) -> None:
         self.running[chunk] = (pid, now)
@@ -59,6 +56,11 @@ class ChunkPlot(QWidget):
 
     def redraw(self, now: float) -> None:
         """Rebuild the bar items from the current state (a few dozen bars: cheap)."""
+        total = self.chunks_total
+        set_title(self.plot, f"{self.song}: {total} chunk{'s' if total != 1 else ''}" if self.song else "")
+        if getattr(self, "_x_span", None) != total:
+            self._x_span = total
+            self.plot.setXRange(-0.6, max(total, 1) - 0.4, padding=0)
         done = sorted(self.finished.values(), key=lambda c: c.index)
         brushes, pens = [], []
         for chunk in done:
