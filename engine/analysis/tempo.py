@@ -31,11 +31,15 @@ WINDOW_HOP_FRAMES = 96
 HIGH_BAND_WEIGHT = 0.5
 """Share of the high-band tempogram in the combined one (results are flat from 0.25 to 0.6)."""
 METRICAL_WEIGHT = 0.3
-"""Weight of a tempo's neighbours (half or third, double or triple) in its metrical salience (see :func:`metrical_salience`)."""
+"""Weight of a tempo's neighbours (half or third, double or triple) in its metrical salience
+(see :func:`metrical_salience`)."""
 NEIGHBOUR_REACH = 2.0
-"""The tempogram is read from ``min_bpm / 2`` to ``max_bpm * 2`` so every reportable tempo has its
-half and double (and the third/triple where they fall inside) for :func:`metrical_salience`; before
-round 5 a tempo near ``max_bpm`` had no double and lost to its own half."""
+"""The tempogram is read up to ``max_bpm * 2`` so every reportable tempo has its double (and its
+triple where that falls inside) for :func:`metrical_salience`: before round 5 a fast beat's
+subdivision (the eighth-note hats of a 170 BPM groove) fell off the grid and the beat lost to its
+own half. The grid is *not* extended below ``min_bpm``: bar-level periodicities under 40 BPM then
+pull a bare 140 BPM click track to 70, the middle between beat and bar (``docs/accuracy.md``,
+round 5)."""
 GRID_POINTS_PER_OCTAVE = 232
 """Log-spaced tempo grid: 0.3 % steps, far finer than the 4 % an Acc1 hit allows."""
 
@@ -124,8 +128,8 @@ def metrical_salience(grid: np.ndarray, strength: np.ndarray, weight: float = ME
     the double and the triple (round 5: a 12/8 groove's beat is supported by its triplets, a
     waltz's by its bar). Both get the same weight: the duple-only rule is the special case where
     the triple neighbours are weaker. Strengths outside the grid count as 0, so give a grid that
-    reaches beyond the tempi you will pick (:func:`tempo_candidates` reads half the lowest and
-    twice the highest tempo): otherwise a fast tempo loses its double to the grid's edge, not to
+    reaches beyond the tempi you will pick (:func:`tempo_candidates` reads up to twice the
+    highest tempo): otherwise a fast tempo loses its double to the grid's edge, not to
     the music. Negative strengths count as 0. The sum is divided by ``1 + 2·weight`` so a
     perfectly periodic level still reads 1. 0.3 is the largest weight that costs dev nothing in
     Acc1 (round 4, ``docs/accuracy.md``).
@@ -152,16 +156,14 @@ def tempo_candidates(
     """Peaks of the prior-weighted tempogram as ``(bpm, strength)``, strongest first.
 
     Peaks are found on the metrical salience (:func:`metrical_salience`, read on a grid
-    :data:`NEIGHBOUR_REACH` wider on both sides) times :func:`tempo_prior`, between ``min_bpm`` and
+    reaching :data:`NEIGHBOUR_REACH` times ``max_bpm``) times :func:`tempo_prior`, between ``min_bpm`` and
     ``max_bpm``, so a broad peak's position is where the weighted curve tops out; the strength
     reported is the salience, before the prior.
     ``high_envelope`` adds the high-band tempogram (:func:`tempo_strength`).
     """
     if np.asarray(envelope).size < 8:
         return []
-    wide, strength = tempo_strength(
-        envelope, frame_rate, min_bpm / NEIGHBOUR_REACH, max_bpm * NEIGHBOUR_REACH, high_envelope
-    )
+    wide, strength = tempo_strength(envelope, frame_rate, min_bpm, max_bpm * NEIGHBOUR_REACH, high_envelope)
     in_range = (wide >= min_bpm * (1 - 1e-9)) & (wide <= max_bpm * (1 + 1e-9))
     grid = wide[in_range]
     weighted = metrical_salience(wide, strength)[in_range] * tempo_prior(grid)
