@@ -14,9 +14,14 @@ Periodicity is measured band-wise and then combined (as in Scheirer 1998 and Kla
 2 kHz (hi-hats, cymbals, snare, the attacks of pitched notes), so that low, loud events (kick,
 bass notes) do not decide the periodicity alone. On the dev set this gains three songs of Acc1
 and one of Acc2 with no source losing, flat for high-band weights 0.25-0.6; it is a modest,
-empirical gain, not a fix of the octave problem: a synthetic kick/snare/hi-hat groove at 160 BPM
-is still read at 80 (``docs/accuracy.md``). Summing band *envelopes* instead was worse: the
+empirical gain, not a fix of the octave problem. Summing band *envelopes* instead was worse: the
 combination has to happen after the autocorrelation.
+
+The octave is then chosen on the metrical salience (:func:`metrical_salience`): a tempo's
+periodicity plus that of its metrical neighbours (half or third above, double or triple below),
+read on a tempogram reaching twice ``max_bpm`` so a fast beat keeps its subdivision. A synthetic
+kick/snare/hi-hat groove at 160-170 BPM, read at half tempo by engine 0.4.0, is now read at its
+beat, and a 12/8 groove at its dotted quarter (``docs/accuracy.md``, round 5).
 """
 
 from __future__ import annotations
