@@ -11,7 +11,7 @@ from engine.analysis.chunking import ChunkSpan
 from engine.analysis.consensus import song_key, song_tempo
 from engine.results import ChunkFeatures, ChunkResult, ChunkStatus
 from engine.settings import AnalysisSettings
-from tests.audio import click_track
+from tests.audio import click_track, drum_groove
 
 SR = 22050
 SETTINGS = AnalysisSettings()
@@ -155,3 +155,28 @@ def test_metrical_salience_prefers_the_level_whose_half_and_double_are_periodic_
     assert abs(plain / 80.0 - 1) < 0.01  # periodicity alone takes the 3:2 level
     assert abs(salient / 120.0 - 1) < 0.01
     assert tempo.metrical_salience(grid, np.ones_like(grid))[grid.size // 2] == pytest.approx(1.0)
+
+
+BACKBEAT = [(0, "kick"), (4, "kick"), (2, "snare"), (6, "snare")] + [(i, "hat") for i in range(8)]
+"""Rock beat in eighths: kick on 1 and 3, snare on 2 and 4, hi-hat on every eighth."""
+
+
+@pytest.mark.parametrize("bpm", [160.0, 170.0])
+def test_fast_backbeat_groove_is_read_at_its_beat_not_at_half(bpm: float) -> None:
+    """At 160-170 BPM the kick-snare cycle (half tempo) is the most periodic lag, and before round 5
+    the beat lost to it because its double (the eighth-note hats, above 240 BPM) fell off the
+    tempogram's edge. The tempogram now reaches twice the highest reported tempo."""
+    found = analyse_samples(drum_groove(bpm, 2, 8, BACKBEAT), SR, SETTINGS)
+    assert abs(found.bpm / bpm - 1.0) <= 0.04, found.tempo_candidates
+
+
+COMPOUND = [(0, "kick"), (6, "snare")] + [(i, "hat") for i in range(12)]
+"""12/8: four dotted-quarter beats of three triplet eighths, kick on beat 1, snare on beat 3."""
+
+
+@pytest.mark.parametrize("bpm", [120.0, 140.0])
+def test_compound_metre_groove_is_read_at_its_dotted_quarter_beat(bpm: float) -> None:
+    """A 12/8 groove's beat is supported by its triplet subdivision (three per beat), not by a
+    double: with duple-only neighbours the engine took a 3:4 relative (89 or 105 BPM)."""
+    found = analyse_samples(drum_groove(bpm, 3, 12, COMPOUND), SR, SETTINGS)
+    assert abs(found.bpm / bpm - 1.0) <= 0.04, found.tempo_candidates

@@ -14,9 +14,14 @@ Periodicity is measured band-wise and then combined (as in Scheirer 1998 and Kla
 2 kHz (hi-hats, cymbals, snare, the attacks of pitched notes), so that low, loud events (kick,
 bass notes) do not decide the periodicity alone. On the dev set this gains three songs of Acc1
 and one of Acc2 with no source losing, flat for high-band weights 0.25-0.6; it is a modest,
-empirical gain, not a fix of the octave problem: a synthetic kick/snare/hi-hat groove at 160 BPM
-is still read at 80 (``docs/accuracy.md``). Summing band *envelopes* instead was worse: the
+empirical gain, not a fix of the octave problem. Summing band *envelopes* instead was worse: the
 combination has to happen after the autocorrelation.
+
+The octave is then chosen on the metrical salience (:func:`metrical_salience`): a tempo's
+periodicity plus that of its metrical neighbours (half or third above, double or triple below),
+read on a tempogram reaching twice ``max_bpm`` so a fast beat keeps its subdivision. A synthetic
+kick/snare/hi-hat groove at 160-170 BPM, read at half tempo by engine 0.4.0, is now read at its
+beat, and a 12/8 groove at its dotted quarter (``docs/accuracy.md``, round 5).
 """
 
 from __future__ import annotations
@@ -31,7 +36,15 @@ WINDOW_HOP_FRAMES = 96
 HIGH_BAND_WEIGHT = 0.5
 """Share of the high-band tempogram in the combined one (results are flat from 0.25 to 0.6)."""
 METRICAL_WEIGHT = 0.3
-"""Weight of a tempo's half and double in its metrical salience (see :func:`metrical_salience`)."""
+"""Weight of a tempo's neighbours (half or third, double or triple) in its metrical salience
+(see :func:`metrical_salience`)."""
+NEIGHBOUR_REACH = 2.0
+"""The tempogram is read up to ``max_bpm * 2`` so every reportable tempo has its double (and its
+triple where that falls inside) for :func:`metrical_salience`: before round 5 a fast beat's
+subdivision (the eighth-note hats of a 170 BPM groove) fell off the grid and the beat lost to its
+own half. The grid is *not* extended below ``min_bpm``: bar-level periodicities under 40 BPM then
+pull a bare 140 BPM click track to 70, the middle between beat and bar (``docs/accuracy.md``,
+round 5)."""
 GRID_POINTS_PER_OCTAVE = 232
 """Log-spaced tempo grid: 0.3 % steps, far finer than the 4 % an Acc1 hit allows."""
 
@@ -106,25 +119,35 @@ def tempo_strength(
 
 
 def metrical_salience(grid: np.ndarray, strength: np.ndarray, weight: float = METRICAL_WEIGHT) -> np.ndarray:
-    """Strength of each tempo plus ``weight`` times the strength at its half and at its double.
+    """Strength of each tempo plus ``weight`` times the strength of its metrical neighbours.
 
     A beat level is the middle of a metrical hierarchy: the bar (or half bar) above it and the
-    subdivision below it are periodic too, so a level whose neighbours one octave up and down
-    are also strong is a better beat than one that is only strongly periodic itself (the
-    harmonic summation of Percival & Tzanetakis 2014, and the resonance-with-neighbours idea of
-    Klapuri et al. 2006). This stops the engine from taking the 3:2 (shuffle, triplet) level or
-    the half-time level of a busy groove only because that one lag is marginally more periodic.
-    Strengths outside the grid count as 0; negative strengths count as 0. The sum is divided
-    by ``1 + 2·weight`` so a perfectly periodic level still reads 1.
-    On dev-grooves it gains 6 songs of Acc1 (0.817 -> 0.867); on dev it is even in Acc1 (bach
-    same, blupi +1, mma -1) but costs two Acc2 songs. 0.3 is the largest weight that costs dev
-    nothing in Acc1 (the grooves alone would prefer 0.5), see ``docs/accuracy.md``, round 4.
+    subdivision below it are periodic too, so a level whose neighbours are also strong is a
+    better beat than one that is only strongly periodic itself (the harmonic summation of
+    Percival & Tzanetakis 2014, and the resonance-with-neighbours idea of Klapuri et al. 2006).
+    This stops the engine from taking the 3:2 (shuffle, triplet) level or the half-time level of
+    a busy groove only because that one lag is marginally more periodic.
+
+    Metre groups beats in twos or threes and divides them in twos or threes, so the neighbour
+    above is the stronger of the half and the third, and the neighbour below the stronger of
+    the double and the triple (round 5: a 12/8 groove's beat is supported by its triplets, a
+    waltz's by its bar). Both get the same weight: the duple-only rule is the special case where
+    the triple neighbours are weaker. Strengths outside the grid count as 0, so give a grid that
+    reaches beyond the tempi you will pick (:func:`tempo_candidates` reads up to twice the
+    highest tempo): otherwise a fast tempo loses its double to the grid's edge, not to
+    the music. Negative strengths count as 0. The sum is divided by ``1 + 2·weight`` so a
+    perfectly periodic level still reads 1. 0.3 is the largest weight that costs dev nothing in
+    Acc1 (round 4, ``docs/accuracy.md``).
     """
     positive = np.maximum(np.asarray(strength, dtype=float), 0.0)
     log_grid = np.log(grid)
-    half = np.interp(log_grid - np.log(2.0), log_grid, positive, left=0.0, right=0.0)
-    double = np.interp(log_grid + np.log(2.0), log_grid, positive, left=0.0, right=0.0)
-    return (positive + weight * (half + double)) / (1.0 + 2.0 * weight)
+
+    def at(factor: float) -> np.ndarray:
+        return np.interp(log_grid + np.log(factor), log_grid, positive, left=0.0, right=0.0)
+
+    above = np.maximum(at(0.5), at(1.0 / 3.0))
+    below = np.maximum(at(2.0), at(3.0))
+    return (positive + weight * (above + below)) / (1.0 + 2.0 * weight)
 
 
 def tempo_candidates(
@@ -137,15 +160,18 @@ def tempo_candidates(
 ) -> list[tuple[float, float]]:
     """Peaks of the prior-weighted tempogram as ``(bpm, strength)``, strongest first.
 
-    Peaks are found on the metrical salience (:func:`metrical_salience`) times
-    :func:`tempo_prior`, so a broad peak's position is where the weighted curve tops out; the
-    strength reported is the salience, before the prior.
+    Peaks are found on the metrical salience (:func:`metrical_salience`, read on a grid
+    reaching :data:`NEIGHBOUR_REACH` times ``max_bpm``) times :func:`tempo_prior`, between ``min_bpm`` and
+    ``max_bpm``, so a broad peak's position is where the weighted curve tops out; the strength
+    reported is the salience, before the prior.
     ``high_envelope`` adds the high-band tempogram (:func:`tempo_strength`).
     """
     if np.asarray(envelope).size < 8:
         return []
-    grid, strength = tempo_strength(envelope, frame_rate, min_bpm, max_bpm, high_envelope)
-    weighted = metrical_salience(grid, strength) * tempo_prior(grid)
+    wide, strength = tempo_strength(envelope, frame_rate, min_bpm, max_bpm * NEIGHBOUR_REACH, high_envelope)
+    in_range = (wide >= min_bpm * (1 - 1e-9)) & (wide <= max_bpm * (1 + 1e-9))
+    grid = wide[in_range]
+    weighted = metrical_salience(wide, strength)[in_range] * tempo_prior(grid)
     inner = np.arange(1, grid.size - 1)
     peaks = inner[(weighted[inner] > weighted[inner - 1]) & (weighted[inner] >= weighted[inner + 1])]
     found = []
