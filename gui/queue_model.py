@@ -184,22 +184,11 @@ class QueueModel(QAbstractTableModel):
             return _HEADER_TIPS.get(Col(section))
         return None
 
-    def multiData(self, index: QModelIndex | QPersistentModelIndex, span: Any) -> None:
-        """All the roles a view asks for one cell in one call (Qt's default asks ``data`` once per role)."""
-        if not index.isValid():
-            return
-        row = self._rows[index.row()]
-        col = _COLUMNS[index.column()]
-        for i in range(len(span)):
-            role_data = span[i]
-            role_data.setData(self._data(row, col, role_data.role()))
-
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
             return None
-        return self._data(self._rows[index.row()], _COLUMNS[index.column()], role)
-
-    def _data(self, row: SongRow, col: Col, role: int) -> Any:
+        row = self._rows[index.row()]
+        col = _COLUMNS[index.column()]  # not Col(n): an Enum call per cell and role adds up in every repaint
         if role == Qt.ItemDataRole.DisplayRole:
             return self._display(row, col)
         if role == SORT_ROLE:

@@ -227,38 +227,3 @@ def test_queue_model_set_all_repaints_only_the_rows_whose_values_change(qtbot):
     model.set_all(reference, clear=("ref_bpm", "ref_key"))
     assert [(top, bottom) for top, bottom, _, _ in signalled] == [(1, 1), (3, 3)]
     assert model.song(3).ref_bpm is None and model.song(1).ref_bpm == 90.0
-
-
-def test_queue_model_multi_data_answers_every_role_as_data_does(qtbot):
-    """Views ask all of a cell's roles in one multiData call (half the cost of a table repaint)."""
-    from PySide6.QtCore import QModelRoleData, QModelRoleDataSpan, QSortFilterProxyModel, Qt
-    from PySide6.QtGui import QBrush
-
-    from gui.queue_model import DISAGREE_ROLE, PROGRESS_ROLE, SORT_ROLE, Col, QueueModel
-
-    model = QueueModel()
-    model.add_paths(["/music/a.wav", "/music/b.wav"])
-    model.update(0, status="error", bpm=120.0, key="A minor", duration_s=61.0)
-    model.update(1, status="analysing", chunks_done=1, chunks_total=3, confidence=0.1)
-    model.set_all({"/music/a.wav": {"ref_bpm": 60.0, "ref_key": "C major"}})
-    roles = [
-        Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ForegroundRole, Qt.ItemDataRole.BackgroundRole,
-        Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.TextAlignmentRole, Qt.ItemDataRole.DecorationRole,
-        SORT_ROLE, PROGRESS_ROLE, DISAGREE_ROLE,
-    ]  # fmt: skip
-    proxy = QSortFilterProxyModel()  # the window's views reach the model through a proxy, which forwards
-    proxy.setSourceModel(model)
-    checked = 0
-    for row in range(2):
-        for col in Col:
-            for role in roles:
-                expected = model.data(model.index(row, int(col)), role)
-                for via in (model, proxy):
-                    cell = QModelRoleData(int(role))
-                    via.multiData(via.index(row, int(col)), QModelRoleDataSpan(cell))
-                    if isinstance(expected, QBrush):
-                        assert cell.data().color() == expected.color(), (row, col, role)
-                    else:
-                        assert cell.data() == expected, (row, col, role)
-                checked += expected is not None
-    assert checked > 30  # the cells above do answer most roles
