@@ -10,6 +10,8 @@ folder that another user created or can write to is never used.
 from __future__ import annotations
 
 import getpass
+import hashlib
+import importlib.util
 import logging
 import os
 import stat
@@ -128,6 +130,11 @@ def jit_marker() -> Path:
     from engine.version import ENGINE_VERSION
 
     stamp = f"{version('librosa')}-{version('numba')}-{ENGINE_VERSION}"
+    # numba files its cache under each source file's path, so a second install of the same versions
+    # (another checkout's virtualenv) starts cold: without the path in the stamp it would skip the
+    # one-process warm-up, and its workers would all compile, and write the cache, at once.
+    origin = importlib.util.find_spec("librosa").origin or ""
+    stamp += "-" + hashlib.sha1(origin.encode()).hexdigest()[:10]
     if getattr(sys, "frozen", False):
         # numba keys a frozen app's cache on the executable, so an updated app starts cold again.
         app = os.stat(sys.executable)

@@ -123,3 +123,24 @@ def test_analyze_with_an_unwritable_user_cache_warns_and_still_caches_in_the_fal
     second = run_cli("analyze", str(path), "--out", str(tmp_path / "out"), "--workers", "1", env=env)
     assert second.returncode == 0, second.stdout + second.stderr
     assert "(1 from cache)" in second.stderr
+
+
+def test_a_second_install_of_the_same_versions_gets_its_own_warm_marker(monkeypatch, tmp_path):
+    """numba files its cache by source path: another virtualenv's librosa must start cold (and warm up first)."""
+    import importlib.machinery
+    import importlib.util
+
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path))
+    here = cachedirs.jit_marker()
+    real_find_spec = importlib.util.find_spec
+
+    def elsewhere(name, *args):
+        if name == "librosa":  # a new spec: the real one is librosa's own __spec__ once imported
+            origin = "/another/checkout/.venv/lib/site-packages/librosa/__init__.py"
+            return importlib.machinery.ModuleSpec(name, None, origin=origin)
+        return real_find_spec(name, *args)
+
+    monkeypatch.setattr(importlib.util, "find_spec", elsewhere)
+    there = cachedirs.jit_marker()
+    assert here.parent == there.parent == tmp_path
+    assert here != there
