@@ -180,3 +180,43 @@ def test_compound_metre_groove_is_read_at_its_dotted_quarter_beat(bpm: float) ->
     double: with duple-only neighbours the engine took a 3:4 relative (89 or 105 BPM)."""
     found = analyse_samples(drum_groove(bpm, 3, 12, COMPOUND), SR, SETTINGS)
     assert abs(found.bpm / bpm - 1.0) <= 0.04, found.tempo_candidates
+
+
+SHUFFLE = [(0, "kick"), (6, "snare")] + [(i, "hat") for i in range(12) if i % 3 != 1]
+"""12/8 shuffle: hats on the first and third triplet of each dotted-quarter beat, kick on 1, snare on 3."""
+
+
+def test_shuffle_groove_read_at_its_beat_not_at_its_three_to_two_level() -> None:
+    """At 64 BPM the shuffle's 3:2 level (96 BPM, two triplets apart) is the most salient periodicity,
+    and engine 0.5.0 reported it. Beats tracked at 96 land on a rest at every other beat, beats at
+    64 on a note every time, so the song tempo moves to two thirds (round 6)."""
+    bpm = 64.0
+    y = drum_groove(bpm, 3, 12, SHUFFLE, seconds=40.0)
+    features = analyse_samples(y, SR, SETTINGS)
+    periodic, _ = tempo.choose_tempo(features.tempo_candidates)
+    assert abs(periodic / (1.5 * bpm) - 1.0) <= 0.04  # the premise: periodicity alone takes the 3:2 level
+    found = song_tempo([_chunk(0, features, 0.0, 40.0)], {0: ChunkSpan(0, 0.0, 40.0, 0.0, 40.0)}, SETTINGS)
+    assert abs(found.bpm / bpm - 1.0) <= 0.04, found.candidates
+
+
+def test_beat_tracker_finds_every_click_and_a_steady_level_stays() -> None:
+    """Beats tracked at a click track's period fall on the clicks; its tempo has no 2/3 to move to."""
+    frame_rate = SR / HOP_LENGTH
+    features = analyse_samples(click_track(120.0, 20.0), SR, SETTINGS)
+    envelope = features.onset_envelope
+    beats = tempo.track_beats(envelope, 60.0 * frame_rate / 120.0)
+    assert beats.size >= 35
+    assert np.allclose(np.diff(beats), 60.0 * frame_rate / 120.0, atol=1.5)
+    assert tempo.beat_variation(envelope, beats) < 0.2
+    assert tempo.beat_level(envelope, frame_rate, 120.0, SETTINGS.min_bpm) == 120.0
+
+
+@pytest.mark.parametrize("bpm", [100.0, 120.0])
+def test_straight_eighth_groove_keeps_its_tempo_though_its_two_thirds_also_lands_on_hats(bpm: float) -> None:
+    """Beats at two thirds of a straight groove fall every three eighths, on a hat every time, so
+    their strength varies little too (0.7-1.0 times the beat's here); only a much steadier 2/3
+    level (under 0.6 times) may move the tempo."""
+    y = drum_groove(bpm, 2, 8, BACKBEAT, seconds=40.0)
+    features = analyse_samples(y, SR, SETTINGS)
+    found = song_tempo([_chunk(0, features, 0.0, 40.0)], {0: ChunkSpan(0, 0.0, 40.0, 0.0, 40.0)}, SETTINGS)
+    assert abs(found.bpm / bpm - 1.0) <= 0.04, found.candidates

@@ -92,6 +92,8 @@ def song_tempo(chunks: list[ChunkResult], spans: dict[int, ChunkSpan], settings:
     bpm, salience = tempo.choose_tempo(candidates[:5])
     if bpm <= 0:
         return SongTempo(None, 0.0, [], False)
+    # a triplet groove's 3:2 level can out-periodic its beat; beats tracked at both decide (round 6)
+    bpm = tempo.beat_level(envelope, frame_rate, bpm, settings.min_bpm)
     voters = [c for c in chunks if c.features and c.features.bpm > 0]
     if voters:
         weights = np.array([c.features.seconds_of_audio for c in voters])

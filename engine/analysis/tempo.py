@@ -22,6 +22,11 @@ periodicity plus that of its metrical neighbours (half or third above, double or
 read on a tempogram reaching twice ``max_bpm`` so a fast beat keeps its subdivision. A synthetic
 kick/snare/hi-hat groove at 160-170 BPM, read at half tempo by engine 0.4.0, is now read at its
 beat, and a 12/8 groove at its dotted quarter (``docs/accuracy.md``, round 5).
+
+Last, the song tempo is checked against its 2/3 by beat tracking (:func:`beat_level`, engine
+0.6.0): beats are tracked at both tempi with a dynamic-programming tracker (:func:`track_beats`),
+and the level whose beats fall on onsets of much steadier strength wins. This reads a shuffle at
+its beat, not at its 3:2 level (``docs/accuracy.md``, round 6).
 """
 
 from __future__ import annotations
@@ -45,6 +50,11 @@ subdivision (the eighth-note hats of a 170 BPM groove) fell off the grid and the
 own half. The grid is *not* extended below ``min_bpm``: bar-level periodicities under 40 BPM then
 pull a bare 140 BPM click track to 70, the middle between beat and bar (``docs/accuracy.md``,
 round 5)."""
+BEAT_TIGHTNESS = 100.0
+"""How strongly the beat tracker keeps its period (Ellis 2007; librosa's default, not fitted)."""
+TRIPLE_LEVEL_RATIO = 0.6
+"""The beat tracker moves a tempo to its 2/3 when the beats there vary less than this share of the
+variation at the tempo itself (round 6: dev prefers 0.5-0.8 equally, 0.6 is the middle)."""
 GRID_POINTS_PER_OCTAVE = 232
 """Log-spaced tempo grid: 0.3 % steps, far finer than the 4 % an Acc1 hit allows."""
 
@@ -238,3 +248,80 @@ def same_tempo_family(a: float, b: float, tolerance: float = 0.04) -> bool:
     if a <= 0 or b <= 0:
         return False
     return any(abs(a * factor / b - 1.0) <= tolerance for factor in (1.0, 2.0, 0.5, 3.0, 1 / 3))
+
+
+def track_beats(envelope: np.ndarray, period: float, tightness: float = BEAT_TIGHTNESS) -> np.ndarray:
+    """Frames of the beats of a fixed ``period`` (in frames) that best fit ``envelope``.
+
+    The dynamic-programming tracker of Ellis (2007): a beat's score is the onset strength around it
+    plus the best score of a previous beat between half and twice a period back, penalised by
+    ``tightness`` times the squared log of how far that gap is from ``period``. The recursion only
+    looks back at least half a period, so half a period of frames is computed at once. Weak beats
+    at both ends (an intro, a fade-out) are trimmed, as librosa does.
+    """
+    x = np.asarray(envelope, dtype=float)
+    spread = float(x.std()) if x.size else 0.0
+    if period < 2 or x.size < 4 * period or spread <= 0:
+        return np.zeros(0, dtype=int)
+    reach = int(np.ceil(period))
+    kernel = np.exp(-0.5 * (np.arange(-reach, reach + 1) * 32.0 / period) ** 2)
+    local = np.convolve(x / spread, kernel, mode="same")
+    offsets = np.arange(max(1, round(period / 2)), round(2 * period) + 1)
+    penalty = -tightness * np.log(offsets / period) ** 2
+    score = np.zeros(x.size)
+    back = np.full(x.size, -1)
+    for start in range(0, x.size, int(offsets[0])):
+        frames = np.arange(start, min(x.size, start + int(offsets[0])))
+        previous = frames[:, None] - offsets[None, :]
+        options = np.where(previous >= 0, score[np.maximum(previous, 0)] + penalty[None, :], -np.inf)
+        pick = np.argmax(options, axis=1)
+        best = options[np.arange(frames.size), pick]
+        linked = best > 0
+        score[frames] = local[frames] + np.where(linked, best, 0.0)
+        back[frames] = np.where(linked, previous[np.arange(frames.size), pick], -1)
+    inner = np.arange(1, x.size - 1)
+    peaks = inner[(score[inner] > score[inner - 1]) & (score[inner] >= score[inner + 1])]
+    if peaks.size == 0:
+        return np.zeros(0, dtype=int)
+    beat = int(peaks[score[peaks] >= 0.5 * np.median(score[peaks])][-1])
+    found = []
+    while beat >= 0:
+        found.append(beat)
+        beat = int(back[beat])
+    beats = np.array(found[::-1], dtype=int)
+    strong = local[beats] >= 0.5 * np.sqrt(np.mean(local[beats] ** 2))
+    if not np.any(strong):
+        return beats[:0]
+    return beats[int(np.argmax(strong)) : beats.size - int(np.argmax(strong[::-1]))]
+
+
+def beat_variation(envelope: np.ndarray, beats: np.ndarray) -> float:
+    """Coefficient of variation of the onset strength on the beats (the peak within a frame of each).
+
+    A real beat level has a strong onset on nearly every beat; a level that falls between the
+    notes on some beats (the 3:2 level of a shuffle, whose "beats" land on the rests between
+    the triplets as often as on a note) varies much more. ``inf`` with fewer than four beats.
+    """
+    x = np.asarray(envelope, dtype=float)
+    if beats.size < 4:
+        return float("inf")
+    values = np.array([x[max(0, b - 1) : b + 2].max() for b in beats])
+    mean = float(values.mean())
+    return float(values.std() / mean) if mean > 0 else float("inf")
+
+
+def beat_level(envelope: np.ndarray, frame_rate: float, bpm: float, min_bpm: float) -> float:
+    """``bpm``, or two thirds of it when beats tracked there fall on onsets of much steadier strength.
+
+    Periodicity (even with its metrical neighbours) sometimes prefers the 3:2 level of a triplet or
+    shuffle groove: two triplet eighths apart, it lines up with half the notes. Tracking beats at
+    ``bpm`` and at ``2/3 · bpm`` decides it: the real beat has a note on every beat, so its onset
+    strengths vary less. The tempo moves only when the variation at 2/3 is under
+    :data:`TRIPLE_LEVEL_RATIO` times that at ``bpm`` (round 6, ``docs/accuracy.md``).
+    """
+    lower = bpm * 2.0 / 3.0
+    if bpm <= 0 or lower < min_bpm:
+        return bpm
+    here = beat_variation(envelope, track_beats(envelope, 60.0 * frame_rate / bpm))
+    there = beat_variation(envelope, track_beats(envelope, 60.0 * frame_rate / lower))
+    return lower if there < TRIPLE_LEVEL_RATIO * here else bpm
