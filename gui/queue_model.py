@@ -339,16 +339,25 @@ class QueueModel(QAbstractTableModel):
         self.dataChanged.emit(self.index(row, first), self.index(row, last))
 
     def update_many(self, changes: dict[int, dict[str, Any]]) -> None:
-        """Several rows at once with one ``dataChanged`` over the span (cheap for big batches)."""
-        if not changes:
-            return
-        names: set[str] = set()
+        """Several rows at once; only the rows whose values really change are signalled.
+
+        Pressing Start marks every song queued, and most already are: signalling them all repainted
+        the whole table (20-37 ms with the workers busy) for nothing (``bench/gui_latency.py``).
+        """
+        changed_rows: list[int] = []
+        changed_names: set[str] = set()
         for row, values in changes.items():
-            names.update(values)
+            song = self._rows[row]
+            changed = False
             for name, value in values.items():
-                setattr(self._rows[row], name, _checked(name, value))
-        first, last = _column_span(names)
-        self.dataChanged.emit(self.index(min(changes), first), self.index(max(changes), last))
+                value = _checked(name, value)
+                if getattr(song, name) != value:
+                    setattr(song, name, value)
+                    changed_names.add(name)
+                    changed = True
+            if changed:
+                changed_rows.append(row)
+        self._signal_rows(sorted(changed_rows), changed_names)
 
     def set_all(self, values_by_path: dict[str, dict[str, Any]], clear: Sequence[str] = ()) -> None:
         """Set fields on every row (reference or calibrated values); rows not in the map get ``clear`` reset.
@@ -370,9 +379,13 @@ class QueueModel(QAbstractTableModel):
             if changed:
                 changed_rows.append(index)
                 changed_names.update(changed)
-        if changed_rows:
-            first, last = _column_span(changed_names)
-            for top, bottom in _runs(changed_rows):
+        self._signal_rows(changed_rows, changed_names)
+
+    def _signal_rows(self, rows: list[int], names: set[str]) -> None:
+        """``dataChanged`` for the cells of ``names`` in ``rows`` (sorted), one signal per run of rows."""
+        if rows:
+            first, last = _column_span(names)
+            for top, bottom in _runs(rows):
                 self.dataChanged.emit(self.index(top, first), self.index(bottom, last))
 
     def rows_as_tsv(self, rows: Iterable[int]) -> str:

@@ -123,7 +123,7 @@ def test_queue_updates_name_only_the_cells_that_show_them_and_sorting_still_foll
     spans: list[tuple[int, int]] = []
     model.dataChanged.connect(lambda top, bottom, *_: spans.append((top.column(), bottom.column())))
 
-    model.update_many({r: {"status": "queued", "chunks_done": 0, "error": ""} for r in range(3)})
+    model.update_many({r: {"status": "analysing", "chunks_done": 1, "error": ""} for r in range(3)})
     assert spans[-1] == (Col.STATUS, Col.STATUS)  # a table sorted by name or BPM need not re-sort
     model.update(0, ref_bpm=100.0)
     assert spans[-1] == (Col.BPM, Col.CAL_BPM)  # the BPM cells' match colours depend on the reference
@@ -227,3 +227,25 @@ def test_queue_model_set_all_repaints_only_the_rows_whose_values_change(qtbot):
     model.set_all(reference, clear=("ref_bpm", "ref_key"))
     assert [(top, bottom) for top, bottom, _, _ in signalled] == [(1, 1), (3, 3)]
     assert model.song(3).ref_bpm is None and model.song(1).ref_bpm == 90.0
+
+
+def test_queue_model_update_many_signals_only_rows_that_change(qtbot):
+    """Start marks every song queued; songs that already are must not repaint the table."""
+    from gui.queue_model import Col, QueueModel
+    from gui.row_status import RowStatus
+
+    model = QueueModel()
+    model.add_paths([f"/music/track {i}.wav" for i in range(5)])
+    model.update(2, status=RowStatus.DONE, bpm=120.0)
+    signalled: list[tuple[int, int, int, int]] = []
+    model.dataChanged.connect(
+        lambda top, bottom, _roles=(): signalled.append((top.row(), bottom.row(), top.column(), bottom.column()))
+    )
+    queued = {"status": RowStatus.QUEUED, "chunks_done": 0, "chunks_total": 0, "error": ""}
+    model.update_many({row: dict(queued) for row in range(5)})
+    assert [(top, bottom) for top, bottom, _, _ in signalled] == [(2, 2)]  # only the finished song changed
+    assert signalled[0][2] <= int(Col.STATUS) <= signalled[0][3]
+    assert model.song(2).status is RowStatus.QUEUED
+    signalled.clear()
+    model.update_many({row: dict(queued) for row in range(5)})
+    assert signalled == []
