@@ -62,6 +62,13 @@ def test_doctor_exits_1_when_the_worker_pool_cannot_start(tmp_path):
     (broken / "__init__.py").write_text('raise ImportError("librosa is broken in this install (test)")\n')
     env = dict(os.environ, PYTHONPATH=str(broken.parent), TMPDIR=str(tmp_path), **warm_numba_env())
     env["CALIBRATION_STUDIO_LOG_DIR"] = str(tmp_path / "log")
+    # numba's cache counts as warm for this (broken) librosa, so the pool starts at once and its
+    # workers are the ones that die (without the marker the parent's warm-up would fail first)
+    env["NUMBA_CACHE_DIR"] = str(tmp_path / "numba")
+    ask = "from engine.cachedirs import jit_marker; print(jit_marker())"
+    marker = subprocess.run([sys.executable, "-c", ask], env=env, cwd=MAIN.parent, capture_output=True, text=True)
+    Path(marker.stdout.strip()).parent.mkdir(parents=True, exist_ok=True)
+    Path(marker.stdout.strip()).touch()
     done = run_cli("doctor", "--workers", "1", env=env)
     out = done.stdout
     assert done.returncode == 1, out + done.stderr
