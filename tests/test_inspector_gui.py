@@ -5,16 +5,17 @@ from __future__ import annotations
 
 import csv
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 import soundfile as sf
-from PySide6.QtCore import QModelIndex, QSettings, Qt
+from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
 from engine.calibration.corrections import FILE_NAME
-from engine.frontends.demo import DemoSong, render_song
+from engine.frontends.demo import DemoSong, render_song, write_reference_csv
 from gui.inspector.player import AUDIO_ENV, NULL_SINK
 from gui.main_window import MainWindow
 from gui.preferences import Preferences
@@ -51,35 +52,29 @@ def read_csv(path: Path) -> list[dict[str, str]]:
 
 
 def write_reference(path: Path) -> Path:
-    with open(path, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["file", "bpm", "key"])
-        for s in SONGS:
-            writer.writerow([s.file, f"{s.bpm * 2 if s is DOUBLED else s.bpm:g}", s.key])
-    return path
+    """The songs' true values, except DOUBLED's tempo given at double (a half-time reading to correct)."""
+    given = [replace(s, bpm=s.bpm * 2) if s is DOUBLED else s for s in SONGS]
+    return write_reference_csv(path, given)
 
 
 @pytest.fixture
-def make_window(qtbot, tmp_path, cache_file, no_stray_workers, monkeypatch):
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "settings"))
+def make_window(make_window, qtbot, cache_file, monkeypatch):
+    """The shared window fixture with the inspector's needs: two workers, a cache kept across these
+    tests, the null audio sink, and an active window (its shortcuts, Space, H…, need that)."""
     Preferences(workers=2, chunk_seconds=6.0, use_cache=True).save()
     monkeypatch.setenv(AUDIO_ENV, NULL_SINK)
     windows: list[MainWindow] = []
 
     def make() -> MainWindow:
-        window = MainWindow(None, data_dir=tmp_path / "data", cache_path=cache_file)
-        window.confirm_close_during_run = lambda: True
-        qtbot.addWidget(window)
-        window.show()
-        window.activateWindow()  # window shortcuts (Space, H, …) need the active window
+        window = make_window(cache=cache_file)
+        window.activateWindow()
         qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=5_000)
         windows.append(window)
         return window
 
     yield make
-    for window in windows:
+    for window in windows:  # before the shared fixture shuts the engines down
         window.inspector.close()
-        window.controller.shutdown()
 
 
 def analyse(qtbot, window: MainWindow, folder: Path, reference: Path) -> None:
