@@ -133,7 +133,8 @@ def jit_marker() -> Path:
     # numba files its cache under each source file's path, so a second install of the same versions
     # (another checkout's virtualenv) starts cold: without the path in the stamp it would skip the
     # one-process warm-up, and its workers would all compile, and write the cache, at once.
-    origin = importlib.util.find_spec("librosa").origin or ""
+    spec = importlib.util.find_spec("librosa")
+    origin = (spec.origin if spec is not None else None) or ""
     stamp += "-" + hashlib.sha1(origin.encode()).hexdigest()[:10]
     if getattr(sys, "frozen", False):
         # numba keys a frozen app's cache on the executable, so an updated app starts cold again.
