@@ -93,19 +93,22 @@ def noise_set(n: int, seed: int) -> list[Observation]:
     return out
 
 
-def test_a_rule_that_only_fits_noise_is_rejected():
-    """In-sample a tempo rule always looks good on noise; cross-validation keeps almost none.
+@pytest.mark.parametrize("n", [60, 300])
+def test_a_rule_that_only_fits_noise_is_rejected(n):
+    """In-sample a tempo rule nearly always looks good on noise; cross-validation keeps almost none.
 
     A sample can contain a real imbalance by chance (say 70 % of its songs were annotated at
     double tempo), which every fold also sees, so a few seeds may keep a rule; 20 seeds at a
-    5 % test keep about one.
+    5 % test keep about one. The 300-song library is where the fixed support floor matters:
+    rules fitted to 5 noise songs are proposed there, and the held-out songs must turn them down.
     """
-    kept, optimism = 0, []
-    for seed in range(20):
-        calibration = fit_calibration(noise_set(60, seed))
+    kept, fitted_seeds, optimism = 0, 0, []
+    seeds = range(20 if n < 100 else 10)
+    for seed in seeds:
+        calibration = fit_calibration(noise_set(n, seed))
         stages = [s for s in calibration.profile.stages if s["domain"] == "tempo" and s["stage"] != "linear"]
         fitted = [s for s in stages if s["corrections"]]
-        assert fitted, f"seed {seed}: in-sample some rule always looks like it helps"
+        fitted_seeds += bool(fitted)
         for stage in fitted:
             in_sample = stage["corrections"][-1]["stats"]["acc1_after"]
             optimism.append(in_sample - stage["cv_after"]["acc1"])
@@ -114,8 +117,30 @@ def test_a_rule_that_only_fits_noise_is_rejected():
         else:
             metrics = calibration.profile.metrics
             assert metrics["calibrated_cv"]["tempo_acc1"] == metrics["raw"]["tempo_acc1"]
+    assert fitted_seeds >= 0.75 * len(seeds), "in-sample some rule nearly always looks like it helps"
     assert kept <= 2
     assert np.mean(optimism) > 0.05  # the in-sample number flatters; the cross-validated one does not
+
+
+def test_a_convention_on_a_few_percent_of_a_large_library_is_learned():
+    """A "half-time" DJ library files its few fast songs at half; 4 % of 300 songs is worth learning.
+
+    The engine is right by the usual convention; the reference halves everything above 140 BPM,
+    which here is about a dozen songs. The sign test on held-out songs is what decides; a support
+    floor that grew with the library (5 % = 15 songs) refused to even try, and this test was red.
+    """
+    rng = np.random.default_rng(11)
+    songs = []
+    for i in range(300):
+        true = float(np.exp(rng.uniform(math.log(70), math.log(146))))
+        detected = true * float(rng.normal(1.0, 0.008))
+        songs.append(observation(i, detected, "C major", true / 2 if true > 140 else true, "C major"))
+    fast = sum(o.song.bpm > 142 for o in songs)
+    assert 8 <= fast <= 15  # a few percent of the library
+    calibration = fit_calibration(songs)
+    metrics = calibration.profile.metrics
+    assert calibration.profile.tempo, [s["reason"] for s in calibration.profile.stages]
+    assert metrics["calibrated_cv"]["tempo_acc1"] >= metrics["raw"]["tempo_acc1"] + 0.6 * fast / len(songs)
 
 
 def test_a_linear_scaler_is_kept_only_when_it_helps():
