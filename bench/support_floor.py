@@ -1,6 +1,6 @@
 """How the calibration's support floor decides what it can learn, on real answers and many conventions.
 
-    python bench/support_floor.py ANSWERS.json [--floors 5%,3%,2%,5,3] [--noise-seeds 20]
+    python bench/support_floor.py ANSWERS.json [--floors 5%,3%,2%,5,3] [--noise-seeds 20] [--layouts 30]
 
 ``ANSWERS.json`` comes from ``bench/accuracy.py --save-answers`` (the engine's answers with their
 tempo evidence; no analysis here). The references are the dev + dev-grooves ground truth, rewritten
@@ -16,6 +16,9 @@ into conventions a reference library could follow:
 
 For each floor (``N%`` = that share of the training songs, at least 3; ``N`` = a fixed count) it
 prints the cross-validated calibrated Acc1 beside the raw one and which stages were kept.
+``--layouts N`` then refits the ground truth and the 140 flip with N other fold seeds, judged on
+one fold layout and on the shipped number of layouts (:data:`engine.calibration.crossval.REPEATS`),
+and counts how often a stage is kept: whether learning a convention hangs on where songs fall.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from accuracy import GROOVES, load_answers
 from calibrated import cross_validated
 from common import DEFAULT_DATA, Reference, load_dev_set
 
+import engine.calibration.crossval as crossval
 import engine.calibration.fit as fit
 from engine.references.scoring import score
 
@@ -63,11 +67,42 @@ def floor_songs(text: str, songs: int) -> int:
     return max(3, math.ceil(float(text[:-1]) / 100 * songs)) if text.endswith("%") else int(text)
 
 
+def layout_draws(answers: dict, references: list[Reference], draws: int) -> None:
+    """How often each convention is learned over ``draws`` fold seeds, with 1 and with REPEATS layouts."""
+    shipped = fit.scheme_for
+    print("\n| fold layouts per stage | convention | seeds | runs with a stage kept | calibrated Acc1 (CV), min–max |")
+    print("|---|---|---|---|---|")
+    try:
+        for repeats in sorted({1, crossval.REPEATS}):
+            for name in ("true", "halve>140"):
+                rewritten = rewrite(references, CONVENTIONS[name], 0)
+                kept, calibrated = 0, []
+                for seed in range(draws):
+
+                    def scheme_for(n: int, seed: int = seed, repeats: int = repeats) -> crossval.Scheme:
+                        base = shipped(n)
+                        return replace(base, seed=base.seed + 1000 * seed, repeats=min(base.repeats, repeats))
+
+                    fit.scheme_for = scheme_for
+                    answers_cv, notes = cross_validated(answers, rewritten)
+                    calibrated.append(acc1(answers_cv, rewritten))
+                    kept += any(n.startswith("tempo") and n.split(":", 1)[-1].strip().startswith("kept") for n in notes)
+                print(
+                    f"| {repeats} | {name} | {draws} | {kept} | {np.mean(calibrated):.3f}, "
+                    f"{min(calibrated):.3f}–{max(calibrated):.3f} |"
+                )
+    finally:
+        fit.scheme_for = shipped
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("answers", type=Path)
     parser.add_argument("--floors", default="5%,3%,2%,5,3")
     parser.add_argument("--noise-seeds", type=int, default=20)
+    parser.add_argument(
+        "--layouts", type=int, default=0, help="also count, over this many fold seeds, how often it is learned"
+    )
     args = parser.parse_args()
     references = [ref for data in (DEFAULT_DATA, GROOVES) for ref in load_dev_set(data)]
     answers = next(iter(load_answers(args.answers).values()))[0]
@@ -94,6 +129,8 @@ def main() -> None:
                 )
         finally:
             fit.MIN_SUPPORT = shipped
+    if args.layouts:
+        layout_draws(answers, references, args.layouts)
 
 
 if __name__ == "__main__":

@@ -258,7 +258,7 @@ def test_profile_round_trip(tmp_path):
     for key in ("format_version", "created", "engine_version", "settings", "n_songs", "references", "corrections"):
         assert key in data
     assert data["references"][0]["rows"] == 40 and data["n_songs"] == 40
-    assert data["cross_validation"]["tempo"] == {"scheme": "10-fold", "folds": 10, "seed": 0}
+    assert data["cross_validation"]["tempo"] == {"scheme": "10-fold", "folds": 10, "seed": 0, "repeats": 5}
     assert all("stats" in c for c in data["corrections"]["tempo"])
     loaded = load_profile(path)
     for bpm in (60.0, 75.0, 100.0, 150.0, 230.0):
@@ -306,7 +306,9 @@ def test_folds_partition_the_songs(n):
     assert scheme_for(n).name == ("leave-one-out" if n < 30 else "10-fold")
 
 
-@pytest.mark.parametrize(("better", "worse"), [(7, 0), (14, 5), (13, 9), (3, 3), (0, 4), (30, 12)])
+@pytest.mark.parametrize(
+    ("better", "worse"), [(7, 0), (14, 5), (13, 9), (3, 3), (0, 4), (30, 12), (1560, 1440), (2400, 600)]
+)
 def test_sign_test_matches_scipy(better, worse):
     before = [0.0] * (better + worse) + [1.0] * 5
     after = [1.0] * better + [-1.0] * worse + [1.0] * 5
@@ -325,3 +327,38 @@ def test_songs_analysed_after_the_fit_get_the_profiles_answer():
     assert key_in == key_cv == "A minor"
     first = calibration.observations[0]
     assert calibration.answers_for(first.song)[1] == calibration.bpm_cv[0]
+
+
+def test_the_profile_does_not_depend_on_the_order_the_songs_arrive_in():
+    """Folds are drawn over the songs' content, not their positions: the same library read in
+    another order (another folder walk, another CSV) gives the same profile and the same answers."""
+    songs = half_tempo_set(45, seed=3) + noise_set(45, seed=4)
+    songs = [observation(i, o.song.bpm, o.song.key, o.row.bpm, o.row.key) for i, o in enumerate(songs)]
+    first = fit_calibration(songs)
+    order = np.random.default_rng(8).permutation(len(songs))
+    second = fit_calibration([songs[i] for i in order])
+    assert first.profile.stages == second.profile.stages
+    assert first.profile.tempo == second.profile.tempo
+    for position, i in enumerate(order):
+        assert second.bpm_cv[position] == first.bpm_cv[i]
+        assert second.key_cv[position] == first.key_cv[i]
+
+
+def marginal_set(seed: int, n: int = 150, fast: int = 7) -> list[Observation]:
+    """A half-time library with just enough behind it: ``fast`` songs (150–185 BPM) filed at half."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for i in range(n):
+        is_fast = i < fast
+        true = float(rng.uniform(150, 185)) if is_fast else float(np.exp(rng.uniform(math.log(70), math.log(140))))
+        detected = true * float(rng.normal(1.0, 0.008))
+        out.append(observation(i, detected, "C major", true / 2 if is_fast else true, "C major"))
+    return out
+
+
+def test_a_convention_with_few_songs_behind_it_does_not_hang_on_one_fold_layout():
+    """Seven fixable songs in 150: with a single layout, folds that happen to hold three of them
+    leave their training songs short of support, and the rule passes or fails by luck (13 of 20
+    such libraries). Judged on several layouts it is learned in every one."""
+    kept = [bool(fit_calibration(marginal_set(seed)).profile.tempo) for seed in range(10)]
+    assert all(kept), kept

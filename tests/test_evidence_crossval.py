@@ -17,7 +17,6 @@ import numpy as np
 import pytest
 
 from engine.calibration import AnalysedSong, Observation, fit_calibration
-from engine.calibration.crossval import folds, scheme_for
 from engine.references.reader import ReferenceRow
 
 
@@ -104,7 +103,8 @@ def test_each_ten_fold_answer_is_the_answer_of_a_profile_fitted_without_that_fol
     obs = drift_set(40, seed=12)  # 30 songs and more: 10-fold
     calibration = fit_calibration(obs)
     assert calibration.profile.cross_validation["tempo"]["scheme"] == "10-fold"
-    test_sets = folds(len(obs), scheme_for(len(obs)))
+    test_sets = [np.array(test) for test in calibration.cv_folds["tempo"]]
+    assert len(test_sets) == 10 and all(3 <= len(test) <= 5 for test in test_sets)
     # the folds are a partition: no song is ever in two test sets, every song is in one
     flat = np.concatenate(test_sets)
     assert sorted(flat.tolist()) == list(range(len(obs)))

@@ -19,7 +19,16 @@ from typing import Any
 import numpy as np
 
 from engine.calibration import feature_rules, key_rules, octave_rules, tempo_rules
-from engine.calibration.crossval import ALPHA, Scheme, Verdict, cross_val_predict, scheme_for, sign_test
+from engine.calibration.crossval import (
+    ALPHA,
+    Scheme,
+    Verdict,
+    canonical_order,
+    cross_val_predict,
+    folds,
+    scheme_for,
+    sign_test,
+)
 from engine.calibration.dataset import AnalysedSong, Observation
 from engine.calibration.metrics import key_rows, tempo_rows
 from engine.calibration.profile import Profile
@@ -74,6 +83,8 @@ class Calibration:
     features_cv: dict[str, list[float | None]] = field(default_factory=dict)
     metrics: list[dict[str, Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    cv_folds: dict[str, list[list[int]]] = field(default_factory=dict)
+    """Per domain, the held-out sets (observation indices) the shown cross-validated answers came from."""
     _positions: dict[str, int] | None = field(default=None, repr=False, compare=False)
 
     def answers_for(self, song: AnalysedSong) -> tuple[float | None, float | None, str, str]:
@@ -109,8 +120,10 @@ def fit_calibration(
     if min_songs < 3:
         raise ValueError("min_songs must be at least 3: cross-validation needs songs to hold out")
     obs = list(observations)
-    tempo_idx = [i for i, o in enumerate(obs) if o.has_tempo]
-    key_idx = [i for i, o in enumerate(obs) if o.has_key]
+    tempo_idx = _canonical(
+        obs, [i for i, o in enumerate(obs) if o.has_tempo], lambda o: (o.row.bpm, _evidence_row(o.song))
+    )
+    key_idx = _canonical(obs, [i for i, o in enumerate(obs) if o.has_key], lambda o: (o.row.key, o.song.key))
     if len(tempo_idx) < min_songs and len(key_idx) < min_songs:
         raise CalibrationError(
             f"need at least {min_songs} matched songs with a reference BPM or key to fit a calibration; "
@@ -164,6 +177,10 @@ def fit_calibration(
         result.notes.append(_too_few("key", "key", len(key_idx), min_songs))
 
     profile.cross_validation = {domain: s.to_dict() for domain, s in schemes.items()}
+    for domain, indices in (("tempo", tempo_idx), ("key", key_idx)):
+        if domain in schemes:
+            held_out = folds(len(indices), schemes[domain])
+            result.cv_folds[domain] = [[indices[j] for j in test] for test in held_out]
     result.bpm_in_sample = [profile.calibrate_bpm(o.song.bpm, o.song.tempo_evidence) for o in obs]
     det_t, cv_t = tempo_rules.bpm_column(det_t), tempo_rules.bpm_column(cv_t)
     result.key_in_sample = [profile.calibrate_key(o.song.key) for o in obs]
@@ -212,6 +229,15 @@ def _evidence_row(song: AnalysedSong) -> np.ndarray:
     return row
 
 
+def _canonical(obs: Sequence[Observation], indices: list[int], seen: Callable[[Observation], tuple]) -> list[int]:
+    """``indices`` sorted by what the fit sees of each song (``seen``), so that neither the order
+    the songs arrive in nor their names can change a fold, and with it a profile."""
+    if not indices:
+        return []
+    columns = zip(*(seen(obs[i]) for i in indices), strict=True)
+    return [indices[j] for j in canonical_order(*columns)]
+
+
 def _too_few(domain: str, what: str, have: int, need: int) -> str:
     return f"{domain} not calibrated: {have} matched songs have a reference {what}; at least {need} are needed"
 
@@ -240,8 +266,9 @@ def _select(
 ) -> tuple[list[dict[str, Any]], Any, list[dict[str, Any]]]:
     """Forward selection of stages by cross-validated score; returns (corrections, out-of-fold answers, reports)."""
     n = len(reference)
+    layouts = range(scheme.repeats)
     kept: list[Fitter] = []
-    cv_answers = detected
+    cv_answers = [list(detected)] * scheme.repeats  # out-of-fold answers of the kept stages, per fold layout
     cv_scores = measure(detected, reference)
     reports = []
     for name, fitter in stages:
@@ -251,18 +278,21 @@ def _select(
             corrections = _chain(trial, detected[train], reference[train], apply)
             return apply(corrections, detected[test])
 
-        trial_answers = cross_val_predict(n, fit_predict, scheme)
-        trial_scores = measure(trial_answers, reference)
+        trial_answers = [cross_val_predict(n, fit_predict, scheme, repeat) for repeat in layouts]
+        trial_scores = measure(_pooled(trial_answers), np.concatenate([reference] * scheme.repeats))
         prior = _chain(kept, detected, reference, apply)
         found = fitter(apply(prior, detected), reference, MIN_SUPPORT)
-        verdict = sign_test(per_song(name, cv_answers, reference), per_song(name, trial_answers, reference))
+        verdict = sign_test(
+            np.mean([per_song(name, answers, reference) for answers in cv_answers], axis=0),
+            np.mean([per_song(name, answers, reference) for answers in trial_answers], axis=0),
+        )
         accepted = bool(found) and better(name, trial_scores, cv_scores) and verdict.significant
         reports.append(
             {
                 "domain": domain,
                 "stage": name,
                 "kept": accepted,
-                "reason": _reason(domain, found, accepted, cv_scores, trial_scores, verdict, n),
+                "reason": _reason(domain, found, accepted, cv_scores, trial_scores, verdict, n, scheme.repeats),
                 "min_support": MIN_SUPPORT,
                 "cv_before": _summary(cv_scores),
                 "cv_after": _summary(trial_scores),
@@ -273,7 +303,12 @@ def _select(
         if accepted:
             kept.append(fitter)
             cv_answers, cv_scores = trial_answers, trial_scores
-    return _chain(kept, detected, reference, apply), cv_answers, reports
+    return _chain(kept, detected, reference, apply), cv_answers[0], reports
+
+
+def _pooled(layouts: list[list[Any]]) -> list[Any]:
+    """Every layout's answers in one list: scoring it against the reference repeated scores the mean."""
+    return [answer for answers in layouts for answer in answers]
 
 
 def _tempo_score(answers: Any, reference: Any) -> Scores:
@@ -315,17 +350,17 @@ def _summary(s: Scores) -> dict[str, Any]:
     return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in s.as_dict().items() if v is not None}
 
 
-def _reason(domain: str, found: list, accepted: bool, before: Scores, after: Scores, verdict: Verdict, n: int) -> str:
+def _reason(
+    domain: str, found: list, accepted: bool, before: Scores, after: Scores, verdict: Verdict, n: int, layouts: int
+) -> str:
     if not found:
         return f"no rule on all {n} songs fixes at least {MIN_SUPPORT} more songs than it breaks"
+    how = "cross-validated" if layouts == 1 else f"cross-validated ({layouts} fold layouts)"
     if domain == "tempo":
-        text = (
-            f"cross-validated Acc1 {before.acc1:.3f} → {after.acc1:.3f}, MAE {before.bpm_mae:.2f} → {after.bpm_mae:.2f}"
-        )
+        text = f"{how} Acc1 {before.acc1:.3f} → {after.acc1:.3f}, MAE {before.bpm_mae:.2f} → {after.bpm_mae:.2f}"
     else:
         text = (
-            f"cross-validated exact {before.key_exact:.3f} → {after.key_exact:.3f}, "
-            f"MIREX {before.mirex:.3f} → {after.mirex:.3f}"
+            f"{how} exact {before.key_exact:.3f} → {after.key_exact:.3f}, MIREX {before.mirex:.3f} → {after.mirex:.3f}"
         )
     text += f"; held-out songs better/worse {verdict.better}/{verdict.worse} (sign test p = {verdict.p_value:.3f})"
     if accepted:
@@ -344,6 +379,7 @@ def _fit_features(result: Calibration, min_songs: int) -> list[dict[str, Any]]:
             continue
         source, same_unit = feature_rules.FEATURE_SOURCES[feature]
         idx = [i for i, o in enumerate(obs) if feature in o.row.features and source in o.song.measurements]
+        idx = _canonical(obs, idx, lambda o, f=feature, m=source: (o.song.measurements[m], o.row.features[f]))
         if len(idx) < min_songs:
             result.notes.append(_too_few(feature, feature, len(idx), min_songs))
             continue
