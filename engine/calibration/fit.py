@@ -65,7 +65,7 @@ floor only adds rules that cannot be kept. It does not grow with the library: a 
 3 % of 2,000 songs is worth keeping when the held-out songs agree, and whether a rule is real is
 the sign test's and the cross-validation's call. (It was 3, or 5 % of the songs; on 211 songs that
 floor, not the evidence, stopped the calibration from learning a half-time DJ library's
-convention: docs/accuracy.md, "Part B: the support floor".)
+convention: docs/accuracy.md, "Part B: the support floor and the fold layouts".)
 """
 
 
