@@ -59,8 +59,6 @@ class ChunkFeatures:
     onset_envelope_high: np.ndarray | None = None
     onset_frames: np.ndarray | None = None
     """Frames of the onsets picked in this chunk (its start is frame 0), for the song's onset rate."""
-    chroma_change: np.ndarray | None = None
-    """Harmonic change per chroma frame (hop ``CHROMA_HOP``), for the song's harmonic tempogram."""
 
 
 @dataclass
@@ -219,7 +217,6 @@ def _features_json(features: ChunkFeatures | None) -> dict[str, Any] | None:
     data["chroma_tail"] = None
     data["onset_envelope_high"] = None
     data["onset_frames"] = None
-    data["chroma_change"] = None
     return data
 
 

@@ -96,31 +96,8 @@ def chroma_frames(y: np.ndarray, sr: int) -> np.ndarray:
 def pitch_class_profile(y: np.ndarray, sr: int) -> tuple[np.ndarray, np.ndarray]:
     """Summed chroma of the whole stretch and of its last :data:`TAIL_SECONDS` (for the final cadence)."""
     chroma = chroma_frames(y, sr)
-    return _profile(chroma, sr)
-
-
-def _profile(chroma: np.ndarray, sr: int) -> tuple[np.ndarray, np.ndarray]:
     tail_frames = max(1, round(TAIL_SECONDS * sr / CHROMA_HOP))
     return chroma.sum(axis=1), chroma[:, -tail_frames:].sum(axis=1)
-
-
-def chroma_change(chroma: np.ndarray) -> np.ndarray:
-    """Harmonic change per chroma frame: cosine distance between each frame and the one before.
-
-    A chord or bass-note change moves the pitch-class distribution whether or not it comes with a
-    loud attack, so the periodicity of this envelope is the harmonic rhythm (the "harmonic
-    feature change" onset function of Hainsworth & Macleod 2003, one of the five in Zapata et
-    al.'s multi-feature beat tracker). Frame 0 and silent frames read 0.
-    """
-    x = np.asarray(chroma, dtype=float)
-    out = np.zeros(x.shape[1] if x.ndim == 2 else 0, np.float32)
-    if out.size < 2:
-        return out
-    norms = np.linalg.norm(x, axis=0)
-    dots = np.sum(x[:, 1:] * x[:, :-1], axis=0)
-    scale = norms[1:] * norms[:-1]
-    out[1:] = np.where(scale > 1e-12, 1.0 - dots / np.maximum(scale, 1e-12), 0.0)
-    return out
 
 
 def analyse_samples(y: np.ndarray, sr: int, settings: AnalysisSettings) -> ChunkFeatures:
@@ -141,15 +118,13 @@ def analyse_samples(y: np.ndarray, sr: int, settings: AnalysisSettings) -> Chunk
             seconds,
             onset_envelope_high=np.zeros(max(1, int(seconds * sr / HOP_LENGTH)), np.float32),
             onset_frames=np.zeros(0, np.int32),  # silence: no onsets, and its length still counts
-            chroma_change=np.zeros(1 + int(y.size // CHROMA_HOP), np.float32),
         )
     envelope, high = onset_envelopes(y, sr)
     candidates = tempo.tempo_candidates(
         envelope, sr / HOP_LENGTH, settings.min_bpm, settings.max_bpm, high_envelope=high
     )
     bpm, bpm_confidence = tempo.choose_tempo(candidates)
-    frames = chroma_frames(y, sr)
-    chroma, tail = _profile(frames, sr)
+    chroma, tail = pitch_class_profile(y, sr)
     scores = keys.key_scores(chroma)
     key, key_confidence = keys.best_key(scores)
     return ChunkFeatures(
@@ -166,7 +141,6 @@ def analyse_samples(y: np.ndarray, sr: int, settings: AnalysisSettings) -> Chunk
         chroma_tail=tail.astype(np.float64),
         onset_envelope_high=high,
         onset_frames=tempo.onset_frames(envelope, sr / HOP_LENGTH),
-        chroma_change=chroma_change(frames),
     )
 
 

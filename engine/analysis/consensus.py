@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine.analysis import keys, tempo
-from engine.analysis.chunk import CHROMA_HOP, HOP_LENGTH, SILENCE_DB
+from engine.analysis.chunk import HOP_LENGTH, SILENCE_DB
 from engine.analysis.chunking import ChunkSpan
 from engine.results import ChunkResult, ChunkStatus, SongResult, SongStatus
 from engine.settings import AnalysisSettings
@@ -80,9 +80,6 @@ def song_tempo(chunks: list[ChunkResult], spans: dict[int, ChunkSpan], settings:
     frame_rate = settings.sample_rate / HOP_LENGTH
     envelope = stitch_envelopes(chunks, spans, frame_rate)
     high = stitch_envelopes(chunks, spans, frame_rate, "onset_envelope_high")
-    # chord and bass-note changes, on the chroma's own frames: a third tempogram (round 7)
-    chroma_rate = settings.sample_rate / CHROMA_HOP
-    changes = stitch_envelopes(chunks, spans, chroma_rate, "chroma_change")
     candidates = tempo.tempo_candidates(
         envelope,
         frame_rate,
@@ -90,7 +87,6 @@ def song_tempo(chunks: list[ChunkResult], spans: dict[int, ChunkSpan], settings:
         settings.max_bpm,
         top=SONG_CANDIDATES,
         high_envelope=high if high.size == envelope.size else None,
-        harmonic=(changes, chroma_rate) if changes.size else None,
     )
     # the decision and its confidence use the top five, as the engine always has
     bpm, salience = tempo.choose_tempo(candidates[:5])

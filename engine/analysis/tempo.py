@@ -40,9 +40,6 @@ WINDOW_FRAMES = 384
 WINDOW_HOP_FRAMES = 96
 HIGH_BAND_WEIGHT = 0.5
 """Share of the high-band tempogram in the combined one (results are flat from 0.25 to 0.6)."""
-HARMONIC_WEIGHT = 0.1
-"""Share of the harmonic-change tempogram (chord and bass-note changes, :func:`tempo_strength`) in
-the song's tempogram (round 7: dev chose 0.1, grooves are flat from 0.05 to 0.25)."""
 METRICAL_WEIGHT = 0.3
 """Weight of a tempo's neighbours (half or third, double or triple) in its metrical salience
 (see :func:`metrical_salience`)."""
@@ -116,15 +113,11 @@ def tempo_strength(
     min_bpm: float,
     max_bpm: float,
     high_envelope: np.ndarray | None = None,
-    harmonic: tuple[np.ndarray, float] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """``(bpm_grid, strength)``: the local-autocorrelation tempogram read at each grid tempo.
 
     With ``high_envelope`` (the flux of the high band, same frames), the two tempograms are
-    averaged with weight :data:`HIGH_BAND_WEIGHT` on the high band. With ``harmonic``
-    (``(envelope, frame_rate)`` of the harmonic change, :func:`engine.analysis.chunk.chroma_change`,
-    on its own coarser frames), its tempogram, with windows of the same length in seconds, gets
-    weight :data:`HARMONIC_WEIGHT` (round 7).
+    averaged with weight :data:`HIGH_BAND_WEIGHT` on the high band.
     """
     grid = tempo_grid(min_bpm, max_bpm)
     lags = 60.0 * frame_rate / grid
@@ -132,20 +125,7 @@ def tempo_strength(
     ac = local_autocorrelation(envelope, max_lag)
     if high_envelope is not None and np.asarray(high_envelope).size >= 8:
         ac = (1.0 - HIGH_BAND_WEIGHT) * ac + HIGH_BAND_WEIGHT * local_autocorrelation(high_envelope, max_lag)
-    strength = np.interp(lags, np.arange(ac.size), ac)
-    if harmonic is not None and np.asarray(harmonic[0]).size >= 8 and harmonic[1] > 0:
-        changes, rate = np.asarray(harmonic[0], dtype=float), float(harmonic[1])
-        harmonic_lags = 60.0 * rate / grid
-        scale = rate / frame_rate
-        harmonic_ac = local_autocorrelation(
-            changes,
-            int(np.ceil(harmonic_lags.max())) + 1,
-            window=max(8, round(WINDOW_FRAMES * scale)),
-            hop=max(1, round(WINDOW_HOP_FRAMES * scale)),
-        )
-        harmonic_strength = np.interp(harmonic_lags, np.arange(harmonic_ac.size), harmonic_ac)
-        strength = (1.0 - HARMONIC_WEIGHT) * strength + HARMONIC_WEIGHT * harmonic_strength
-    return grid, strength
+    return grid, np.interp(lags, np.arange(ac.size), ac)
 
 
 def metrical_salience(grid: np.ndarray, strength: np.ndarray, weight: float = METRICAL_WEIGHT) -> np.ndarray:
@@ -187,7 +167,6 @@ def tempo_candidates(
     max_bpm: float,
     top: int = 5,
     high_envelope: np.ndarray | None = None,
-    harmonic: tuple[np.ndarray, float] | None = None,
 ) -> list[tuple[float, float]]:
     """Peaks of the prior-weighted tempogram as ``(bpm, strength)``, strongest first.
 
@@ -195,12 +174,11 @@ def tempo_candidates(
     reaching :data:`NEIGHBOUR_REACH` times ``max_bpm``) times :func:`tempo_prior`, between ``min_bpm`` and
     ``max_bpm``, so a broad peak's position is where the weighted curve tops out; the strength
     reported is the salience, before the prior.
-    ``high_envelope`` adds the high-band tempogram, ``harmonic`` the harmonic-change one
-    (:func:`tempo_strength`).
+    ``high_envelope`` adds the high-band tempogram (:func:`tempo_strength`).
     """
     if np.asarray(envelope).size < 8:
         return []
-    wide, strength = tempo_strength(envelope, frame_rate, min_bpm, max_bpm * NEIGHBOUR_REACH, high_envelope, harmonic)
+    wide, strength = tempo_strength(envelope, frame_rate, min_bpm, max_bpm * NEIGHBOUR_REACH, high_envelope)
     in_range = (wide >= min_bpm * (1 - 1e-9)) & (wide <= max_bpm * (1 + 1e-9))
     grid = wide[in_range]
     weighted = metrical_salience(wide, strength)[in_range] * tempo_prior(grid)
