@@ -133,8 +133,8 @@ class RunStats:
             counted = sum(c.end_s - c.start_s for c in result.chunks if c.status is ChunkStatus.OK)
             self.audio_done_s -= min(counted, self.audio_done_s)
             self.current_index, self.current_chunks_total, self.current_chunks_done = None, 0, 0
-        if result.status is not SongStatus.ERROR:
-            self.audio_done_s += result.duration_s
+        if result.status is not SongStatus.ERROR and not result.cached:
+            self.audio_done_s += result.duration_s  # a cached song took no analysis: no throughput to claim
         self.songs_finished += 1
         self.progress_points.append((self.run_seconds(now), self.fraction_done))
 

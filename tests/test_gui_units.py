@@ -48,6 +48,24 @@ def test_run_stats_follow_events_to_progress_eta_realtime_and_busy_workers():
     assert [p.status for p in stats.chunk_points] == ["ok", "timeout"]
 
 
+def test_songs_from_the_cache_count_as_progress_but_not_as_throughput():
+    """A run of cached songs finishes in a blink; "126,000× realtime" would be a claim about nothing."""
+    stats = RunStats()
+    stats.reset(["a.wav", "b.wav"], now=100.0)
+    stats.on_event(ev.RunStarted(2, 2), 100.0)
+    cached = SongResult("a.wav", SongStatus.DONE, duration_s=240.0, cached=True)
+    stats.on_event(ev.SongFinished(0, cached), 100.01)
+    assert stats.fraction_done == pytest.approx(0.5)
+    assert stats.realtime_factor(101.0) == 0.0  # nothing analysed yet: the label stays empty
+    stats.on_event(ev.SongStarted(1, "b.wav", 20.0, 2), 101.0)
+    stats.on_event(ev.ChunkFinished(1, chunk("b.wav", 0)), 102.0)
+    stats.on_event(
+        ev.SongFinished(1, SongResult("b.wav", SongStatus.DONE, duration_s=20.0, chunks=[chunk("b.wav", 0)])), 103.0
+    )
+    assert stats.audio_done_s == pytest.approx(20.0)
+    assert stats.realtime_factor(103.0) == pytest.approx(20.0 / 2.99, rel=1e-3)
+
+
 def test_row_statuses_say_which_rows_are_analysed_and_text_becomes_the_enum(qtbot):
     from gui.queue_model import QueueModel, RowStatus
     from gui.row_status import is_analysed
