@@ -278,14 +278,17 @@ def _select(
             corrections = _chain(trial, detected[train], reference[train], apply)
             return apply(corrections, detected[test])
 
-        trial_answers = [cross_val_predict(n, fit_predict, scheme, repeat) for repeat in layouts]
-        trial_scores = measure(_pooled(trial_answers), np.concatenate([reference] * scheme.repeats))
         prior = _chain(kept, detected, reference, apply)
         found = fitter(apply(prior, detected), reference, MIN_SUPPORT)
-        verdict = sign_test(
-            np.mean([per_song(name, answers, reference) for answers in cv_answers], axis=0),
-            np.mean([per_song(name, answers, reference) for answers in trial_answers], axis=0),
-        )
+        if found:
+            trial_answers = [cross_val_predict(n, fit_predict, scheme, repeat) for repeat in layouts]
+            trial_scores = measure(_pooled(trial_answers), np.concatenate([reference] * scheme.repeats))
+            verdict = sign_test(
+                np.mean([per_song(name, answers, reference) for answers in cv_answers], axis=0),
+                np.mean([per_song(name, answers, reference) for answers in trial_answers], axis=0),
+            )
+        else:  # nothing to judge: no rule on all the songs has the support, so none can be kept
+            trial_answers, trial_scores, verdict = cv_answers, cv_scores, Verdict(0, 0, 1.0)
         accepted = bool(found) and better(name, trial_scores, cv_scores) and verdict.significant
         reports.append(
             {
