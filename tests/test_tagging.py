@@ -11,6 +11,7 @@ import csv
 import os
 import stat
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -300,6 +301,56 @@ def test_an_interrupted_batch_blocks_new_writes_until_finished(tmp_path: Path, j
     assert tag("--finish", "b1", "--journal", journal_path, "--no-cache") == 0
     assert [read_tags(p).bpm for p in songs] == ["100", "100"]
     assert not journal.interrupted()
+
+
+HOLD_JOURNAL = """
+import sys, time
+from engine.tagging.journal import Journal
+with Journal(sys.argv[1]).exclusive():
+    print("held", flush=True)
+    time.sleep(120)
+"""
+
+
+def test_a_batch_running_in_another_process_is_neither_taken_for_interrupted_nor_written_over(
+    tmp_path: Path, journal_path: Path, capsys
+) -> None:
+    """The window and a ``tag`` command share one journal: while one runs a batch, the other must not
+    offer to undo it as "interrupted", nor write the same files; once its holder dies, it is interrupted."""
+    from engine.tagging.journal import JournalBusy, PlannedField
+
+    songs = [make(tmp_path / "m" / f"{i}.mp3") for i in range(2)]
+    journal = Journal(journal_path)
+    plan = build_plan([Wanted(str(p), 100.0, "C major") for p in songs])
+    planned = [PlannedField(f.path, c.field, c.old, c.new, *f.identity) for f in plan.files for c in f.changes]
+    journal.begin("running", {"kind": "write"}, planned)  # the other process's batch, begun and not ended
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_JOURNAL, str(journal_path)],
+        cwd=Path(__file__).resolve().parents[1],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        tagger = Tagger(journal)
+        assert tagger.interrupted() == []  # running, not interrupted: nothing to finish or undo
+        with pytest.raises(JournalBusy, match="another tag write is running"):
+            tagger.write(plan)
+        with pytest.raises(JournalBusy):
+            tagger.undo("running")
+        results = results_csv(
+            tmp_path / "r", [{"path": str(p), "status": "done", "bpm": 90, "key": "D major"} for p in songs]
+        )
+        assert tag(results, "--yes", "--journal", journal_path, "--no-cache") == 1
+        assert "another tag write is running" in capsys.readouterr().err
+        assert [read_tags(p).bpm for p in songs] == ["", ""]
+    finally:
+        holder.kill()
+        holder.wait()
+    # killed without releasing anything: the OS dropped the lock, and its batch is now interrupted
+    assert [b.batch for b in Tagger(journal).interrupted()] == ["running"]
+    assert tag("--finish", "running", "--journal", journal_path, "--no-cache") == 0
+    assert [read_tags(p).bpm for p in songs] == ["100", "100"]
 
 
 def test_a_tag_value_like_a_formula_is_journaled_as_text_and_restored_exactly(

@@ -63,12 +63,27 @@ class Tagger:
         stop: Callable[[], bool] | None = None,
     ) -> Report:
         ops = [FileOp(f.path, [(c.field, c.old, c.new) for c in f.changes], f.identity) for f in plan.writable]
-        report = self._run({"kind": "write", **(info or {})}, ops, progress, stop)
+        with self.journal.exclusive():
+            report = self._run({"kind": "write", **(info or {})}, ops, progress, stop)
         report.outcomes += [Outcome(f.path, "refused", f.refusal) for f in plan.refused]
         return report
 
     def undo(self, batch_id: str, progress: Progress | None = None) -> Report:
         """Put back every value ``batch_id`` replaced, absent tags included; a file changed since is refused."""
+        with self.journal.exclusive():
+            return self._undo(batch_id, progress)
+
+    def finish(self, batch_id: str, progress: Progress | None = None) -> Report:
+        """Complete an interrupted batch: write the files it had not reached, record the ones it had."""
+        with self.journal.exclusive():
+            return self._finish(batch_id, progress)
+
+    def interrupted(self) -> list[Batch]:
+        """Batches begun and never ended; none while another process holds the journal (it is running)."""
+        return [] if self.journal.busy() else self.journal.interrupted()
+
+    # ---- machinery ---------------------------------------------------------------------------------
+    def _undo(self, batch_id: str, progress: Progress | None) -> Report:
         batch = self.journal.find(batch_id)
         if batch is None:
             what = "no tag write left to undo" if batch_id == "last" else f"no tag batch {batch_id!r}"
@@ -91,8 +106,7 @@ class Tagger:
         report.outcomes += skipped
         return report
 
-    def finish(self, batch_id: str, progress: Progress | None = None) -> Report:
-        """Complete an interrupted batch: write the files it had not reached, record the ones it had."""
+    def _finish(self, batch_id: str, progress: Progress | None) -> Report:
         batch = self.journal.find(batch_id)
         if batch is None:
             raise LookupError(f"no tag batch {batch_id!r} in {self.journal.path}")
@@ -122,10 +136,6 @@ class Tagger:
         self.journal.end(batch.batch, "interrupted; finished")
         return report
 
-    def interrupted(self) -> list[Batch]:
-        return self.journal.interrupted()
-
-    # ---- machinery ---------------------------------------------------------------------------------
     def _run(
         self,
         info: dict[str, Any],

@@ -105,7 +105,13 @@ def _write(tagger, args: argparse.Namespace, cache) -> int:
             print("nothing written")
             return EXIT_OK
     info = {"results": str(Path(args.results).resolve()), "calibrated": args.calibrated, "notation": args.notation}
-    report = tagger.write(plan, info)
+    from engine.tagging.journal import JournalBusy
+
+    try:
+        report = tagger.write(plan, info)
+    except JournalBusy as exc:
+        print(f"error: {exc}; nothing written", file=sys.stderr)
+        return EXIT_SOME_REFUSED
     return _summary(report, f"undo with: tag --undo {report.batch}")
 
 
@@ -143,8 +149,13 @@ def analysed_identities(cache, results_csv: Path, journal=None):
 
 
 def _undo_or_finish(tagger, args: argparse.Namespace) -> int:
+    from engine.tagging.journal import JournalBusy
+
     try:
         report = tagger.undo(args.undo) if args.undo else tagger.finish(args.finish)
+    except JournalBusy as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_SOME_REFUSED
     except LookupError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -28,13 +28,17 @@ import json
 import os
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from filelock import FileLock, Timeout
+
 from engine.csv_io import neutralise_formula, restore_formula
+from engine.errors import EngineError
 
 COLUMNS = ("batch", "time", "action", "path", "field", "old", "new", "old_raw", "new_raw", "size", "mtime_ns", "note")
 ENV_DIR = "CALIBRATION_STUDIO_DATA_DIR"
@@ -85,11 +89,45 @@ class Batch:
         return [p for p in self.planned if p.path == path]
 
 
+class JournalBusy(EngineError):
+    """Another process is writing, undoing or finishing a tag batch on the same journal."""
+
+
 class Journal:
     """Append-only; rows are flushed at once, and fsync'ed where the caller asks."""
 
     def __init__(self, path: str | os.PathLike[str] | None = None):
         self.path = Path(path) if path else default_journal_path()
+
+    @contextmanager
+    def exclusive(self) -> Iterator[None]:
+        """Held for a whole batch, so that two processes (the window and a ``tag`` run) never write
+        the same files at once, nor take a batch that is still running for an interrupted one.
+
+        An OS file lock beside the journal (``filelock``): the OS drops it when its holder dies, so
+        a killed writer leaves an interrupted batch to finish or undo, never a stale lock.
+        """
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        lock = FileLock(self.path.with_name(self.path.name + ".lock"), timeout=0)
+        try:
+            lock.acquire()
+        except Timeout:
+            raise JournalBusy(
+                f"another tag write is running on {self.path} (the window or a 'tag' command); "
+                "try again when it has ended"
+            ) from None
+        try:
+            yield
+        finally:
+            lock.release()
+
+    def busy(self) -> bool:
+        """Whether some process holds :meth:`exclusive` now: its batch is running, not interrupted."""
+        try:
+            with self.exclusive():
+                return False
+        except JournalBusy:
+            return True
 
     def append(self, rows: Iterable[dict[str, Any]], durable: bool = True) -> None:
         """Append ``rows`` with one ``write()`` call, so a killed process leaves whole rows or none."""
