@@ -84,10 +84,20 @@ def setup_logging(component: str, level: int = logging.INFO, max_bytes: int = MA
         APP_VERSION,
         ENGINE_VERSION,
         platform.python_version(),
-        platform.platform(),
+        system_description(),
         ", frozen" if getattr(sys, "frozen", False) else "",
     )
     return path
+
+
+def system_description() -> str:
+    """OS, release and machine, without starting a process.
+
+    ``platform.platform()`` reads every field of ``uname()``, and on Linux the processor field runs
+    ``uname -p`` as a child process: a start-up log line must not start processes (the frozen-app
+    test counts every child of the app, and saw it as a stray).
+    """
+    return f"{platform.system()}-{platform.release()}-{platform.machine()}"
 
 
 def stop_logging() -> None:

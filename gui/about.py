@@ -16,7 +16,7 @@ from PySide6.QtGui import QAction, QDesktopServices
 from PySide6.QtWidgets import QMainWindow, QMenu, QMessageBox, QWidget
 
 from engine.analysis.pyav_decoding import ffmpeg_licence
-from engine.logs import log_file
+from engine.logs import log_file, system_description
 from engine.version import APP_VERSION, ENGINE_VERSION
 
 LIBRARIES = ("PySide6", "librosa", "numpy", "numba", "scipy", "soundfile", "av", "pyqtgraph", "pebble")
@@ -51,7 +51,7 @@ def versions() -> dict[str, str]:
         "Qt": qVersion(),
     }
     found.update({name: library_version(name) for name in LIBRARIES})
-    found["System"] = platform.platform()
+    found["System"] = system_description()
     return found
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import subprocess
 import sys
 import threading
@@ -84,3 +85,33 @@ def test_default_folder_is_the_platform_user_log_folder(tmp_path):
     root = Path(__file__).resolve().parent.parent
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True, cwd=root)
     assert out.stdout.strip() == str(tmp_path / "state" / "CalibrationStudio" / "log" / logs.LOG_NAME)
+
+
+NO_CHILDREN = """
+import os, subprocess, sys
+spawned = []
+def refuse(self, args, *a, **k):
+    spawned.append(args)
+    raise OSError("no child processes at start-up")
+subprocess.Popen.__init__ = refuse
+from engine import logs
+logs.setup_logging("probe")
+print(repr(spawned))
+print(logs.log_file().read_text(encoding="utf-8"))
+"""
+
+
+def test_the_start_line_starts_no_process(log_dir):
+    """platform.platform() runs `uname -p` on Linux; the app's start must not spawn anything."""
+    done = subprocess.run(
+        [sys.executable, "-c", NO_CHILDREN],
+        cwd=Path(__file__).resolve().parents[1],
+        env={**os.environ, logs.ENV_DIR: str(log_dir)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    spawned, _, text = done.stdout.partition("\n")
+    assert spawned == "[]", f"processes started while logging started: {spawned}"
+    assert f"on {logs.system_description()}" in text
