@@ -250,10 +250,12 @@ def test_without_an_audio_device_playback_says_so_and_the_inspector_still_works(
 
 
 def test_the_inspector_shows_each_chunk_as_it_finishes(qtbot, make_window, tmp_path):
-    song = DemoSong("long.wav", 110.0, "D major", "straight", 15.0)
+    # twelve chunks on two workers: six waves, so the run spans several event batches (at most one per
+    # 50 ms) even on a fast machine; with three chunks all could land in a single batch
+    song = DemoSong("long.wav", 110.0, "D major", "straight", 60.0)
     sf.write(tmp_path / song.file, render_song(song.bpm, song.key, song.seconds, SR, song.style), SR)
     window = make_window()
-    window.prefs.chunk_seconds = 5.0  # three chunks, so there is something to watch arrive
+    window.prefs.chunk_seconds = 5.0
     window.tabs.setCurrentWidget(window.inspector.page)
     finished = [0]  # chunks the engine has reported so far
     seen: list[tuple[int, int, str]] = []  # after each batch of events: reported, shown, status shown
@@ -266,7 +268,7 @@ def test_the_inspector_shows_each_chunk_as_it_finishes(qtbot, make_window, tmp_p
     with qtbot.waitSignal(window.controller.runFinished, timeout=RUN_TIMEOUT_MS):
         assert window.start(force=True)
     total = window.results[str(tmp_path / song.file)].chunks_total
-    assert total >= 3
+    assert total >= 10
     live = [(reported, shown) for reported, shown, status in seen if status == "analysing"]
     assert all(shown == reported for reported, shown in live)  # never a chunk behind after a batch
     assert any(0 < shown < total for _, shown in live)  # drawn while the song is still being analysed
