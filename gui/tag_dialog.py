@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
 from shiboken6 import isValid
 
 from engine.tagging.batch import Tagger
-from engine.tagging.journal import Journal
+from engine.tagging.journal import Journal, JournalBusy
 from engine.tagging.notation import NOTATIONS
 from engine.tagging.plan import Plan, Wanted, build_plan
 
@@ -253,6 +253,9 @@ class TagDialog(QDialog):
         self.progress.hide()
         self.buttons.clear()
         self.buttons.addButton(QDialogButtonBox.StandardButton.Close).clicked.connect(self.accept)
+        if isinstance(error, JournalBusy):  # refused before the first file: nothing to undo
+            self.summary.setText(f"Nothing was written: {error}.")
+            return
         if error is not None:
             self.summary.setText(f"The write stopped: {error}. Files already written stay in the journal (undoable).")
             return

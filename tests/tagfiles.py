@@ -9,6 +9,10 @@ packets of the audio stream as the demuxer returns them, and the decoded PCM.
 from __future__ import annotations
 
 import hashlib
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import av
@@ -139,3 +143,31 @@ def other_tags(path: Path) -> dict[str, object]:
     if isinstance(audio, FLAC):
         kept.append(("pictures", [p.data for p in audio.pictures]))
     return {"vorbis": kept}
+
+
+HOLD_JOURNAL = """
+import sys, time
+from engine.tagging.journal import Journal
+with Journal(sys.argv[1]).exclusive():
+    print("held", flush=True)
+    time.sleep(120)
+"""
+
+
+@contextmanager
+def journal_held_elsewhere(journal_path: Path) -> Iterator[subprocess.Popen]:
+    """Another real process holding the tag journal, as a running batch does; killed (not released) at exit."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_JOURNAL, str(journal_path)],
+        cwd=Path(__file__).resolve().parents[1],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        yield holder
+    finally:
+        holder.kill()
+        holder.wait()
+        if holder.stdout is not None:
+            holder.stdout.close()

@@ -13,7 +13,7 @@ from engine.references.tags import read_tags
 from engine.tagging.journal import Journal, PlannedField
 from engine.tagging.plan import Wanted, build_plan
 from gui.main_window import MainWindow
-from tests.tagfiles import make
+from tests.tagfiles import journal_held_elsewhere, make
 
 
 @pytest.fixture
@@ -135,3 +135,18 @@ def test_the_tags_menu_sits_before_help(window) -> None:
         "Write Tags for All Songs…",
         "Undo Last Write",
     ]
+
+
+def test_a_write_while_a_tag_command_runs_writes_nothing_and_says_so(window, qtbot, tmp_path) -> None:
+    songs = [make(tmp_path / "m" / f"{i}.flac") for i in range(2)]
+    w = window()
+    finished_songs(w, songs)
+    w.write_all_tags_action.trigger()
+    dialog = w.tag_dialog
+    qtbot.waitUntil(lambda: dialog.write_button.isEnabled(), timeout=10_000)
+    with journal_held_elsewhere(w.tagger.journal.path):  # a 'tag' command mid-batch on the same journal
+        dialog.write_button.click()
+        qtbot.waitUntil(lambda: "Nothing was written" in dialog.summary.text(), timeout=20_000)
+    assert "another tag write is running" in dialog.summary.text()
+    assert [read_tags(p).bpm for p in songs] == ["", ""]
+    dialog.close()

@@ -11,7 +11,6 @@ import csv
 import os
 import stat
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -24,7 +23,7 @@ from engine.tagging.batch import Tagger
 from engine.tagging.journal import Journal
 from engine.tagging.notation import format_bpm, format_key
 from engine.tagging.plan import Wanted, build_plan
-from tests.tagfiles import FORMATS, audio_digest, make, other_tags
+from tests.tagfiles import FORMATS, audio_digest, journal_held_elsewhere, make, other_tags
 
 # What each format must hold after writing bpm 127.6 and key "F# minor" (classic notation): hand-written.
 EXPECTED_BPM = {
@@ -303,15 +302,6 @@ def test_an_interrupted_batch_blocks_new_writes_until_finished(tmp_path: Path, j
     assert not journal.interrupted()
 
 
-HOLD_JOURNAL = """
-import sys, time
-from engine.tagging.journal import Journal
-with Journal(sys.argv[1]).exclusive():
-    print("held", flush=True)
-    time.sleep(120)
-"""
-
-
 def test_a_batch_running_in_another_process_is_neither_taken_for_interrupted_nor_written_over(
     tmp_path: Path, journal_path: Path, capsys
 ) -> None:
@@ -324,14 +314,7 @@ def test_a_batch_running_in_another_process_is_neither_taken_for_interrupted_nor
     plan = build_plan([Wanted(str(p), 100.0, "C major") for p in songs])
     planned = [PlannedField(f.path, c.field, c.old, c.new, *f.identity) for f in plan.files for c in f.changes]
     journal.begin("running", {"kind": "write"}, planned)  # the other process's batch, begun and not ended
-    holder = subprocess.Popen(
-        [sys.executable, "-c", HOLD_JOURNAL, str(journal_path)],
-        cwd=Path(__file__).resolve().parents[1],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert holder.stdout.readline().strip() == "held"
+    with journal_held_elsewhere(journal_path):
         tagger = Tagger(journal)
         assert tagger.interrupted() == []  # running, not interrupted: nothing to finish or undo
         with pytest.raises(JournalBusy, match="another tag write is running"):
@@ -344,9 +327,6 @@ def test_a_batch_running_in_another_process_is_neither_taken_for_interrupted_nor
         assert tag(results, "--yes", "--journal", journal_path, "--no-cache") == 1
         assert "another tag write is running" in capsys.readouterr().err
         assert [read_tags(p).bpm for p in songs] == ["", ""]
-    finally:
-        holder.kill()
-        holder.wait()
     # killed without releasing anything: the OS dropped the lock, and its batch is now interrupted
     assert [b.batch for b in Tagger(journal).interrupted()] == ["running"]
     assert tag("--finish", "running", "--journal", journal_path, "--no-cache") == 0

@@ -55,7 +55,7 @@ def add_tag_parser(commands: argparse._SubParsersAction) -> argparse.ArgumentPar
 
 def run_tag(args: argparse.Namespace) -> int:
     from engine.tagging.batch import Tagger
-    from engine.tagging.journal import Journal
+    from engine.tagging.journal import Journal, JournalBusy
 
     journal = Journal(args.journal)
     if args.list:
@@ -66,6 +66,14 @@ def run_tag(args: argparse.Namespace) -> int:
 
         cache = ResultsCache(args.cache_file)
     tagger = Tagger(journal, cache)
+    try:
+        return _write_undo_or_finish(tagger, args, cache)
+    except JournalBusy as exc:  # raised before any file is touched
+        print(f"error: {exc}; nothing written", file=sys.stderr)
+        return EXIT_SOME_REFUSED
+
+
+def _write_undo_or_finish(tagger, args: argparse.Namespace, cache) -> int:
     if args.undo or args.finish:
         return _undo_or_finish(tagger, args)
     if args.results is None:
@@ -105,13 +113,7 @@ def _write(tagger, args: argparse.Namespace, cache) -> int:
             print("nothing written")
             return EXIT_OK
     info = {"results": str(Path(args.results).resolve()), "calibrated": args.calibrated, "notation": args.notation}
-    from engine.tagging.journal import JournalBusy
-
-    try:
-        report = tagger.write(plan, info)
-    except JournalBusy as exc:
-        print(f"error: {exc}; nothing written", file=sys.stderr)
-        return EXIT_SOME_REFUSED
+    report = tagger.write(plan, info)
     return _summary(report, f"undo with: tag --undo {report.batch}")
 
 
@@ -149,13 +151,8 @@ def analysed_identities(cache, results_csv: Path, journal=None):
 
 
 def _undo_or_finish(tagger, args: argparse.Namespace) -> int:
-    from engine.tagging.journal import JournalBusy
-
     try:
         report = tagger.undo(args.undo) if args.undo else tagger.finish(args.finish)
-    except JournalBusy as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_SOME_REFUSED
     except LookupError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
