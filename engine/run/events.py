@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Literal
 
 from engine.results import ChunkResult, SongResult
 
@@ -18,7 +19,8 @@ class RunStarted:
 class WarmUp:
     """Pool preparation, reported so a UI can show it instead of looking frozen."""
 
-    stage: str  # "parent" (imports + JIT in this process) | "workers" | "done"
+    stage: Literal["parent", "workers", "done"]
+    """"parent": imports and JIT in this process; "workers": the pool's workers warming; "done"."""
     done: int
     total: int
     seconds: float

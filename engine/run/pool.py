@@ -22,7 +22,7 @@ import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from engine.errors import NestedPoolError, PoolClosedError
 
@@ -144,7 +144,8 @@ def run_task(token: Any, function: Callable[..., Any], args: tuple) -> tuple[Any
 
 @dataclass(frozen=True)
 class Notice:
-    kind: str  # "born" (initializer began) | "ready" (warm-up done) | "start" (took a task)
+    kind: Literal["born", "ready", "start"]
+    """"born": the initializer began; "ready": its warm-up is done; "start": it took a task."""
     pid: int
     token: Any
     at: float
