@@ -12,10 +12,14 @@ import errno
 import os
 import shutil
 import stat
+import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+COPYFILE_ACL = 1 << 0
+COPYFILE_XATTR = 1 << 2
+"""``copyfile(3)`` flags (macOS ``<copyfile.h>``): the access control list and the extended attributes."""
 TEMP_PREFIX = ".cstag-"
 """Name prefix of the temporary copies; a copy left by a killed process is removed on recovery."""
 
@@ -93,6 +97,7 @@ def rewrite(
         with os.fdopen(fd, "wb") as out, open(path, "rb") as source:
             shutil.copyfileobj(source, out, 1 << 20)
         shutil.copystat(path, tmp)  # mode, flags and (on Linux) extended attributes go with the new inode
+        copy_mac_metadata(path, tmp)
         edit(tmp)
         with open(tmp, "rb+") as handle:
             os.fsync(handle.fileno())
@@ -120,6 +125,28 @@ def rewrite(
     if sync_folder:
         _fsync_folder(path.parent)
     return identity(path)
+
+
+def copy_mac_metadata(source: Path, target: Path) -> None:
+    """On macOS, give ``target`` the extended attributes and ACL of ``source``.
+
+    Finder tags, colour labels, Spotlight comments and "Where from" live in extended attributes,
+    which ``shutil.copystat`` copies only on Linux; without this, replacing a song by its tagged
+    copy would drop them. ``copyfile(3)`` is the system's own way to copy them. A failure is an
+    ``OSError``, so the file is refused rather than written without them. Elsewhere: nothing to do.
+    """
+    if sys.platform != "darwin":
+        return
+    import ctypes
+    import ctypes.util
+
+    libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+    copyfile = libc.copyfile
+    copyfile.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_void_p, ctypes.c_uint32]
+    copyfile.restype = ctypes.c_int
+    if copyfile(os.fsencode(source), os.fsencode(target), None, COPYFILE_ACL | COPYFILE_XATTR) < 0:
+        code = ctypes.get_errno()
+        raise OSError(code, f"cannot keep its Finder tags and other extended attributes: {os.strerror(code)}")
 
 
 def sync_folders(folders: set[Path]) -> None:
