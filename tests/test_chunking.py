@@ -2,8 +2,11 @@ import itertools
 
 import pytest
 
+from engine.analysis.chunk import HOP_LENGTH
 from engine.analysis.chunking import plan_chunks
 from engine.settings import AnalysisSettings
+
+FRAME_S = HOP_LENGTH / AnalysisSettings().sample_rate
 
 
 def covered(spans):
@@ -24,10 +27,18 @@ def test_windows_cover_the_song_once(duration, overlap):
     assert spans[0].start_s == 0 and spans[-1].end_s == pytest.approx(duration)
     assert covered(spans) == pytest.approx(duration)
     for a, b in itertools.pairwise(spans):
-        assert b.start_s == pytest.approx(a.end_s - overlap)  # neighbours overlap by exactly `overlap`
+        assert abs(b.start_s - (a.end_s - overlap)) <= FRAME_S  # neighbours overlap by `overlap`, to a frame
         assert b.own_start_s == pytest.approx(a.own_end_s)  # own regions tile without gaps
     lengths = [s.seconds for s in spans]
-    assert max(lengths) - min(lengths) < 1e-6  # equal windows balance the pool
+    assert max(lengths) - min(lengths) <= 2 * FRAME_S  # equal windows (to a frame at each end) balance the pool
+
+
+@pytest.mark.parametrize("duration,overlap", [(95.0, 0.0), (95.0, 4.0), (61.37, 2.03), (3600.0, 0.0)])
+def test_every_boundary_is_on_the_song_frame_grid(duration, overlap):
+    """Chunk frames then fall on the song's frames: the stitched envelope has no phase jump at a seam."""
+    spans = plan_chunks(duration, AnalysisSettings(chunk_seconds=20, overlap_seconds=overlap))
+    inner = [t for s in spans for t in (s.start_s, s.own_start_s, s.own_end_s, s.end_s) if 0 < t < duration]
+    assert inner and all(abs(t / FRAME_S - round(t / FRAME_S)) < 1e-6 for t in inner)
 
 
 def test_max_chunks_grows_windows_instead_of_dropping_audio():

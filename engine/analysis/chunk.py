@@ -18,6 +18,12 @@ TAIL_SECONDS = 8.0
 SILENCE_DB = -80.0
 MIN_SECONDS = 0.5
 """Shorter audio holds too few frames for a tempo or a key: a song this short is an error, a chunk is empty."""
+LEAD_IN_FRAMES = 6
+"""Frames of audio read before a chunk for its onset envelopes only. librosa's flux at frame ``j``
+compares the spectra of frames ``j - 3`` and ``j - 2`` (its alignment for centred 2048-sample
+windows), which reach back five hops of 512 samples; with this lead-in a chunk's envelope equals that
+stretch of the whole song's, so no flux is lost at a seam (before engine 0.6.1 the first three
+frames of every chunk were zero). Nothing after the chunk is needed."""
 HIGH_BAND_HZ = 2000.0
 """Lower edge of the high band whose flux gets its own tempogram (hi-hats, snare, note attacks)."""
 
@@ -50,6 +56,15 @@ def onset_envelopes(y: np.ndarray, sr: int) -> tuple[np.ndarray, np.ndarray]:
         return full, np.zeros_like(full)
     high = librosa.onset.onset_strength(S=log_mel[high_bands], sr=sr, hop_length=HOP_LENGTH).astype(np.float32)
     return full, high
+
+
+def onset_envelopes_after(lead_in: np.ndarray | None, y: np.ndarray, sr: int) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`onset_envelopes` of ``y`` computed with the whole hops of ``lead_in`` before it, cut to ``y``."""
+    lead = 0 if lead_in is None else lead_in.size // HOP_LENGTH
+    if lead == 0:
+        return onset_envelopes(y, sr)
+    full, high = onset_envelopes(np.concatenate([lead_in[lead_in.size - lead * HOP_LENGTH :], y]), sr)
+    return full[lead:], high[lead:]
 
 
 def fold_semitones(cqt_magnitude: np.ndarray, bins_per_octave: int = CHROMA_BINS_PER_OCTAVE) -> np.ndarray:
@@ -100,8 +115,14 @@ def pitch_class_profile(y: np.ndarray, sr: int) -> tuple[np.ndarray, np.ndarray]
     return chroma.sum(axis=1), chroma[:, -tail_frames:].sum(axis=1)
 
 
-def analyse_samples(y: np.ndarray, sr: int, settings: AnalysisSettings) -> ChunkFeatures:
-    """Tempo, key and loudness of one stretch of mono audio."""
+def analyse_samples(
+    y: np.ndarray, sr: int, settings: AnalysisSettings, lead_in: np.ndarray | None = None
+) -> ChunkFeatures:
+    """Tempo, key and loudness of one stretch of mono audio.
+
+    ``lead_in`` is the audio just before ``y`` (up to :data:`LEAD_IN_FRAMES` hops, none at the
+    song's start); only the onset envelopes read it, so that stitched chunk envelopes have no seams.
+    """
     level = loudness_db(y)
     seconds = y.size / sr
     if level <= SILENCE_DB or seconds < MIN_SECONDS:
@@ -119,7 +140,7 @@ def analyse_samples(y: np.ndarray, sr: int, settings: AnalysisSettings) -> Chunk
             onset_envelope_high=np.zeros(max(1, int(seconds * sr / HOP_LENGTH)), np.float32),
             onset_frames=np.zeros(0, np.int32),  # silence: no onsets, and its length still counts
         )
-    envelope, high = onset_envelopes(y, sr)
+    envelope, high = onset_envelopes_after(lead_in, y, sr)
     candidates = tempo.tempo_candidates(
         envelope, sr / HOP_LENGTH, settings.min_bpm, settings.max_bpm, high_envelope=high
     )
@@ -145,9 +166,12 @@ def analyse_samples(y: np.ndarray, sr: int, settings: AnalysisSettings) -> Chunk
 
 
 def analyse_chunk(path: str, start_s: float, end_s: float, settings: AnalysisSettings) -> ChunkFeatures:
-    """The default chunk function: each worker decodes only its own slice of the file."""
-    y = read_segment(path, start_s, end_s, settings.sample_rate)
-    return analyse_samples(y, settings.sample_rate, settings)
+    """The default chunk function: each worker decodes only its own slice of the file (and a lead-in)."""
+    sr = settings.sample_rate
+    lead_s = min(start_s, LEAD_IN_FRAMES * HOP_LENGTH / sr)
+    wide = read_segment(path, start_s - lead_s, end_s, sr)
+    lead = min(round(lead_s * sr), wide.size)
+    return analyse_samples(wide[lead:], sr, settings, lead_in=wide[:lead])
 
 
 def warm_up(settings: AnalysisSettings | None = None) -> None:

@@ -28,12 +28,16 @@ class ChunkSpan:
 
 
 def plan_chunks(duration_s: float, settings: AnalysisSettings) -> list[ChunkSpan]:
-    """Cover ``[0, duration_s)`` with equal windows of about ``chunk_seconds``.
+    """Cover ``[0, duration_s)`` with windows of about ``chunk_seconds``, equal to within one frame.
 
     The window count is rounded so windows are equal in length (balanced work for the pool)
     and capped at ``max_chunks``, in which case windows grow rather than audio being skipped.
-    A song shorter than one window is one chunk.
+    A song shorter than one window is one chunk. Every boundary (and the overlap on each side) is
+    a whole number of analysis frames from the song's start, so the chunks' onset-envelope frames
+    fall on the song's own frame grid and the stitched envelope has no phase jump at a seam.
     """
+    from engine.analysis.chunk import HOP_LENGTH
+
     if not math.isfinite(duration_s) or duration_s <= 0:
         raise ValueError(f"cannot plan chunks for a duration of {duration_s!r} s")
     overlap = settings.overlap_seconds
@@ -42,12 +46,21 @@ def plan_chunks(duration_s: float, settings: AnalysisSettings) -> list[ChunkSpan
     count = min(count, settings.max_chunks)
     if count == 1:
         return [ChunkSpan(0, 0.0, duration_s, 0.0, duration_s)]
+    frame_s = HOP_LENGTH / settings.sample_rate
+
+    def on_grid(seconds: float) -> float:
+        return round(seconds / frame_s) * frame_s
+
     step = (duration_s - overlap) / count
-    spans = []
-    for i in range(count):
-        start = i * step
-        end = duration_s if i == count - 1 else start + step + overlap
-        own_start = 0.0 if i == 0 else start + overlap / 2
-        own_end = duration_s if i == count - 1 else end - overlap / 2
-        spans.append(ChunkSpan(i, start, end, own_start, own_end))
-    return spans
+    half = on_grid(overlap / 2)
+    bounds = [0.0] + [on_grid(overlap / 2 + i * step) for i in range(1, count)] + [duration_s]
+    return [
+        ChunkSpan(
+            i,
+            0.0 if i == 0 else bounds[i] - half,
+            duration_s if i == count - 1 else bounds[i + 1] + half,
+            bounds[i],
+            bounds[i + 1],
+        )
+        for i in range(count)
+    ]
