@@ -26,7 +26,8 @@ beat, and a 12/8 groove at its dotted quarter (``docs/accuracy.md``, round 5).
 Last, the song tempo is checked against its 2/3 by beat tracking (:func:`beat_level`, engine
 0.6.0): beats are tracked at both tempi with a dynamic-programming tracker (:func:`track_beats`),
 and the level whose beats fall on onsets of much steadier strength wins. This reads a shuffle at
-its beat, not at its 3:2 level (``docs/accuracy.md``, round 6).
+its beat, not at its 3:2 level (``docs/accuracy.md``, round 6). The move needs the envelope to be
+periodic at 2/3 at all (round 8): otherwise the tracked "beats" are only the bar's loud notes.
 """
 
 from __future__ import annotations
@@ -314,6 +315,12 @@ def beat_variation(envelope: np.ndarray, beats: np.ndarray) -> float:
     return float(values.std() / mean) if mean > 0 else float("inf")
 
 
+def periodicity_at(envelope: np.ndarray, lag: float) -> float:
+    """Local autocorrelation of ``envelope`` at ``lag`` frames (:func:`local_autocorrelation`); <= 0: not periodic."""
+    ac = local_autocorrelation(envelope, int(np.ceil(lag)) + 1)
+    return float(np.interp(lag, np.arange(ac.size), ac))
+
+
 def beat_level(envelope: np.ndarray, frame_rate: float, bpm: float, min_bpm: float) -> float:
     """``bpm``, or two thirds of it when beats tracked there fall on onsets of much steadier strength.
 
@@ -321,10 +328,15 @@ def beat_level(envelope: np.ndarray, frame_rate: float, bpm: float, min_bpm: flo
     shuffle groove: two triplet eighths apart, it lines up with half the notes. Tracking beats at
     ``bpm`` and at ``2/3 · bpm`` decides it: the real beat has a note on every beat, so its onset
     strengths vary less. The tempo moves only when the variation at 2/3 is under
-    :data:`TRIPLE_LEVEL_RATIO` times that at ``bpm`` (round 6, ``docs/accuracy.md``).
+    :data:`TRIPLE_LEVEL_RATIO` times that at ``bpm`` (round 6, ``docs/accuracy.md``), and only when
+    the envelope repeats at 2/3 at all (:func:`periodicity_at` above 0). Asked for a period the
+    music does not have, the tracker bends its gaps (by up to a tenth) to land on each bar's loudest
+    notes, and those look steady: a waltz with its accents on beats 2 and 3 was read at 2/3 (round 8).
     """
     lower = bpm * 2.0 / 3.0
     if bpm <= 0 or lower < min_bpm:
+        return bpm
+    if periodicity_at(envelope, 60.0 * frame_rate / lower) <= 0.0:
         return bpm
     here = beat_variation(envelope, track_beats(envelope, 60.0 * frame_rate / bpm))
     there = beat_variation(envelope, track_beats(envelope, 60.0 * frame_rate / lower))
