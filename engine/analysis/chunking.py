@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from engine.analysis.chunk import HOP_LENGTH
 from engine.settings import AnalysisSettings
 
 
@@ -36,8 +37,6 @@ def plan_chunks(duration_s: float, settings: AnalysisSettings) -> list[ChunkSpan
     a whole number of analysis frames from the song's start, so the chunks' onset-envelope frames
     fall on the song's own frame grid and the stitched envelope has no phase jump at a seam.
     """
-    from engine.analysis.chunk import HOP_LENGTH
-
     if not math.isfinite(duration_s) or duration_s <= 0:
         raise ValueError(f"cannot plan chunks for a duration of {duration_s!r} s")
     overlap = settings.overlap_seconds
