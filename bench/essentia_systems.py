@@ -32,14 +32,21 @@ def _label(key: str, scale: str) -> str:
     return f"{PITCH_NAMES[semitone % 12]} {scale}"
 
 
-def run_essentia(references: list[Reference]) -> dict[str, tuple[dict[Path, tuple[float, str]], float]]:
-    """``{system name: (results, wall seconds)}`` for both key profiles (tempo shared, its time counted in both)."""
+def rhythm_extractor():
+    """Essentia's RhythmExtractor2013 (multifeature), its log quiet; call it on 44.1 kHz mono audio."""
     import essentia
     import essentia.standard as es
 
     essentia.log.infoActive = False
     essentia.log.warningActive = False
-    rhythm = es.RhythmExtractor2013(method="multifeature")
+    return es.RhythmExtractor2013(method="multifeature")
+
+
+def run_essentia(references: list[Reference]) -> dict[str, tuple[dict[Path, tuple[float, str]], float]]:
+    """``{system name: (results, wall seconds)}`` for both key profiles (tempo shared, its time counted in both)."""
+    import essentia.standard as es
+
+    rhythm = rhythm_extractor()
     extractors = {p: es.KeyExtractor(profileType=p, sampleRate=44100) for p in PROFILES}
     common_s = 0.0
     key_s = dict.fromkeys(PROFILES, 0.0)

@@ -146,12 +146,10 @@ def render(references: list[Reference], transform: Transform | None, folder: Pat
 
 
 def essentia_tempi(references: list[Reference]) -> dict[Path, float]:
-    import essentia
     import essentia.standard as es
+    from essentia_systems import rhythm_extractor
 
-    essentia.log.infoActive = False
-    essentia.log.warningActive = False
-    rhythm = es.RhythmExtractor2013(method="multifeature")
+    rhythm = rhythm_extractor()
     return {ref.path: float(rhythm(es.MonoLoader(filename=str(ref.path), sampleRate=44100)())[0]) for ref in references}
 
 

@@ -9,6 +9,7 @@ writing. Every reason not to write is a :class:`Refused` with a sentence for tha
 from __future__ import annotations
 
 import errno
+import functools
 import os
 import shutil
 import stat
@@ -138,15 +139,22 @@ def copy_mac_metadata(source: Path, target: Path) -> None:
     if sys.platform != "darwin":
         return
     import ctypes
-    import ctypes.util
 
-    libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
-    copyfile = libc.copyfile
-    copyfile.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_void_p, ctypes.c_uint32]
-    copyfile.restype = ctypes.c_int
-    if copyfile(os.fsencode(source), os.fsencode(target), None, COPYFILE_ACL | COPYFILE_XATTR) < 0:
+    if _mac_copyfile()(os.fsencode(source), os.fsencode(target), None, COPYFILE_ACL | COPYFILE_XATTR) < 0:
         code = ctypes.get_errno()
         raise OSError(code, f"cannot keep its Finder tags and other extended attributes: {os.strerror(code)}")
+
+
+@functools.cache
+def _mac_copyfile() -> Callable[..., int]:
+    """libSystem's ``copyfile(3)``, looked up once per process (a batch may write thousands of files)."""
+    import ctypes
+    import ctypes.util
+
+    copyfile = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True).copyfile
+    copyfile.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_void_p, ctypes.c_uint32]
+    copyfile.restype = ctypes.c_int
+    return copyfile
 
 
 def sync_folders(folders: set[Path]) -> None:
