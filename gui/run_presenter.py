@@ -23,7 +23,7 @@ from engine.results import ChunkStatus, SongStatus
 from engine.run import events as ev
 from gui.engine_thread import RunRequest
 from gui.row_status import RowStatus
-from gui.run_stats import RunStats, format_seconds
+from gui.run_stats import RunStats, finished_text, format_seconds
 from gui.widgets.progress_bar import DeferredProgressBar
 
 if TYPE_CHECKING:
@@ -262,13 +262,7 @@ class RunPresenter(QObject):
             if status is not None and (status.in_progress or status is RowStatus.QUEUED):
                 changes[row] = {"status": unfinished, "chunks_done": 0}
         w.model.update_many(changes)
-        word = "cancelled" if summary.cancelled else "finished"
-        text = (
-            f"Run {word}: {summary.songs_done} done, {summary.songs_partial} partial, {summary.songs_failed} failed"
-            f" ({summary.songs_cached} from cache) in {format_seconds(summary.wall_seconds)}"
-        )
-        if summary.chunks_timed_out or summary.worker_replacements:
-            text += f"; {summary.chunks_timed_out} chunk timeouts, {summary.worker_replacements} workers replaced"
+        text = finished_text(summary, self.stats.elapsed(time.monotonic()))
         w.say(text)
         w.log.add("info", text)
         self.progress.hide()

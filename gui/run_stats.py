@@ -176,6 +176,29 @@ class RunStats:
         return len(self.tasks)
 
 
+STARTUP_WORTH_SAYING_S = 2.0
+"""Start-up shorter than this goes unmentioned at the end of a run."""
+
+
+def finished_text(summary: ev.RunSummary, elapsed: float) -> str:
+    """The status line at the end of a run.
+
+    ``summary.wall_seconds`` counts from when the engine began the songs; the window's elapsed clock
+    (``elapsed``) also counts the engine's start-up before that (the pool, and numba's first
+    compile, tens of seconds on a fresh install), so the line names both when they differ.
+    """
+    word = "cancelled" if summary.cancelled else "finished"
+    text = (
+        f"Run {word}: {summary.songs_done} done, {summary.songs_partial} partial, {summary.songs_failed} failed"
+        f" ({summary.songs_cached} from cache) in {format_seconds(summary.wall_seconds)}"
+    )
+    if elapsed - summary.wall_seconds >= STARTUP_WORTH_SAYING_S:
+        text += f", after {format_seconds(elapsed - summary.wall_seconds)} starting the engine"
+    if summary.chunks_timed_out or summary.worker_replacements:
+        text += f"; {summary.chunks_timed_out} chunk timeouts, {summary.worker_replacements} workers replaced"
+    return text
+
+
 def format_seconds(seconds: float | None) -> str:
     """``75`` -> ``1:15``; ``3725`` -> ``1:02:05``; None -> ``–``."""
     if seconds is None:

@@ -10,7 +10,7 @@ import pytest
 from engine.frontends.demo import DEMO_SONGS, STYLES, render_song, write_demo_set
 from engine.results import ChunkResult, ChunkStatus, SongResult, SongStatus
 from engine.run import events as ev
-from gui.run_stats import RunStats, format_seconds
+from gui.run_stats import RunStats, finished_text, format_seconds
 
 
 def chunk(song: str, index: int, status: ChunkStatus = ChunkStatus.OK, pid: int = 11) -> ChunkResult:
@@ -267,3 +267,11 @@ def test_queue_model_update_many_signals_only_rows_that_change(qtbot):
     signalled.clear()
     model.update_many({row: dict(queued) for row in range(5)})
     assert signalled == []
+
+
+def test_the_finished_line_names_the_engine_start_up_the_elapsed_clock_also_counted() -> None:
+    """A first run on a fresh install spends ~30 s starting the engine; "in 0:01" beside "elapsed 0:29"
+    read as a contradiction, so the line says where the rest went, and says nothing when it is small."""
+    summary = ev.RunSummary(songs_total=10, songs_done=10, audio_seconds=400.0, wall_seconds=1.3)
+    assert finished_text(summary, 29.4).endswith("in 0:01, after 0:28 starting the engine")
+    assert finished_text(summary, 2.0) == "Run finished: 10 done, 0 partial, 0 failed (0 from cache) in 0:01"
