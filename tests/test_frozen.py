@@ -135,14 +135,23 @@ class Watch:
     seen: dict[int, list[str]] = field(default_factory=dict)
     parents: dict[int, int] = field(default_factory=dict)
     most_alive: int = 0
+    app_cmdline: list[str] = field(default_factory=list)
 
     def poll(self, app: psutil.Process) -> None:
         try:
             children = app.children(recursive=True)
         except psutil.Error:
             return
+        if not self.app_cmdline:
+            try:
+                self.app_cmdline = app.cmdline()
+            except psutil.Error:
+                return
         for child in children:
-            if child.pid not in self.seen:
+            # Between fork and exec a child still shows the app's own command line (multiprocessing
+            # starts its workers and tracker that way), so such a child is read again until it execs;
+            # one that never does keeps the app's line and counts as a stray.
+            if child.pid not in self.seen or self.seen[child.pid] == self.app_cmdline:
                 try:
                     self.seen[child.pid] = child.cmdline()
                     self.parents[child.pid] = child.ppid()
