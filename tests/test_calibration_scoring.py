@@ -88,3 +88,16 @@ def test_metric_rows_lay_columns_side_by_side():
     keys = {r["metric"]: r for r in key_rows(["C major"], {"raw": ["G major"]})}
     assert keys["key_mirex"]["raw"] == 0.5 and keys["key_relation_fifth"]["raw"] == 1
     assert keys["key_root_offset_-5"]["raw"] == 1 and keys["key_root_offset_+0"]["raw"] == 0
+
+
+def test_acc2_counts_a_triple_or_a_third_of_the_tempo_as_the_right_level():
+    """Acc2 is Acc1 or within 4 % of x2, x1/2, x3 or x1/3 (a waltz counted in bars, a shuffle in triplets)."""
+    from engine.references.scoring import acc1, acc2
+
+    assert acc2(360.0, 120.0) and acc2(40.0, 120.0) and acc2(373.0, 120.0) and acc2(38.5, 120.0)  # 3.6 %, 3.75 %
+    assert not acc1(360.0, 120.0) and not acc1(40.0, 120.0)
+    assert not acc2(380.0, 120.0) and not acc2(37.9, 120.0)  # 5.6 %, 5.25 % off the triple and the third
+    s = score([(360.0, 120.0), (40.0, 120.0), (120.0, 120.0), (180.0, 120.0)], [])
+    assert (s.acc1, s.acc2) == (0.25, 0.75)
+    rows = {r["metric"]: r for r in tempo_rows([120.0, 120.0, 120.0], {"raw": [360.0, 40.0, 180.0]})}
+    assert (rows["tempo_acc1"]["raw"], rows["tempo_acc2"]["raw"]) == (0.0, round(2 / 3, 4))  # metrics.csv: 4 places

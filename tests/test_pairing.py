@@ -250,3 +250,40 @@ def test_every_row_with_a_close_title_is_weighed_not_only_the_first_few():
     ]
     report = match_songs([song], twice)
     assert [twice[m.row].line for m in report.matches] == []  # lines 13 and 21 of one file tie: not guessed
+
+
+def test_two_remixers_remixes_of_one_song_never_pair_even_when_artist_and_length_agree():
+    """Only the remixer tells these apart: same base title, same artist, same length (issue 26)."""
+    rows = [ReferenceRow(2, "r.csv", title="Levels (Avicii Remix)", artist="Avicii", bpm=126.0, duration_s=200)]
+    other_remixer = SongIdentity("/m/levels.flac", "Levels (Skrillex Remix)", "Avicii", "tags", 200)
+    report = match_songs([other_remixer], rows, fuzzy_threshold=0.5)
+    assert report.matches == []
+    assert candidates(report, 0, rows) == [(2, "different version: remix (skrillex) vs remix (avicii)")]
+    same_remixer = SongIdentity("/m/levels.flac", "Levels - Avicii Remix", "Avicii", "tags", 200)
+    assert [m.method for m in match_songs([same_remixer], rows).matches] == ["title and artist"]
+
+
+def test_a_pair_must_lead_every_rival_by_the_margin_not_merely_win():
+    """Two rows of one song told apart only by length: a row 11.2 s off scores 0.028 below one of the song's
+    length (evidence.py: -0.05 x gap / 20 s), inside the 0.03 margin, so neither is taken; 12.8 s off (0.032) is
+    outside it. The same holds for two songs competing for one row."""
+    song = SongIdentity("/m/1.flac", "Song", "Band", "tags", 180)
+
+    def rows(gap: float) -> list[ReferenceRow]:
+        return [
+            ReferenceRow(2, "r.csv", title="Song", artist="Band", bpm=120.0, duration_s=180),
+            ReferenceRow(3, "r.csv", title="Song", artist="Band", bpm=124.0, duration_s=180 + gap),
+        ]
+
+    close = match_songs([song], rows(11.2))
+    assert close.matches == []
+    assert [c.score for c in close.candidates[0]] == [1.0, 0.972]
+    assert candidates(close, 0, rows(11.2))[0] == (2, "ambiguous: r.csv line 3 scores within 0.03")
+    clear = match_songs([song], rows(12.8))
+    assert [(m.row, m.method) for m in clear.matches] == [(0, "title and artist")]
+
+    row = [ReferenceRow(2, "r.csv", title="Song", artist="Band", bpm=120.0, duration_s=180)]
+    for gap, expected in ((11.2, []), (12.8, [(0, 0)])):
+        rival = SongIdentity("/m/2.flac", "Song", "Band", "tags", 180 + gap)
+        report = match_songs([song, rival], row)
+        assert [(m.song, m.row) for m in report.matches] == expected, gap

@@ -442,3 +442,47 @@ def test_a_file_without_tags_gets_id3v23_and_undo_leaves_no_tag_frames(tmp_path:
     assert tag("--undo", "last", "--journal", journal_path, "--no-cache") == 0
     assert _raw_values(bare) == {"bpm": None, "key": None}
     assert audio_digest(bare) == digest
+
+
+def test_the_tagged_copy_is_on_disk_before_it_replaces_the_file_and_a_failed_fsync_refuses_it(
+    tmp_path: Path, journal_path: Path, monkeypatch
+) -> None:
+    """The copy is fsync'ed after its edit and before the rename; an error that only fsync reports (a full disk
+    under delayed allocation, an I/O error) refuses that file, which stays as it was, and the batch goes on.
+
+    ``os.fsync`` is wrapped to watch it (the real call still runs): without that fsync, a power cut after the
+    rename could leave the new name on blocks never written, and a full disk would rename a short file in."""
+    songs = [make(tmp_path / "m" / f"{n}.flac", key="Dm") for n in ("a", "b", "c")]
+    before = {p: p.read_bytes() for p in songs}
+    plan = build_plan([Wanted(str(p), 99.0, "G major") for p in songs], "classic")
+    events: list[tuple[str, str]] = []
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def copy_behind(fd: int) -> str | None:
+        """The temporary tag copy ``fd`` is open on, if it is one."""
+        inode = os.fstat(fd).st_ino
+        return next((c.name for c in (tmp_path / "m").glob(".cstag-*") if c.stat().st_ino == inode), None)
+
+    def fsync(fd: int) -> None:
+        copy = copy_behind(fd)
+        if copy is not None:
+            events.append(("fsync", copy))
+            if len([e for e in events if e[0] == "fsync"]) == 2:  # the second file's copy: the disk is full
+                raise OSError(28, "No space left on device")
+        real_fsync(fd)
+
+    def replace(source: str | os.PathLike[str], target: str | os.PathLike[str]) -> None:
+        if Path(source).name.startswith(".cstag-"):
+            events.append(("rename", Path(source).name))
+        real_replace(source, target)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "replace", replace)
+    report = Tagger(Journal(journal_path)).write(plan)
+    assert [o.status for o in report.outcomes] == ["written", "refused", "written"]
+    assert report.outcomes[1].reason == "no space left for the temporary copy"
+    assert [kind for kind, _ in events] == ["fsync", "rename", "fsync", "fsync", "rename"]
+    assert events[0][1] == events[1][1] and events[3][1] == events[4][1]  # each copy fsync'ed, then renamed
+    assert songs[1].read_bytes() == before[songs[1]]
+    assert [read_tags(p).bpm for p in songs] == ["99", "", "99"]
+    assert not list((tmp_path / "m").glob(".cstag-*"))
