@@ -13,6 +13,7 @@ kill it at a random moment, then
 
 from __future__ import annotations
 
+import os
 import random
 import shutil
 import signal
@@ -102,7 +103,7 @@ def audio_problems(setup: Setup) -> list[str]:
     return [f"{p.name}: audio changed" for p in setup.files if audio_digest(p) != setup.digests[str(p)]]
 
 
-def run_tag(setup: Setup) -> subprocess.Popen:
+def run_tag(setup: Setup, nice: int = 0) -> subprocess.Popen:
     command = [
         sys.executable,
         "-m",
@@ -114,7 +115,8 @@ def run_tag(setup: Setup) -> subprocess.Popen:
         "--journal",
         str(setup.journal),
     ]
-    return subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    lower = (lambda: os.nice(nice)) if nice and hasattr(os, "nice") else None
+    return subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=lower)
 
 
 def written_rows(journal: Path) -> int:
@@ -144,6 +146,13 @@ def crash_round(setup: Setup, rng: random.Random, index: int, check_audio: bool 
     new, _old, problems = states(setup)
     if check_audio:
         problems += audio_problems(setup)
+    recovery = recover(setup, index, new, problems)
+    return Round(delay, new, recovery, problems)
+
+
+def recover(setup: Setup, index: int, new: int, problems: list[str]) -> str:
+    """Finish (even rounds) or undo (odd) the interrupted batch; check all new (resp. old), no copy left, a clean
+    journal; put the old values back for the next round. Appends to ``problems``; returns what was done."""
     tagger = Tagger(Journal(setup.journal))
     pending = tagger.interrupted()
     if pending:
@@ -168,4 +177,102 @@ def crash_round(setup: Setup, rng: random.Random, index: int, check_audio: bool 
         reset(setup)  # back to the old values for the next round (undo is what odd rounds test)
     if tagger.interrupted():
         problems.append("journal still has an interrupted batch")
-    return Round(delay, new, recovery, problems)
+    return recovery
+
+
+# -- large files: a kill while a file's bytes are being written -------------------------------------------------
+LARGE_MB = 48
+
+
+def prepare_large(folder: Path, n: int, megabytes: int = LARGE_MB) -> Setup:
+    """``n`` MP3 files of ``megabytes`` MB of real MP3 frames behind an ID3v2.3 tag with *no padding*.
+
+    Adding the BPM grows the tag, so mutagen must move all the audio after it (1 MB at a time, from the end:
+    tenths of a second per file). Written in place, a file killed in that window is torn: part of its audio
+    shifted, or zeros appended behind a header that still gives the old size. The temporary copy and the rename
+    exist for exactly that window.
+    """
+    import mutagen
+
+    small = make(folder / "templates" / "small.mp3", seconds=2.0, key="Dm", id3v=3)
+    audio = mutagen.File(str(small))
+    audio.save(v2_version=3, v1=0, padding=lambda info: 0)
+    data = small.read_bytes()
+    tag, frames = data[: id3_size(data)], data[id3_size(data) :]
+    template = folder / "templates" / "t.mp3"
+    template.write_bytes(tag + frames * max(1, megabytes * 2**20 // len(frames)))
+    small.unlink()
+    music = folder / "music"
+    music.mkdir(parents=True, exist_ok=True)
+    files = [music / f"big {i}.mp3" for i in range(n)]
+    setup = Setup(folder, folder / "results", folder / "data" / "tag-journal.csv", files, {}, {})
+    setup.new_bpm = {str(p): "140" for p in files}
+    reset(setup)
+    return setup
+
+
+def id3_size(data: bytes) -> int:
+    """Bytes taken by the ID3v2 tag at the start of ``data`` (header, frames, padding, footer); 0 without one."""
+    if data[:3] != b"ID3":
+        return 0
+    size = (data[6] << 21) | (data[7] << 14) | (data[8] << 7) | data[9]
+    return 10 + size + (10 if data[5] & 0x10 else 0)
+
+
+def torn_files(setup: Setup, old: bytes) -> list[str]:
+    """Files that are neither the old file byte for byte nor its audio, byte for byte, behind all-new tags."""
+    old_audio = old[id3_size(old) :]
+    problems = []
+    for path in setup.files:
+        data = path.read_bytes()
+        if data == old:
+            continue
+        tags = read_tags(path)
+        if data[id3_size(data) :] == old_audio and (tags.bpm, tags.key) == (setup.new_bpm[str(path)], NEW_KEY):
+            continue
+        problems.append(f"{path.name}: torn ({len(data)} bytes, was {len(old)}; tags {tags.bpm!r}/{tags.key!r})")
+    return problems
+
+
+def kill_while_writing(setup: Setup, into_copy: float) -> tuple[float, str]:
+    """Start ``tag`` (niced, so that this watcher wins the CPU) and SIGKILL it the moment a file's bytes are being
+    written: its temporary copy has reached ``into_copy`` x the file's size (past 1.0, mutagen is moving the copy's
+    audio to grow its tag), or the file itself, same inode, changed size (a write in place). Returns (seconds,
+    what was seen); "" when the process ended first."""
+    old_size = setup.files[0].stat().st_size
+    inodes = {p: p.stat().st_ino for p in setup.files}
+    music = setup.folder / "music"
+    started = time.monotonic()
+    process = run_tag(setup, nice=10)
+    seen = ""
+    while not seen and process.poll() is None:
+        for copy in music.glob(".cstag-*"):
+            try:
+                if copy.stat().st_size > into_copy * old_size:
+                    seen = f"copy at {copy.stat().st_size / old_size:.2f} of the file"
+            except FileNotFoundError:
+                pass
+        for path in setup.files:
+            try:
+                st = path.stat()
+            except FileNotFoundError:
+                continue
+            if st.st_ino == inodes[path] and st.st_size != old_size:
+                seen = "the file itself growing (written in place)"
+        if not seen:
+            time.sleep(0.0005)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    return time.monotonic() - started, seen
+
+
+def large_round(setup: Setup, index: int, into_copy: float) -> Round:
+    """One kill while a large file is being written, then the whole-file check and recovery."""
+    old = (setup.folder / "templates" / "t.mp3").read_bytes()
+    delay, seen = kill_while_writing(setup, into_copy)
+    new, _old, problems = states(setup)
+    problems += torn_files(setup, old)
+    if not seen:
+        problems.append("the kill did not land while a file was being written")
+    recovery = recover(setup, index, new, problems)
+    return Round(delay, new, f"{recovery}; killed on {seen or 'nothing'}", problems)
