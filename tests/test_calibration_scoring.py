@@ -31,6 +31,8 @@ def test_mirex_matches_mir_eval_on_every_pair_of_keys():
         ("C major", "D major", 0.0, "other", 2),
         ("C major", "F# major", 0.0, "other", 6),
         ("Bb minor", "Db major", 0.3, "relative", 3),
+        ("C major", "D minor", 0.0, "other", 2),  # other mode, neither relative nor parallel
+        ("A minor", "D major", 0.0, "other", 5),
         ("C major", "", 0.0, "other", None),
     ],
 )
@@ -72,6 +74,7 @@ def test_summary_scores_on_a_hand_made_set():
     ]
     s = score(tempo, keys)
     assert (s.n_tempo, s.acc1, s.acc2) == (4, 0.25, 0.5)
+    assert s.n_key == 5
     assert s.bpm_mae == pytest.approx((0 + 59 + 40 + 90) / 4)
     assert s.ratio_classes == {"same": 1, "half": 1, "other": 2}
     assert s.key_exact == 0.2
@@ -96,6 +99,7 @@ def test_acc2_counts_a_triple_or_a_third_of_the_tempo_as_the_right_level():
 
     assert acc2(360.0, 120.0) and acc2(40.0, 120.0) and acc2(373.0, 120.0) and acc2(38.5, 120.0)  # 3.6 %, 3.75 %
     assert not acc1(360.0, 120.0) and not acc1(40.0, 120.0)
+    assert acc1(120.0, 120.0) and acc1(124.7, 120.0) and acc2(124.7, 120.0)
     assert not acc2(380.0, 120.0) and not acc2(37.9, 120.0)  # 5.6 %, 5.25 % off the triple and the third
     s = score([(360.0, 120.0), (40.0, 120.0), (120.0, 120.0), (180.0, 120.0)], [])
     assert (s.acc1, s.acc2) == (0.25, 0.75)

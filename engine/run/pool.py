@@ -20,6 +20,7 @@ import signal
 import threading
 import time
 import warnings
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -35,6 +36,11 @@ THREAD_ENV_VARS = (
     "NUMBA_NUM_THREADS",
 )
 WORKER_NICE = 5
+STOP_WAIT_S = 5.0
+"""How long ``stop`` waits for killed workers to be gone. SIGKILL acts at once; this only bounds a process
+held in the kernel (a hung network mount), which is then left to the operating system."""
+TERM_WAIT_S = 3.0
+"""``stop(kill=False)``: how long a worker may take to exit on SIGTERM before it is killed (pebble's own figure)."""
 NESTED_POOL_MESSAGE = (
     "Calibration Studio pool workers may not start processes or pools of their own: "
     "a nested pool is what deadlocked the calibration run this product replaces. "
@@ -151,6 +157,96 @@ class Notice:
     at: float
 
 
+class _SpawnGuard:
+    """Every process one pool spawned, and a switch that stops it spawning more.
+
+    A spawned worker unpickles its state, the pool's semaphores among it, only once its interpreter
+    has started: seconds after the spawn on a loaded machine. pebble's stop unlinks its channel's
+    semaphores *before* it terminates the workers (and the notice queue's go when the pool is
+    dropped), so a worker still starting (a replacement, or one whose pool was cancelled during
+    warm-up) found them gone and printed a ``SemLock._rebuild ... FileNotFoundError`` traceback on
+    the user's terminal (issue 26). The pool therefore closes the guard (pebble can start no new
+    worker), then kills every process the guard saw start and waits until each is gone, and only
+    then lets pebble release anything. Killing, not waiting for the start-up to finish: a start-up
+    takes as long as the machine is busy, a SIGKILL does not.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._closed = False
+        self._processes: weakref.WeakSet[multiprocessing.process.BaseProcess] = weakref.WeakSet()
+        # weak: pebble (and multiprocessing, until it reaps one) hold every live worker; dead ones may go
+
+    def start(self, process: multiprocessing.process.BaseProcess, start: Callable[[], None]) -> None:
+        with self._lock:  # a spawn in progress finishes, and is recorded, before close() returns
+            if self._closed:
+                raise OSError("the pool is stopping: no new worker is started")
+            start()
+            self._processes.add(process)
+
+    def close(self) -> list[multiprocessing.process.BaseProcess]:
+        """Refuse further starts; return every process started so far."""
+        with self._lock:
+            self._closed = True
+            return list(self._processes)
+
+
+class _PoolProcess(multiprocessing.context.SpawnProcess):  # type: ignore[name-defined,misc]
+    """A spawned worker that reports its start to its pool's guard."""
+
+    def start(self) -> None:
+        guard = self.__dict__.pop("_guard", None)  # taken off before the object is pickled for the child
+        if guard is None:
+            super().start()
+        else:
+            guard.start(self, super().start)
+
+
+class _GuardedSpawnContext(multiprocessing.context.SpawnContext):  # type: ignore[name-defined,misc]
+    """The spawn context handed to pebble: its processes start through ``guard``."""
+
+    def __init__(self, guard: _SpawnGuard) -> None:
+        super().__init__()
+        self.guard = guard
+
+    def Process(self, *args: Any, **kwargs: Any) -> _PoolProcess:  # multiprocessing's name for it
+        process = _PoolProcess(*args, **kwargs)
+        process._guard = self.guard
+        return process
+
+
+def _end_processes(processes: list[multiprocessing.process.BaseProcess], kill: bool) -> None:
+    """Stop ``processes`` and wait (bounded) until each is gone: SIGKILL, or SIGTERM then SIGKILL."""
+    from multiprocessing.connection import wait
+
+    def signal_all(send: Callable[[multiprocessing.process.BaseProcess], None]) -> None:
+        for process in processes:
+            try:
+                send(process)
+            except (OSError, ValueError):
+                pass  # gone, or closed
+
+    def wait_gone(seconds: float) -> list[multiprocessing.process.BaseProcess]:
+        """Wait on each process's sentinel (ready once it has exited), without reaping it under pebble's feet."""
+        waiting = {}
+        for process in processes:
+            try:
+                waiting[process.sentinel] = process
+            except ValueError:
+                pass  # closed: already gone
+        give_up = time.monotonic() + seconds
+        while waiting and time.monotonic() < give_up:
+            for ready in wait(list(waiting), timeout=max(0.0, give_up - time.monotonic())):
+                waiting.pop(ready, None)
+        return list(waiting.values())
+
+    if not kill:
+        signal_all(lambda p: p.terminate())
+        processes = wait_gone(TERM_WAIT_S)
+    signal_all(lambda p: p.kill())
+    wait_gone(STOP_WAIT_S)
+
+
 def _limit_parent_threads_for_children() -> dict[str, str | None]:
     """Spawned children copy our environment at start: set thread limits for them, return what to restore."""
     saved = {name: os.environ.get(name) for name in THREAD_ENV_VARS}
@@ -176,10 +272,10 @@ class AnalysisPool:
         self.workers = workers
         self._warm_up = warm_up
         self._numba_cache_dir = numba_cache_dir
-        self._context = multiprocessing.get_context("spawn")
         self._lock = threading.Lock()
         self._pool: Any = None
         self._notices: Any = None
+        self._guard: _SpawnGuard | None = None
         self.ready_pids: set[int] = set()
         self.born_pids: set[int] = set()
         """Every worker that began its initializer since the pool started; with ``ready_pids``, tells
@@ -194,14 +290,18 @@ class AnalysisPool:
         with self._lock:
             if self._pool is not None and self._pool.active:
                 return
-            self._notices = self._context.Queue()
+        self.stop(kill=True)  # a pool pebble gave up on (broken): its workers go before its semaphores do
+        with self._lock:
+            self._guard = _SpawnGuard()
+            context = _GuardedSpawnContext(self._guard)
+            self._notices = context.Queue()
             saved = _limit_parent_threads_for_children()
             try:
                 self._pool = ProcessPool(
                     max_workers=self.workers,
                     initializer=_worker_initializer,
                     initargs=(self._notices, self._warm_up, self._numba_cache_dir),
-                    context=self._context,
+                    context=context,
                 )
                 # pebble starts workers lazily; make them now so warm-up overlaps with other set-up.
                 self._pool.schedule(os.getpid)
@@ -276,31 +376,32 @@ class AnalysisPool:
         return [proc.pid for proc in self._own_processes()]
 
     def stop(self, kill: bool = True) -> None:
-        """Stop this pool's workers now. With ``kill``, SIGKILL first so a worker stuck in C code cannot delay us.
+        """Stop this pool's workers now and wait (bounded) until they are gone.
 
-        Only the workers this pool started are touched: another pool in the same process (the
-        window's, while diagnostics run a pool of their own) keeps its workers.
+        With ``kill``, SIGKILL at once so a worker stuck in C code cannot delay us; without, SIGTERM
+        and :data:`TERM_WAIT_S` before SIGKILL. Every process the pool spawned is gone before any of
+        its semaphores is released, including one still starting (see :class:`_SpawnGuard`). Only
+        this pool's workers are touched: another pool in the same process (the window's, while
+        diagnostics run a pool of their own) keeps its workers.
         """
         with self._lock:
             if self._pool is None:
                 return
             self.poll_notices()  # workers that announced themselves since the last poll
-            pool, notices = self._pool, self._notices
-            self._pool, self._notices = None, None
-        if kill:
-            for proc in self._own_processes():
-                try:
-                    proc.kill()
-                except Exception:
-                    pass
+            pool, notices, guard = self._pool, self._notices, self._guard
+            self._pool, self._notices, self._guard = None, None, None
+        spawned = guard.close() if guard is not None else []  # from here pebble can start no worker
         pool.stop()
+        _end_processes(spawned, kill)
         try:
-            pool.join(timeout=5)
+            pool.join()  # pebble now unlinks its channel and reaps; no worker is left to need either
         except Exception:
             pass
         if notices is not None:
             notices.close()
             notices.join_thread()
+        for process in spawned:
+            process.join(timeout=0)  # reap any pebble did not (it may have dropped one it saw die)
         self.ready_pids = set()
         self.born_pids = set()
         self._own = {}
