@@ -23,6 +23,7 @@ from engine.frontends.exitcodes import ExitCode
 from engine.references.keynotation import NOTATIONS
 from engine.references.matching import DEFAULT_FUZZY
 from engine.references.pairs import PAIRS_FILE
+from engine.staging import staged_outputs
 
 
 def _threshold(text: str) -> float:
@@ -184,18 +185,21 @@ def run_calibrate(args: argparse.Namespace) -> int:
     run = base_run_info("calibrate", plan.started, settings, str(previous.get("settings_fingerprint", "")))
     run["counts"] = {"songs": len(rows), "songs_failed": sum(song.failed for song in songs)}
     run["analysis"] = {k: previous[k] for k in ("started", "finished", "versions", "counts") if k in previous}
+    if plan.calibration is None:  # a failed command changes nothing: the folder keeps its last good calibration
+        print(f"error: no calibration fitted; nothing in {folder} was changed", file=sys.stderr)
+        return ExitCode.FAILED
     try:
-        write_csv(results_path, merged_header, merged)
-        summary = write_calibration_files(
-            folder, plan.matched, plan.calibration, None, args.out, notation=plan.key_notation
-        )
-        run["calibration"] = plan.run_section(summary)
-        run["finished"] = now()
-        write_run_files(folder, "calibrate", run)
+        with staged_outputs() as stage:  # every file below, or none of them
+            write_csv(results_path, merged_header, merged)
+            summary = write_calibration_files(
+                folder, plan.matched, plan.calibration, None, args.out, notation=plan.key_notation
+            )
+            run["calibration"] = plan.run_section(summary)
+            run["finished"] = now()
+            write_run_files(folder, "calibrate", run)
+            stage.commit()
     except ExportError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return ExitCode.FAILED
-    if plan.calibration is None:
         return ExitCode.FAILED
     say([f"profile written to {args.out or folder / 'profile.json'}"])
     return ExitCode.OK

@@ -285,16 +285,19 @@ def run_analyze(args: argparse.Namespace) -> int:
 
 def _save(write_results, out: Path, results: dict, plan=None, settings=None, summary=None, quiet=False) -> bool:
     from engine.csv_io import ExportError
+    from engine.staging import staged_outputs
 
     try:
-        if plan is None:
-            write_results(out, [results[i] for i in sorted(results)])
-        else:  # with calibrated columns, the calibration files, run.json and history.csv
-            from engine.calibration.cli import say
+        with staged_outputs() as stage:  # all the files, or (a full disk, a read-only file) none of them
+            if plan is None:
+                write_results(out, [results[i] for i in sorted(results)])
+            else:  # with calibrated columns, the calibration files, run.json and history.csv
+                from engine.calibration.cli import say
 
-            finished = [results[i] for i in sorted(results)]
-            say(plan.fit_results(finished, settings, quiet))
-            plan.export(out, finished, settings, summary)
+                finished = [results[i] for i in sorted(results)]
+                say(plan.fit_results(finished, settings, quiet))
+                plan.export(out, finished, settings, summary)
+            stage.commit()
     except ExportError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return False
