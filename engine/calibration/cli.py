@@ -20,7 +20,8 @@ from engine.calibration.plan import CalibrationPlan, base_run_info
 from engine.csv_io import ExportError, read_csv_rows, write_csv
 from engine.errors import EngineError
 from engine.frontends.exitcodes import ExitCode
-from engine.references.keynotation import NOTATIONS
+from engine.frontends.keyoption import add_key_notation_option
+from engine.references import REFERENCE_FORMATS
 from engine.references.matching import DEFAULT_FUZZY
 from engine.references.pairs import PAIRS_FILE
 from engine.staging import staged_outputs
@@ -54,8 +55,7 @@ def add_reference_arguments(parser: argparse.ArgumentParser, for_calibrate: bool
         type=Path,
         default=[],
         metavar="REF",
-        help="reference file with the true BPM/key: a CSV/playlist export (file or title/artist columns, "
-        "Exportify too), a rekordbox collection XML, a Traktor collection.nml or an iTunes Library.xml; repeatable"
+        help=f"reference file with the true BPM/key: {REFERENCE_FORMATS}; repeatable"
         + ("; default: the files recorded in DIR/run.json" if for_calibrate else ""),
     )
     group.add_argument(
@@ -97,11 +97,8 @@ def add_reference_arguments(parser: argparse.ArgumentParser, for_calibrate: bool
         help="reference verdicts (reference_corrections.csv, written by the window's inspector): corrected "
         "BPM/key replace the reference values and excluded songs leave scoring and the fit",
     )
-    group.add_argument(
-        "--key-notation",
-        choices=NOTATIONS,
-        default="classic",
-        help="notation of the key_display/ref_key_display columns of comparison.csv (default %(default)s)",
+    add_key_notation_option(  # sharps/flats: the window's two other notations, accepted but not advertised
+        group, "notation of the key_display/ref_key_display columns of comparison.csv", extra=("sharps", "flats")
     )
     if not for_calibrate:
         group.add_argument(

@@ -145,6 +145,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def command_summaries() -> dict[str, str]:
+    """Every command ``main.py`` runs without a window, with its one-line help (for the window's ``--help``)."""
+    parser = build_parser()
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    found = {action.dest: action.help or "" for action in commands._choices_actions}
+    found["test"] = "run the whole test suite (from a source checkout)"
+    return found
+
+
 class _Progress:
     """A tqdm bar on a terminal, plain lines otherwise (logs, CI, pipes)."""
 
