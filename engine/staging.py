@@ -40,6 +40,7 @@ from contextvars import ContextVar
 from pathlib import Path
 
 from engine.errors import ExportError
+from engine.tagging.safewrite import sync_folders
 
 STAGING_PREFIX = ".staging-"
 """Staging folders are ``<target folder>/.staging-<pid>-<random>``: hidden, and owned by a process."""
@@ -123,8 +124,7 @@ class StagedOutputs:
                     self._staging.clear()
                 raise ExportError(exc.errno, f"cannot write {target}: {exc.strerror or exc}{note}") from None
             replaced.append(target)
-        for folder in self._staging:
-            _fsync_folder(folder)
+        sync_folders(set(self._staging))  # the renames are on disk (POSIX; Windows cannot open a folder)
         self._files.clear()
         self._created.clear()  # they hold the committed files now
         self.discard()
@@ -217,19 +217,3 @@ def _remove_abandoned(folder: Path) -> None:
 def _fsync_file(path: Path) -> None:
     with open(path, "rb") as handle:
         os.fsync(handle.fileno())
-
-
-def _fsync_folder(folder: Path) -> None:
-    """Make the renames in ``folder`` durable (POSIX); Windows cannot open a folder for this."""
-    if os.name == "nt":
-        return
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
