@@ -31,7 +31,7 @@ def test_a_quote_never_closed_is_one_error_on_its_line_and_every_row_loads():
         (5, "s4.wav", "Song 4", 104.0),
     ]
     assert loaded.rows[-1].line == 21
-    assert reference_lines(loaded, quiet=False)[1:] == [f"  {loaded.errors[0]}"]  # nothing else to read
+    assert reference_lines(loaded, quiet=False) == ["reference: 20 rows loaded, 1 problem:", f"  {loaded.errors[0]}"]
 
 
 def test_a_quote_closed_lines_later_names_both_lines_and_windows_line_ends_count_the_same():

@@ -183,7 +183,11 @@ def run_calibrate(args: argparse.Namespace) -> int:
     run["counts"] = {"songs": len(rows), "songs_failed": sum(song.failed for song in songs)}
     run["analysis"] = {k: previous[k] for k in ("started", "finished", "versions", "counts") if k in previous}
     if plan.calibration is None:  # a failed command changes nothing: the folder keeps its last good calibration
-        print(f"error: no calibration fitted; nothing in {folder} was changed", file=sys.stderr)
+        print(
+            f"error: no calibration fitted; nothing in {folder} was changed (its files are those of the last "
+            "run that succeeded)",
+            file=sys.stderr,
+        )
         return ExitCode.FAILED
     try:
         with staged_outputs() as stage:  # every file below, or none of them

@@ -245,7 +245,8 @@ def reference_lines(reference: ReferenceSet, quiet: bool) -> list[str]:
     """How a reference loaded: its problems (the first few) always, the row count unless ``quiet``."""
     lines = []
     if reference.errors:
-        lines.append(f"reference: {len(reference.rows)} rows loaded, {len(reference.errors)} problems:")
+        problems = f"{len(reference.errors)} problem{'s' if len(reference.errors) != 1 else ''}"
+        lines.append(f"reference: {len(reference.rows)} rows loaded, {problems}:")
         lines += [f"  {error}" for error in reference.errors[:SHOW_AT_MOST]]
         if len(reference.errors) > SHOW_AT_MOST:
             lines.append(f"  … and {len(reference.errors) - SHOW_AT_MOST} more (listed in run.json)")
