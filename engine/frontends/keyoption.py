@@ -8,6 +8,7 @@ written against either keep running.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 
 KEY_NOTATIONS = ("classic", "camelot", "openkey")
 VALUE_ALIASES = {"open key": "openkey", "open-key": "openkey", "open_key": "openkey"}
@@ -16,7 +17,7 @@ OLD_OPTION = "--notation"
 """``tag``'s earlier name for the option: accepted, not shown."""
 
 
-def key_notation(extra: tuple[str, ...] = ()):
+def key_notation(extra: tuple[str, ...] = ()) -> Callable[[str], str]:
     """The argparse type: a notation in any spelling -> its one name; ``extra`` are further accepted values."""
 
     def parse(text: str) -> str:
