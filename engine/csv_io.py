@@ -10,6 +10,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from engine.errors import ExportError
+from engine.staging import read_path, write_path
+
 CSV_ENCODING = "utf-8-sig"
 """UTF-8 with a byte-order mark: Excel needs it to read non-ASCII names, pandas and csv skip it."""
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -39,20 +42,16 @@ def restore_formula(value: str) -> str:
     return value  # including "'-3.5": a number is never given the guard, so this ' is the cell's own
 
 
-class ExportError(OSError):
-    """A file could not be written; the message says which and why."""
-
-    def __str__(self) -> str:
-        return self.strerror or super().__str__()  # the message alone, without "[Errno 28]"
-
-
 def _atomic_write(path: Path, write: Any, newline: str | None = None, encoding: str = "utf-8") -> None:
-    path = Path(path)
+    """Write ``path`` through a temporary file, fsync'ed and renamed; inside :func:`engine.staging.staged_outputs`
+    the result goes to the staging folder, and the rename over ``path`` waits for the stage's commit."""
+    target = Path(path)
+    path = write_path(target)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     except OSError as exc:
-        raise ExportError(exc.errno, f"cannot write to {path.parent}: {exc.strerror or exc}") from None
+        raise ExportError(exc.errno, f"cannot write to {target.parent}: {exc.strerror or exc}") from None
     try:
         with os.fdopen(fd, "w", encoding=encoding, newline=newline) as handle:
             write(handle)
@@ -64,7 +63,7 @@ def _atomic_write(path: Path, write: Any, newline: str | None = None, encoding: 
             os.unlink(tmp_name)
         except OSError:
             pass
-        raise ExportError(exc.errno, f"cannot write {path}: {exc.strerror or exc}") from None
+        raise ExportError(exc.errno, f"cannot write {target}: {exc.strerror or exc}") from None
     except BaseException:
         try:
             os.unlink(tmp_name)
@@ -101,7 +100,8 @@ def append_csv_row(path: str | os.PathLike[str], fieldnames: Sequence[str], row:
     """Append one row (rewriting atomically), creating the file with a header when new."""
     path = Path(path)
     existing: list[dict[str, str]] = []
-    if path.exists():
-        existing = read_csv_rows(path)[1]
+    current = read_path(path)  # inside a stage: its staged version, if this command already appended
+    if current.exists():
+        existing = read_csv_rows(current)[1]
     columns = list(fieldnames) + [c for c in (existing[0].keys() if existing else []) if c not in fieldnames]
     write_csv(path, columns, [*existing, dict(row)])

@@ -17,3 +17,10 @@ class NestedPoolError(EngineError, RuntimeError):
 
 class PoolClosedError(EngineError):
     """The engine was closed or cancelled while work was waiting for the pool."""
+
+
+class ExportError(OSError):
+    """A file could not be written; the message says which and why (``engine.csv_io``, ``engine.staging``)."""
+
+    def __str__(self) -> str:
+        return self.strerror or super().__str__()  # the message alone, without "[Errno 28]"

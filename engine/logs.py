@@ -4,7 +4,8 @@ A double-clicked app has no terminal, so its warnings and crashes must land some
 find and send ("Help ▸ Show Log File"). Plain ``logging`` (the engine never imports Qt). Pool
 workers do not write here: their failures come back to the parent as results and are logged there,
 and several processes rotating one file would race. What C libraries print in a worker goes to
-``worker-stderr.log`` beside it (``engine.run.pool``).
+``worker-stderr.log`` beside it (``engine.run.pool``); what they print in the app's own process while
+it reads a song (probing it, the inspector's player) becomes a record here (``engine.native_stderr``).
 """
 
 from __future__ import annotations

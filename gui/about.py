@@ -16,6 +16,7 @@ from PySide6.QtGui import QAction, QDesktopServices
 from PySide6.QtWidgets import QMainWindow, QMenu, QMessageBox, QWidget
 
 from engine.analysis.pyav_decoding import ffmpeg_licence
+from engine.licences import gpl_notice
 from engine.logs import log_file, system_description
 from engine.version import APP_VERSION, ENGINE_VERSION
 
@@ -64,7 +65,7 @@ def about_text() -> str:
         f"<h3>Calibration Studio {escape(APP_VERSION)}</h3>"
         "<p>Calibrates a tempo (BPM) and key analysis engine against reference values.</p>"
         f"<table>{rows}</table>"
-        f"<p>{escape(ffmpeg_licence())}.<br>{escape(LGPL_TERMS)}</p>"
+        f"<p>{escape(ffmpeg_licence())}.<br>{escape(LGPL_TERMS)}<br>{escape(gpl_notice())}.</p>"
         f"<p>Log file{frozen}:<br><code>{escape(str(log_file()))}</code></p>"
     )
 

@@ -27,21 +27,32 @@ from typing import Any
 from engine.frontends.stopsignals import STOP_SIGNALS  # the same two signals as `analyze`
 
 
+class _WindowParser(argparse.ArgumentParser):
+    """The window's options; ``--help`` also lists every command (the engine's parser loads only then)."""
+
+    def format_help(self) -> str:
+        from engine.frontends.cli import command_summaries
+
+        rows = "\n".join(f"  {name:<10} {summary}" for name, summary in command_summaries().items())
+        self.epilog = f"commands without a window (see `{self.prog} COMMAND --help`):\n{rows}"
+        return super().format_help()
+
+
 def build_parser() -> argparse.ArgumentParser:
     from engine.frontends.cli import program_name
+    from engine.references import REFERENCE_FORMATS
     from engine.version import APP_VERSION, ENGINE_VERSION
 
-    prog = program_name()
-    parser = argparse.ArgumentParser(
-        prog=prog,
+    parser = _WindowParser(
+        prog=program_name(),
         description="Calibration Studio: analyse songs' tempo and key, and calibrate against a reference.",
-        epilog=f"Subcommands without a window: analyze, calibrate, doctor (see `{prog} analyze --help`).",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
         "--version", action="version", version=f"Calibration Studio {APP_VERSION} (engine {ENGINE_VERSION})"
     )
     parser.add_argument("paths", nargs="*", metavar="PATH", help="song files or folders to queue")
-    parser.add_argument("--reference", metavar="CSV", help="reference CSV (file/title, bpm, key) to score against")
+    parser.add_argument("--reference", metavar="REF", help=f"reference file to score against: {REFERENCE_FORMATS}")
     parser.add_argument("--profile", metavar="JSON", help="calibration profile to apply")
     parser.add_argument("--autostart", action="store_true", help="start analysing as soon as the songs are queued")
     parser.add_argument(

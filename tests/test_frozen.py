@@ -289,6 +289,23 @@ def test_frozen_window_autostart_run_exports_and_quits_cleanly(frozen_build, tmp
     assert "window started" in log.read_text(encoding="utf-8")
 
 
+def test_frozen_bundle_carries_the_gpl_texts_and_the_source_offer(frozen_build):
+    """PyAV's FFmpeg links x264 and x265 (GPL-2.0-or-later): their licence and the written offer of their
+    source ship inside the bundle, where the About box says they are (beside the app's resources)."""
+    from engine.licences import BUNDLE_FOLDER, GPL_FILES, LGPL_FILES
+
+    bundle = frozen_build.parent
+    resources = next(p.parent for p in bundle.rglob("icon.png") if p.parent.name == "resources")
+    shipped = resources.parent / BUNDLE_FOLDER  # engine.licences.licence_folder() when frozen
+    for name in (*GPL_FILES, *LGPL_FILES):
+        assert (shipped / name).is_file(), f"{name} is not in the bundle's {BUNDLE_FOLDER}/ folder"
+        assert (shipped / name).read_bytes() == (ROOT / "packaging" / "licenses" / name).read_bytes()
+    offer = (shipped / "SOURCE-OFFER.txt").read_text(encoding="utf-8")
+    for encoder in ("x264", "x265"):
+        if any(bundle.rglob(f"lib{encoder}*")):  # the bundle carries the GPL encoder: the offer names it
+            assert encoder in offer
+
+
 def test_frozen_version_help_and_usage(frozen_build, tmp_path):
     env = app_env(tmp_path, tmp_path / "cache")
 

@@ -21,6 +21,7 @@ import soundfile as sf
 
 from engine.analysis import pyav_decoding
 from engine.errors import AudioDecodeError
+from engine.native_stderr import native_stderr_to_log
 
 PYAV_EXTENSIONS = frozenset(
     {".m4a", ".m4b", ".m4p", ".mp4", ".m4v", ".aac", ".adts", ".alac", ".wma", ".asf", ".webm", ".weba", ".mka"}
@@ -65,7 +66,15 @@ def _soundfile_error(path: Path, exc: Exception) -> AudioDecodeError:
 
 
 def probe(path: str | os.PathLike[str]) -> AudioInfo:
-    """Duration and format without decoding the audio (header only for most formats)."""
+    """Duration and format without decoding the audio (header only for most formats).
+
+    What the decoders print (libmpg123's notes on a damaged MP3) goes to the log, not the terminal.
+    """
+    with native_stderr_to_log(str(path)):
+        return _probe(path)
+
+
+def _probe(path: str | os.PathLike[str]) -> AudioInfo:
     path = Path(path)
     _check_file(path)
     suffix = path.suffix.lower()
@@ -107,7 +116,12 @@ def resample(y: np.ndarray, orig_sr: int, target_sr: int) -> np.ndarray:
 
 
 def read_segment(path: str | os.PathLike[str], start_s: float, end_s: float, target_sr: int) -> np.ndarray:
-    """Mono float32 samples of ``[start_s, end_s)`` at ``target_sr``."""
+    """Mono float32 samples of ``[start_s, end_s)`` at ``target_sr``; what the decoders print goes to the log."""
+    with native_stderr_to_log(str(path)):
+        return _read_segment(path, start_s, end_s, target_sr)
+
+
+def _read_segment(path: str | os.PathLike[str], start_s: float, end_s: float, target_sr: int) -> np.ndarray:
     path = Path(path)
     _check_file(path)
     suffix = path.suffix.lower()

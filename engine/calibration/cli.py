@@ -20,9 +20,11 @@ from engine.calibration.plan import CalibrationPlan, base_run_info
 from engine.csv_io import ExportError, read_csv_rows, write_csv
 from engine.errors import EngineError
 from engine.frontends.exitcodes import ExitCode
-from engine.references.keynotation import NOTATIONS
+from engine.frontends.keyoption import add_key_notation_option
+from engine.references import REFERENCE_FORMATS
 from engine.references.matching import DEFAULT_FUZZY
 from engine.references.pairs import PAIRS_FILE
+from engine.staging import staged_outputs
 
 
 def _threshold(text: str) -> float:
@@ -53,8 +55,7 @@ def add_reference_arguments(parser: argparse.ArgumentParser, for_calibrate: bool
         type=Path,
         default=[],
         metavar="REF",
-        help="reference file with the true BPM/key: a CSV/playlist export (file or title/artist columns, "
-        "Exportify too), a rekordbox collection XML, a Traktor collection.nml or an iTunes Library.xml; repeatable"
+        help=f"reference file with the true BPM/key: {REFERENCE_FORMATS}; repeatable"
         + ("; default: the files recorded in DIR/run.json" if for_calibrate else ""),
     )
     group.add_argument(
@@ -96,11 +97,8 @@ def add_reference_arguments(parser: argparse.ArgumentParser, for_calibrate: bool
         help="reference verdicts (reference_corrections.csv, written by the window's inspector): corrected "
         "BPM/key replace the reference values and excluded songs leave scoring and the fit",
     )
-    group.add_argument(
-        "--key-notation",
-        choices=NOTATIONS,
-        default="classic",
-        help="notation of the key_display/ref_key_display columns of comparison.csv (default %(default)s)",
+    add_key_notation_option(  # sharps/flats: the window's two other notations, accepted but not advertised
+        group, "notation of the key_display/ref_key_display columns of comparison.csv", extra=("sharps", "flats")
     )
     if not for_calibrate:
         group.add_argument(
@@ -184,18 +182,25 @@ def run_calibrate(args: argparse.Namespace) -> int:
     run = base_run_info("calibrate", plan.started, settings, str(previous.get("settings_fingerprint", "")))
     run["counts"] = {"songs": len(rows), "songs_failed": sum(song.failed for song in songs)}
     run["analysis"] = {k: previous[k] for k in ("started", "finished", "versions", "counts") if k in previous}
-    try:
-        write_csv(results_path, merged_header, merged)
-        summary = write_calibration_files(
-            folder, plan.matched, plan.calibration, None, args.out, notation=plan.key_notation
+    if plan.calibration is None:  # a failed command changes nothing: the folder keeps its last good calibration
+        print(
+            f"error: no calibration fitted; nothing in {folder} was changed (its files are those of the last "
+            "run that succeeded)",
+            file=sys.stderr,
         )
-        run["calibration"] = plan.run_section(summary)
-        run["finished"] = now()
-        write_run_files(folder, "calibrate", run)
+        return ExitCode.FAILED
+    try:
+        with staged_outputs() as stage:  # every file below, or none of them
+            write_csv(results_path, merged_header, merged)
+            summary = write_calibration_files(
+                folder, plan.matched, plan.calibration, None, args.out, notation=plan.key_notation
+            )
+            run["calibration"] = plan.run_section(summary)
+            run["finished"] = now()
+            write_run_files(folder, "calibrate", run)
+            stage.commit()
     except ExportError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return ExitCode.FAILED
-    if plan.calibration is None:
         return ExitCode.FAILED
     say([f"profile written to {args.out or folder / 'profile.json'}"])
     return ExitCode.OK

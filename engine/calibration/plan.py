@@ -30,6 +30,7 @@ from engine.references.matching import DEFAULT_FUZZY
 from engine.references.pairs import ManualPair, load_pairs
 from engine.references.readers import ReferenceFileError, ReferenceSet, load_references
 from engine.results import SongResult, SongStatus
+from engine.staging import staged_outputs
 from engine.version import ENGINE_VERSION
 
 SHOW_AT_MOST = 10
@@ -198,10 +199,12 @@ class CalibrationPlan:
             columns, extra = self.result_columns(songs) if self.active else ([], {})
         except Exception as exc:  # a bug in calibration never costs the analysis results
             self.notes.append(f"calibrated columns failed: {type(exc).__name__}: {exc}")
-        write_results(out, results, columns, extra)
-        run = base_run_info(command, self.started, settings.to_dict(), settings.fingerprint())
-        run["counts"] = run_counts(results, summary)
-        self.write(out, run, command)
+        with staged_outputs() as stage:  # the whole file set or, when one file fails, none of it
+            write_results(out, results, columns, extra)
+            run = base_run_info(command, self.started, settings.to_dict(), settings.fingerprint())
+            run["counts"] = run_counts(results, summary)
+            self.write(out, run, command)
+            stage.commit()
 
 
 def run_counts(results: Sequence[SongResult], summary: Any = None) -> dict[str, Any]:
@@ -242,7 +245,8 @@ def reference_lines(reference: ReferenceSet, quiet: bool) -> list[str]:
     """How a reference loaded: its problems (the first few) always, the row count unless ``quiet``."""
     lines = []
     if reference.errors:
-        lines.append(f"reference: {len(reference.rows)} rows loaded, {len(reference.errors)} problems:")
+        problems = f"{len(reference.errors)} problem{'s' if len(reference.errors) != 1 else ''}"
+        lines.append(f"reference: {len(reference.rows)} rows loaded, {problems}:")
         lines += [f"  {error}" for error in reference.errors[:SHOW_AT_MOST]]
         if len(reference.errors) > SHOW_AT_MOST:
             lines.append(f"  … and {len(reference.errors) - SHOW_AT_MOST} more (listed in run.json)")

@@ -145,6 +145,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def command_summaries() -> dict[str, str]:
+    """Every command ``main.py`` runs without a window, with its one-line help (for the window's ``--help``)."""
+    parser = build_parser()
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    found = {action.dest: action.help or "" for action in commands._choices_actions}
+    found["test"] = "run the whole test suite (from a source checkout)"
+    return found
+
+
 class _Progress:
     """A tqdm bar on a terminal, plain lines otherwise (logs, CI, pipes)."""
 
@@ -285,16 +294,19 @@ def run_analyze(args: argparse.Namespace) -> int:
 
 def _save(write_results, out: Path, results: dict, plan=None, settings=None, summary=None, quiet=False) -> bool:
     from engine.csv_io import ExportError
+    from engine.staging import staged_outputs
 
     try:
-        if plan is None:
-            write_results(out, [results[i] for i in sorted(results)])
-        else:  # with calibrated columns, the calibration files, run.json and history.csv
-            from engine.calibration.cli import say
+        with staged_outputs() as stage:  # all the files, or (a full disk, a read-only file) none of them
+            if plan is None:
+                write_results(out, [results[i] for i in sorted(results)])
+            else:  # with calibrated columns, the calibration files, run.json and history.csv
+                from engine.calibration.cli import say
 
-            finished = [results[i] for i in sorted(results)]
-            say(plan.fit_results(finished, settings, quiet))
-            plan.export(out, finished, settings, summary)
+                finished = [results[i] for i in sorted(results)]
+                say(plan.fit_results(finished, settings, quiet))
+                plan.export(out, finished, settings, summary)
+            stage.commit()
     except ExportError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return False

@@ -147,6 +147,7 @@ _FLAT_NAMES = ("C", "Db", "D", "Eb", "E", "F", "Gb", "G", "Ab", "A", "Bb", "B")
 def format_key(key: str | None, notation: str = "classic") -> str:
     """``key`` (any notation :func:`parse_key` reads) written in ``notation``; unreadable text comes
     back unchanged so a table never hides what a file said, and an empty key stays empty."""
+    notation = {"openkey": "open key"}.get(notation, notation)  # the command line's spelling
     if notation not in NOTATIONS:
         raise ValueError(f'unknown key notation "{notation}" (expected one of {", ".join(NOTATIONS)})')
     if not key:

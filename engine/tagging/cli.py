@@ -1,6 +1,6 @@
 """``main.py tag``: write an earlier analysis's BPM and key into the songs' tags, previewed and undoable.
 
-    tag RESULTS_DIR [--calibrated] [--notation N] [--fields bpm,key] [--only-empty] [--dry-run] [--yes]
+    tag RESULTS_DIR [--calibrated] [--key-notation N] [--fields bpm,key] [--only-empty] [--dry-run] [--yes]
     tag --undo BATCH|last        put back what a batch replaced (absent tags removed again)
     tag --finish BATCH           complete a batch that was interrupted
     tag --list                   the journal's batches
@@ -17,7 +17,8 @@ import sys
 from pathlib import Path
 
 from engine.frontends.exitcodes import ExitCode
-from engine.tagging.notation import FIELDS, NOTATIONS
+from engine.frontends.keyoption import add_key_notation_option
+from engine.tagging.notation import FIELDS
 
 EXIT_OK, EXIT_SOME_REFUSED, EXIT_USAGE = ExitCode.OK, ExitCode.FAILED, ExitCode.USAGE
 
@@ -39,7 +40,7 @@ def add_tag_parser(commands: argparse._SubParsersAction) -> argparse.ArgumentPar
     )
     parser.add_argument("results", nargs="?", type=Path, metavar="RESULTS_DIR", help="folder with results.csv")
     parser.add_argument("--calibrated", action="store_true", help="write bpm_calibrated/key_calibrated")
-    parser.add_argument("--notation", choices=NOTATIONS, default="classic", help="key notation (default classic: Am)")
+    add_key_notation_option(parser, "how keys are written into tags: Am, 8A or 1m")
     parser.add_argument("--fields", type=_fields, default=FIELDS, metavar="bpm,key", help="which tags (default both)")
     parser.add_argument("--only-empty", action="store_true", help="only fill tags that are absent or empty")
     parser.add_argument("--dry-run", action="store_true", help="print the preview and write nothing")
@@ -100,7 +101,7 @@ def _write(tagger, args: argparse.Namespace, cache) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     known = analysed_identities(cache, Path(args.results) / "results.csv", tagger.journal)
-    plan = build_plan(wanted, args.notation, args.fields, args.only_empty, known)
+    plan = build_plan(wanted, args.key_notation, args.fields, args.only_empty, known)
     for line in preview_lines(plan):
         print(line)
     if args.dry_run or not plan.writable:
@@ -112,7 +113,7 @@ def _write(tagger, args: argparse.Namespace, cache) -> int:
         if input(f"Write these tags to {len(plan.writable)} files? [y/N] ").strip().lower() not in ("y", "yes"):
             print("nothing written")
             return EXIT_OK
-    info = {"results": str(Path(args.results).resolve()), "calibrated": args.calibrated, "notation": args.notation}
+    info = {"results": str(Path(args.results).resolve()), "calibrated": args.calibrated, "notation": args.key_notation}
     report = tagger.write(plan, info)
     return _summary(report, f"undo with: tag --undo {report.batch}")
 
@@ -156,15 +157,15 @@ def _undo_or_finish(tagger, args: argparse.Namespace) -> int:
     except LookupError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    return _summary(report, "")
+    return _summary(report, "", done="restored" if args.undo else "written")
 
 
-def _summary(report, hint: str) -> int:
+def _summary(report, hint: str, done: str = "written") -> int:
     for outcome in report.outcomes:
         if outcome.status == "refused":
             print(f"refused: {outcome.path}: {outcome.reason}", file=sys.stderr)
     print(
-        f"batch {report.batch}: {report.count('written')} files written, {report.count('refused')} refused, "
+        f"batch {report.batch}: {report.count('written')} files {done}, {report.count('refused')} refused, "
         f"{report.count('already')} already as wanted. {hint}".rstrip()
     )
     return EXIT_SOME_REFUSED if report.count("refused") else EXIT_OK

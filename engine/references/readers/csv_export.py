@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 from engine.references.keynotation import KeyNotationError
@@ -93,7 +94,8 @@ def sniff_delimiter(text: str) -> str:
 def parse_reference_text(text: str, source: str = "") -> ReferenceSet:
     """Read a reference table from text; per-row problems land in ``errors``."""
     delimiter = sniff_delimiter(text)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    lines = io.StringIO(text, newline="").readlines()  # physical lines, endings kept (as csv wants them)
+    reader = csv.reader(iter(lines), delimiter=delimiter)
     try:
         header = next(reader)
     except StopIteration:
@@ -114,23 +116,74 @@ def parse_reference_text(text: str, source: str = "") -> ReferenceSet:
         )
     result = ReferenceSet(columns={k.removeprefix("feature:"): v for k, v in names.items()}, formats=["csv"])
     seen: dict[tuple[str, ...], ReferenceRow] = {}
-    last_line = reader.line_num
-    while True:
-        try:
-            cells = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            result.errors.append(RowError(last_line + 1, f"unreadable CSV: {exc}", source))
-            break
-        line, last_line = last_line + 1, reader.line_num
-        if not any(c.strip() for c in cells):
+    for line, cells, problem in _records(lines, reader.line_num, delimiter, len(header)):
+        if problem:
+            result.errors.append(RowError(line, problem, source))
+        if cells is None or not any(c.strip() for c in cells):
             continue
         row, errors = _parse_row(cells, header, columns, line, source)
         result.errors.extend(errors)
         if row is not None:
             add_row(result, seen, row)
     return result
+
+
+def _records(lines: list[str], start: int, delimiter: str, width: int) -> Iterator[tuple[int, list[str] | None, str]]:
+    """``(line number, cells, problem)`` per record after the first ``start`` lines.
+
+    A quote that opens in a cell and is not closed by the end of that line makes the csv module read
+    every following line into that one cell, to the end of the file or to the next stray quote: the
+    rows after it vanish and the user sees unrelated errors. Such a record is reported on the line
+    where the quote opened, that line is read with the quote as a plain character, and reading starts
+    again on the next line, so every other row loads. (A quoted cell that legitimately holds a line
+    break keeps it: its record has the header's width and no swallowed line looks like a row.)
+    """
+    position = start
+    while position < len(lines):
+        reader = csv.reader(iter(lines[position:]), delimiter=delimiter)
+        consumed = 0
+        try:
+            for cells in reader:
+                consumed_before, consumed = consumed, reader.line_num
+                first = position + consumed_before + 1
+                swallowed = lines[position + consumed_before + 1 : position + consumed]
+                last_line_open = not swallowed and len(cells) != width and lines[first - 1].count('"') % 2 == 1
+                if last_line_open or (swallowed and _runaway(cells, swallowed, delimiter, width)):
+                    closed = sum(text.count('"') for text in (lines[first - 1], *swallowed)) % 2 == 0
+                    problem = _runaway_problem(first, len(swallowed), closed)
+                    yield first, _literal(lines[first - 1], delimiter, width), problem
+                    position = first  # the next line starts a record of its own
+                    break
+                yield first, cells, ""
+            else:
+                return
+        except csv.Error as exc:
+            yield position + consumed + 1, None, f"unreadable CSV: {exc}"
+            return
+
+
+def _runaway(cells: list[str], swallowed: list[str], delimiter: str, width: int) -> bool:
+    """Whether a record spanning several lines is an unclosed quote rather than a cell with line breaks."""
+    if len(cells) != width:
+        return True
+    rowlike = (t for t in swallowed if '"' not in t)  # the line that closes a legitimate cell has a quote
+    return width > 1 and any(len(next(csv.reader([t], delimiter=delimiter), [])) == width for t in rowlike)
+
+
+def _literal(text: str, delimiter: str, width: int) -> list[str]:
+    """One line's cells with an unclosed quote read as a plain character (and dropped from its cell)."""
+    text = text.rstrip("\r\n")
+    cells = next(csv.reader([text], delimiter=delimiter), [])
+    if len(cells) != width:
+        cells = next(csv.reader([text], delimiter=delimiter, quoting=csv.QUOTE_NONE), [])
+    return [c[1:] if c.startswith('"') and c.count('"') == 1 else c for c in cells]
+
+
+def _runaway_problem(line: int, swallowed: int, closed: bool) -> str:
+    until = f"is closed only on line {line + swallowed}" if closed else "is never closed"
+    lines = "the line after it" if swallowed == 1 else f"the {swallowed} lines after it"
+    swallow = f": it would swallow {lines} into one cell," if swallowed else ","
+    return f'a quote (") opens here and {until}{swallow} so it was read as a plain character (close or remove it)'
 
 
 def _map_columns(header: list[str]) -> dict[str, int]:
