@@ -1,0 +1,123 @@
+"""The pool on its own: real spawned workers, trivial tasks, no librosa, so each case takes a second or two.
+
+The engine's tests (``test_engine_runner.py``) prove the same promises with real analysis; these run
+in-process and fast, which is what mutation testing of ``engine/run/pool.py`` needs
+(``bench/mutation_run.py``): every mutant re-runs them.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import time
+
+import psutil
+import pytest
+from pebble import ProcessExpired
+
+from engine.errors import NestedPoolError, PoolClosedError
+from engine.run.pool import AnalysisPool, in_worker, worker_processes
+
+
+def start_a_process() -> None:
+    """What a chunk must never do: start a process of its own."""
+    multiprocessing.get_context("spawn").Process(target=os.getpid).start()
+
+
+def worker_facts() -> tuple[bool, str | None, int]:
+    return in_worker(), os.environ.get("OMP_NUM_THREADS"), os.getpriority(os.PRIO_PROCESS, 0)
+
+
+def ready_pool(workers: int = 2) -> AnalysisPool:
+    pool = AnalysisPool(workers)
+    pool.start()
+    give_up = time.monotonic() + 60
+    while len(pool.ready_pids) < workers:
+        assert time.monotonic() < give_up, "workers did not start"
+        pool.poll_notices(0.1)
+    return pool
+
+
+def alive(pids: list[int]) -> list[int]:
+    _, still = psutil.wait_procs([psutil.Process(p) for p in pids if psutil.pid_exists(p)], timeout=0)
+    return [p.pid for p in still if p.status() != psutil.STATUS_ZOMBIE]
+
+
+def test_a_pool_runs_tasks_in_its_own_announced_workers_then_stops_them_all(no_stray_workers):
+    before = os.environ.get("OMP_NUM_THREADS")
+    pool = ready_pool(2)
+    try:
+        assert pool.running and sorted(pool.worker_pids()) == sorted(pool.ready_pids) and len(pool.ready_pids) == 2
+        assert pool.born_pids >= pool.ready_pids
+        value, pid, seconds = pool.submit("token-1", os.getpid, (), timeout=30).result(timeout=30)
+        assert value == pid and pid in pool.ready_pids and 0 <= seconds < 30
+        assert [(n.kind, n.token, n.pid) for n in pool.poll_notices(1.0) if n.kind == "start"] == [
+            ("start", "token-1", pid)
+        ]
+        assert pool.submit(None, worker_facts, (), timeout=30).result(timeout=30)[0] == (True, "1", 5 + os.nice(0))
+        assert not in_worker() and os.environ.get("OMP_NUM_THREADS") == before  # the parent's own limits restored
+        workers = pool.worker_pids()
+    finally:
+        pool.stop()
+    assert not pool.running and pool.worker_pids() == [] and not pool.ready_pids and not pool.born_pids
+    assert alive(workers) == []
+    with pytest.raises(PoolClosedError):
+        pool.submit(None, os.getpid, (), timeout=1)
+    pool.stop()  # twice is fine
+
+
+def test_a_task_past_its_deadline_is_stopped_and_its_worker_replaced(no_stray_workers):
+    pool = ready_pool(1)
+    try:
+        (first,) = pool.worker_pids()
+        with pytest.raises(TimeoutError) as stopped:
+            pool.submit(None, time.sleep, (3600,), timeout=0.3).result(timeout=30)
+        assert stopped.value.args[0] == "Task timeout"
+        _, pid, _ = pool.submit(None, os.getpid, (), timeout=30).result(timeout=60)
+        assert pid != first and alive([first]) == []
+        give_up = time.monotonic() + 10
+        while pid not in pool.worker_pids() and time.monotonic() < give_up:
+            pool.poll_notices(0.1)  # its notices travel apart from the task's result
+        assert pool.worker_pids() == [pid]
+    finally:
+        pool.stop()
+
+
+def test_a_worker_cannot_start_a_process_or_a_pool(no_stray_workers):
+    pool = ready_pool(1)
+    try:
+        with pytest.raises(NestedPoolError, match="may not start processes or pools"):
+            pool.submit(None, start_a_process, (), timeout=30).result(timeout=30)
+        with pytest.raises(NestedPoolError):
+            pool.submit(None, AnalysisPool, (1,), timeout=30).result(timeout=30)
+    finally:
+        pool.stop()
+
+
+def test_a_killed_worker_is_reported_and_replaced(no_stray_workers):
+    pool = ready_pool(1)
+    try:
+        (first,) = pool.worker_pids()
+        future = pool.submit(None, time.sleep, (3600,), timeout=60)
+        while not [n for n in pool.poll_notices(0.1) if n.kind == "start"]:
+            pass
+        os.kill(first, 9)
+        with pytest.raises(ProcessExpired):
+            future.result(timeout=30)
+        assert pool.submit(None, os.getpid, (), timeout=30).result(timeout=60)[1] != first
+    finally:
+        pool.stop()
+
+
+def test_stop_and_rebuild_while_workers_are_still_starting_leave_nothing_running(no_stray_workers):
+    pool = AnalysisPool(2)
+    pool.start()
+    give_up = time.monotonic() + 30
+    while len(worker_processes()) < 2 and time.monotonic() < give_up:  # spawned, not yet announced
+        time.sleep(0.005)
+    spawned = [p.pid for p in worker_processes()]
+    pool.rebuild()
+    assert pool.rebuilds == 1 and pool.running
+    assert alive(spawned) == []  # the first pool's workers went before the new one started
+    pool.stop(kill=False)
+    assert worker_processes() == [] or alive([p.pid for p in worker_processes()]) == []
