@@ -72,10 +72,6 @@ class StagedOutputs:
         staged = self._files.get(Path(os.path.abspath(target)))
         return staged if staged is not None and staged.exists() else Path(target)
 
-    @property
-    def targets(self) -> list[Path]:
-        return list(self._files)
-
     def _staging_folder(self, folder: Path) -> Path:
         existing = self._staging.get(folder)
         if existing is not None:

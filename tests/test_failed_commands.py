@@ -19,7 +19,7 @@ from engine.exports import write_results
 from engine.results import SongResult, SongStatus
 from engine.staging import STAGING_PREFIX, staged_outputs
 from tests.audio import song
-from tests.reliability import as_ordinary_user, permissions_can_be_denied, run_cli
+from tests.reliability import as_ordinary_user, fill_disk, permissions_can_be_denied, run_cli, small_tmpfs
 
 DETECTED = {"a.wav": (120.0, 120.0), "b.wav": (100.0, 50.2), "c.wav": (90.0, 180.4), "d.wav": (140.0, 139.0)}
 """Song -> (reference BPM, "detected" BPM): two octave errors, so the fit has something to learn."""
@@ -143,6 +143,28 @@ def test_calibrate_with_a_profile_path_that_cannot_be_written_changes_nothing(re
     assert failed.returncode == 1
     assert f"cannot write to {locked}: Permission denied" in failed.stderr
     assert snapshot(folder) == before and list(locked.iterdir()) == []
+
+
+def test_calibrate_on_a_disk_that_fills_partway_changes_nothing(results, tmp_path):
+    """A real full disk (a small tmpfs): the staged files run out of room after the first few.
+
+    Staging needs room for the new files beside the old ones until the swap; before, each file was
+    replaced on its own and this run "succeeded" with whatever fitted (so this test was red too).
+    """
+    folder, truth = results
+    changed = tmp_path / "changed.csv"
+    changed.write_text(truth.read_text().replace("140,", "141,"))
+    with small_tmpfs(tmp_path / "disk", "128k") as disk:
+        shutil.copytree(folder, disk / "out")
+        filler = fill_disk(disk, leave=3 * 4096)  # room for three of the eight files
+        before = snapshot(disk / "out")
+        failed = run_cli("calibrate", str(disk / "out"), "--reference", str(changed), "--min-songs", "3")
+        assert failed.returncode == 1
+        assert "No space left on device" in failed.stderr and "Traceback" not in failed.stderr
+        assert snapshot(disk / "out") == before
+        filler.unlink()
+        retried = run_cli("calibrate", str(disk / "out"), "--reference", str(changed), "--min-songs", "3")
+        assert retried.returncode == 0, retried.stderr
 
 
 # -- the staging itself ----------------------------------------------------------------------------
