@@ -150,7 +150,8 @@ def find_corrections(folder: Path, given: Path | None = None) -> Path | None:
         run = {}
     calibration = run.get("calibration", {}) if isinstance(run, dict) else {}
     candidates = [calibration.get("corrections_file") or "", str(folder / CORRECTIONS_FILE)]
-    candidates += [str(Path(f.get("path", "")).parent / CORRECTIONS_FILE) for f in calibration.get("reference_files", [])]
+    references = calibration.get("reference_files", [])
+    candidates += [str(Path(f.get("path", "")).parent / CORRECTIONS_FILE) for f in references]
     for candidate in candidates:
         if candidate and Path(candidate).is_file():
             return Path(candidate)
@@ -209,13 +210,12 @@ def _choose(row: dict[str, str], choice: Choice, verdicts: Verdicts, left_out: C
         if row.get("tempo_stable", "").strip() == "0" and not choice.unstable_bpm:
             bpm = None
             left_out["BPMs of unstable tempo (add --unstable-bpm)"] += 1
-        elif choice.min_confidence is not None and (_number(row.get("bpm_confidence")) or 0.0) < choice.min_confidence:
+        elif _below(row.get("bpm_confidence"), choice.min_confidence):
             bpm = None
             left_out["BPMs below the confidence"] += 1
-    if key and key_from not in sure and choice.min_confidence is not None:
-        if (_number(row.get("key_confidence")) or 0.0) < choice.min_confidence:
-            key = ""
-            left_out["keys below the confidence"] += 1
+    if key and key_from not in sure and _below(row.get("key_confidence"), choice.min_confidence):
+        key = ""
+        left_out["keys below the confidence"] += 1
     if bpm is None and not key:
         left_out["songs with nothing left to write"] += 1
         return None
@@ -234,6 +234,10 @@ def _choose(row: dict[str, str], choice: Choice, verdicts: Verdicts, left_out: C
         key_from=key_from if key else "",
         grid_start_s=_grid_start(row, written, analysed_bpm),
     )
+
+
+def _below(confidence: str | None, minimum: float | None) -> bool:
+    return minimum is not None and (_number(confidence) or 0.0) < minimum
 
 
 def _verified(found: dict) -> tuple[float | None, str]:
@@ -270,6 +274,7 @@ def _grid_start(row: dict[str, str], written: float | None, measured: float | No
     except ValueError:
         return None
     octaves = math.log2(written / measured)
-    if not math.isfinite(seconds) or seconds < 0 or abs(octaves - round(octaves)) > math.log2(1 + GRID_OCTAVE_TOLERANCE):
+    off_octave = abs(octaves - round(octaves)) > math.log2(1 + GRID_OCTAVE_TOLERANCE)
+    if not math.isfinite(seconds) or seconds < 0 or off_octave:
         return None
     return seconds

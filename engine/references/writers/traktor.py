@@ -139,7 +139,8 @@ def new_collection(songs: list[OutgoingSong], notation: str, report: ExportRepor
     ET.SubElement(root, "SETS", {"ENTRIES": "0"})
     playlists = ET.SubElement(root, "PLAYLISTS")
     top = ET.SubElement(playlists, "NODE", {"TYPE": "FOLDER", "NAME": "$ROOT"})
-    node = ET.SubElement(ET.SubElement(top, "SUBNODES", {"COUNT": "1"}), "NODE", {"TYPE": "PLAYLIST", "NAME": PLAYLIST_NAME})
+    subnodes = ET.SubElement(top, "SUBNODES", {"COUNT": "1"})
+    node = ET.SubElement(subnodes, "NODE", {"TYPE": "PLAYLIST", "NAME": PLAYLIST_NAME})
     playlist = ET.SubElement(
         node, "PLAYLIST", {"ENTRIES": str(len(keys)), "TYPE": "LIST", "UUID": uuid.uuid4().hex}
     )
