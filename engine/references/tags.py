@@ -97,17 +97,15 @@ def _text(value: Any) -> str:
 
 
 def title_and_artist(path: str | os.PathLike[str], tags: SongTags | None = None) -> tuple[str, str]:
-    """The song's title and artist as a DJ program would list it: from its tags, else from its file name.
+    """The song's title and artist as a DJ program would list it: from its tags, else from its file name
+    (``Artist - Title.ext`` gives both, :func:`engine.references.textnorm.split_stem`).
 
-    A file name in the common ``Artist - Title.ext`` shape gives both; any other name is the title.
     This names a song for people (results, exports, the queue); it is never evidence for an answer.
     """
+    from engine.references.textnorm import split_stem
+
     tags = read_tags(path) if tags is None else tags
-    title, artist = tags.title.strip(), tags.artist.strip()
-    if title:
-        return title, artist
-    stem = Path(path).stem.strip()
-    named_artist, dash, named_title = stem.partition(" - ")
-    if dash and named_artist.strip() and named_title.strip() and not artist:
-        return named_title.strip(), named_artist.strip()
-    return stem, artist
+    if tags.title.strip():
+        return tags.title.strip(), tags.artist.strip()
+    artist, title = split_stem(Path(str(path).replace("\\", "/")).stem)
+    return title, artist or tags.artist.strip()

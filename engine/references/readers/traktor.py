@@ -24,11 +24,11 @@ from __future__ import annotations
 import re
 
 from engine.analysis.keys import PITCH_NAMES
+from engine.references import volumes
 from engine.references.keynotation import KeyNotationError, label, parse_key
 from engine.references.readers.model import ReferenceRow, ReferenceSet, RowError, add_row
 from engine.references.readers.values import parse_bpm, parse_number
 from engine.references.readers.xmlsafe import Attributes, ElementHandler, parse_xml
-from engine.references.volumes import join_volume, mount_points
 
 
 def traktor_path(volume: str, directory: str, file: str, mounts: list[str] | None = None) -> str:
@@ -38,7 +38,7 @@ def traktor_path(volume: str, directory: str, file: str, mounts: list[str] | Non
     if not file:
         return ""
     path = f"{folder.rstrip('/')}/{file}" if folder else file
-    return join_volume(volume, path, mounts)
+    return volumes.join_volume(volume, path, mounts)
 
 
 def traktor_dir(inside: str) -> str:
@@ -67,7 +67,7 @@ def parse_traktor(data: bytes, source: str) -> ReferenceSet:
     seen: dict[tuple[str, ...], ReferenceRow] = {}
     current: dict[str, object] = {}
     skipped = 0
-    mounts = mount_points()
+    mounts = volumes.mount_points()
 
     def on_start(name: str, attrs: Attributes, line: int, parents: tuple[str, ...]) -> None:
         if name == "ENTRY" and parents and parents[-1] == "COLLECTION":

@@ -29,8 +29,8 @@ from datetime import date
 
 import defusedxml.ElementTree as SafeET
 
+from engine.references import volumes
 from engine.references.readers.traktor import musical_key_value, traktor_dir, traktor_path
-from engine.references.volumes import mount_points, split_volume
 from engine.references.writers.model import ExportReport, SongIndex, key_text
 from engine.selection import OutgoingSong
 
@@ -101,7 +101,7 @@ def _grid(entry: ET.Element, song: OutgoingSong) -> bool:
 
 def _location(song: OutgoingSong, mounts: list[str]) -> tuple[dict[str, str], str]:
     """``LOCATION`` attributes and the playlist ``PRIMARYKEY`` (volume + dir + file)."""
-    volume, inside = split_volume(song.path, mounts)
+    volume, inside = volumes.split_volume(song.path, mounts)
     folder, _, name = inside.rpartition("/")
     attrs = {"DIR": traktor_dir(folder), "FILE": name, "VOLUME": volume}
     return attrs, volume + attrs["DIR"] + name
@@ -124,7 +124,7 @@ def _new_entry(song: OutgoingSong, notation: str, mounts: list[str]) -> tuple[ET
 
 def new_collection(songs: list[OutgoingSong], notation: str, report: ExportReport) -> str:
     """A collection of our songs only, with one playlist holding them all."""
-    mounts = mount_points()
+    mounts = volumes.mount_points()
     root = ET.Element("NML", {"VERSION": "19"})
     ET.SubElement(root, "HEAD", {"COMPANY": "www.native-instruments.com", "PROGRAM": "Traktor"})
     ET.SubElement(root, "MUSICFOLDERS")
@@ -159,7 +159,7 @@ def merge_collection(data: bytes, songs: list[OutgoingSong], notation: str, repo
     collection = root.find("COLLECTION")
     if collection is None:
         raise ValueError("the Traktor collection has no COLLECTION element")
-    mounts = mount_points()
+    mounts = volumes.mount_points()
     index = SongIndex(songs)
     for entry in collection.findall("ENTRY"):
         where = entry.find("LOCATION")
