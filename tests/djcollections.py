@@ -146,7 +146,8 @@ def rekordbox_collection(library: Library, ours: list[int]) -> bytes:
         path = library.songs[index]
         tracks.append(
             f'    <TRACK TrackID="{number}" Name={quoteattr(path.stem)} Artist="" Kind="WAV File" Size="5000" '
-            f'TotalTime="0" AverageBpm="99.00" DateAdded="2023-05-0{number}" Comments={quoteattr(f"set {number} & more")} '
+            f'TotalTime="0" AverageBpm="99.00" DateAdded="2023-05-0{number}" '
+            f"Comments={quoteattr(f'set {number} & more')} "
             f'PlayCount="{number}" Rating="{51 * number}" Location="{rekordbox_url(path)}" Tonality="Gm" '
             f'Colour="0xFFA500">\n'
             f'      <TEMPO Inizio="0.050" Bpm="99.00" Metro="4/4" Battito="1"/>\n'
