@@ -108,12 +108,13 @@ def select(results_dir: str | os.PathLike[str], choice: Choice) -> Selection:
         )
     selection = Selection()
     verdicts = Verdicts()
-    if choice.needs_verdicts:
+    if choice.needs_verdicts or choice.only == "agreeing":  # agreement is with the corrected reference
         selection.corrections = find_corrections(folder, choice.corrections)
-        if selection.corrections is None:
+        if selection.corrections is None and choice.needs_verdicts:
             raise SelectionError(
                 f"no verdicts found for {folder} (reference_corrections.csv); pass --corrections FILE"
             )
+    if selection.corrections is not None:
         try:
             verdicts = load_verdicts(selection.corrections)
         except CorrectionsError as exc:
