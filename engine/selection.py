@@ -92,6 +92,8 @@ class Selection:
     left_out: Counter[str] = field(default_factory=Counter)
     """Why songs or fields stayed behind, counted: ``"not agreeing with the reference": 3``."""
     corrections: Path | None = None
+    notes: list[str] = field(default_factory=list)
+    """Warnings for the user (no verdicts where verified values were asked for, …)."""
 
     def summary(self) -> str:
         reasons = "; ".join(f"{n} {reason}" for reason, n in sorted(self.left_out.items()))
@@ -110,10 +112,12 @@ def select(results_dir: str | os.PathLike[str], choice: Choice) -> Selection:
     verdicts = Verdicts()
     if choice.needs_verdicts or choice.only == "agreeing":  # agreement is with the corrected reference
         selection.corrections = find_corrections(folder, choice.corrections)
-        if selection.corrections is None and choice.needs_verdicts:
+        if selection.corrections is None and choice.only == "verified":
             raise SelectionError(
                 f"no verdicts found for {folder} (reference_corrections.csv); pass --corrections FILE"
             )
+        if selection.corrections is None and choice.values == "verified":
+            selection.notes.append("no verdicts found (reference_corrections.csv): every value is the analysed one")
     if selection.corrections is not None:
         try:
             verdicts = load_verdicts(selection.corrections)

@@ -132,6 +132,11 @@ def run_export(args: argparse.Namespace) -> int:
 
     try:
         selection = select(args.results, choice_from_args(args))
+        for note in selection.notes:
+            print(f"warning: {note}", file=sys.stderr)
+        if not selection.songs:
+            print(f"error: no song to export: {selection.summary()}; nothing written", file=sys.stderr)
+            return ExitCode.FAILED
         report = export_collection(selection.songs, args.to, args.format, args.into, args.key_notation)
     except (EngineError, ValueError) as exc:
         print(f"error: {exc}; nothing written", file=sys.stderr)

@@ -123,6 +123,8 @@ def _write(tagger, args: argparse.Namespace, cache) -> int:
     except (SelectionError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    for note in selection.notes:
+        print(f"warning: {note}", file=sys.stderr)
     print(selection.summary())
     wanted = [Wanted(song.path, song.bpm, song.key) for song in selection.songs]
     known = analysed_identities(cache, Path(args.results) / "results.csv", tagger.journal)
