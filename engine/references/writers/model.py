@@ -8,9 +8,12 @@ stores names decomposed) and, where that finds nothing, without case (macOS and 
 from __future__ import annotations
 
 import unicodedata
+import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import defusedxml.ElementTree as SafeET
 
 from engine.references.keynotation import format_key, tonic_and_mode
 from engine.selection import OutgoingSong
@@ -33,6 +36,17 @@ def key_text(key: str, notation: str = "classic") -> str:
     if notation == "openkey":
         return format_key(key, "open key")
     raise ValueError(f"unknown key notation {notation!r} (choose from {', '.join(NOTATIONS)})")
+
+
+def parse_collection(data: bytes, root_tag: str, program: str) -> tuple[ET.Element, ET.Element]:
+    """The user's collection (through defusedxml: it comes from anyone) and its ``COLLECTION`` element."""
+    root = SafeET.fromstring(data)
+    if root.tag != root_tag:
+        raise ValueError(f"not a {program} collection (its root element is <{root.tag}>)")
+    collection = root.find("COLLECTION")
+    if collection is None:
+        raise ValueError(f"the {program} collection has no COLLECTION element")
+    return root, collection
 
 
 def path_key(path: str) -> str:

@@ -25,10 +25,8 @@ import os
 import xml.etree.ElementTree as ET
 from urllib.parse import quote
 
-import defusedxml.ElementTree as SafeET
-
 from engine.references.readers.xmlsafe import file_url_to_path
-from engine.references.writers.model import ExportReport, SongIndex, key_text
+from engine.references.writers.model import ExportReport, SongIndex, key_text, parse_collection
 from engine.selection import OutgoingSong
 from engine.version import APP_VERSION
 
@@ -109,12 +107,7 @@ def new_collection(songs: list[OutgoingSong], notation: str, report: ExportRepor
 
 def merge_collection(data: bytes, songs: list[OutgoingSong], notation: str, report: ExportReport) -> str:
     """The user's collection with our songs' BPM, key and grid changed and our other songs added."""
-    root = SafeET.fromstring(data)
-    if root.tag != "DJ_PLAYLISTS":
-        raise ValueError(f"not a rekordbox collection (its root element is <{root.tag}>)")
-    collection = root.find("COLLECTION")
-    if collection is None:
-        raise ValueError("the rekordbox collection has no COLLECTION element")
+    root, collection = parse_collection(data, "DJ_PLAYLISTS", "rekordbox")
     index = SongIndex(songs)
     ids = []
     for track in collection.findall("TRACK"):

@@ -27,11 +27,9 @@ import uuid
 import xml.etree.ElementTree as ET
 from datetime import date
 
-import defusedxml.ElementTree as SafeET
-
 from engine.references import volumes
 from engine.references.readers.traktor import musical_key_value, traktor_dir, traktor_path
-from engine.references.writers.model import ExportReport, SongIndex, key_text
+from engine.references.writers.model import ExportReport, SongIndex, key_text, parse_collection
 from engine.selection import OutgoingSong
 
 PLAYLIST_NAME = "Calibration Studio"
@@ -153,12 +151,7 @@ def new_collection(songs: list[OutgoingSong], notation: str, report: ExportRepor
 
 def merge_collection(data: bytes, songs: list[OutgoingSong], notation: str, report: ExportReport) -> str:
     """The user's collection with our songs' BPM, key and grid changed and our other songs added."""
-    root = SafeET.fromstring(data)
-    if root.tag != "NML":
-        raise ValueError(f"not a Traktor collection (its root element is <{root.tag}>)")
-    collection = root.find("COLLECTION")
-    if collection is None:
-        raise ValueError("the Traktor collection has no COLLECTION element")
+    root, collection = parse_collection(data, "NML", "Traktor")
     mounts = volumes.mount_points()
     index = SongIndex(songs)
     for entry in collection.findall("ENTRY"):
