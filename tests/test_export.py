@@ -228,3 +228,16 @@ def test_a_read_only_output_folder_is_a_clear_error_and_nothing_is_half_written(
     assert earlier.read_text(encoding="utf-8") == "an earlier export"
     assert sorted(p.name for p in folder.iterdir()) == ["rekordbox.xml"]
     assert not leftover_files(tmp_path)
+
+
+def test_a_full_disk_mid_write_keeps_the_earlier_export_and_leaves_no_temp_file(library, tmp_path, capsys):
+    from tests.reliability import fill_disk, small_tmpfs
+
+    with small_tmpfs(tmp_path / "small", "256k") as folder:
+        earlier = folder / "collection.nml"
+        earlier.write_text("an earlier export", encoding="utf-8")
+        fill_disk(folder, leave=2048)  # room for the temp file to start, not for a 20-song collection
+        assert export(library.results, "--to", earlier) == 1
+        assert "error: cannot write" in capsys.readouterr().err
+        assert earlier.read_text(encoding="utf-8") == "an earlier export"
+        assert sorted(p.name for p in folder.iterdir()) == ["collection.nml", "filler.bin"]
