@@ -184,10 +184,8 @@ def _choose(row: dict[str, str], choice: Choice, verdicts: Verdicts, left_out: C
     analysed_bpm, analysed_key = _number(row.get("bpm")), _label(row.get("key"))
     bpm, key, bpm_from, key_from = analysed_bpm, analysed_key, "analysed", "analysed"
     if choice.values == "calibrated":
-        bpm, key, bpm_from, key_from = _number(row.get("bpm_calibrated")), _label(row.get("key_calibrated")), *(
-            "calibrated",
-            "calibrated",
-        )
+        bpm, key = _number(row.get("bpm_calibrated")), _label(row.get("key_calibrated"))
+        bpm_from = key_from = "calibrated"
     verified_bpm, verified_key = _verified(found)
     if choice.values == "verified":
         if verified_bpm is not None:

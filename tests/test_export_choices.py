@@ -17,7 +17,7 @@ from engine.csv_io import read_csv_rows, write_csv
 from engine.exports import write_results
 from engine.frontends.cli import main as cli_main
 from engine.results import SongResult, SongStatus
-from engine.selection import Choice, select
+from engine.selection import Choice, SelectionError, select
 from engine.settings import BpmRange
 from tests.tagfiles import make
 
@@ -171,3 +171,19 @@ def test_results_have_title_artist_and_bpm_in_range_next_to_bpm(tmp_path):
     ]
     write_results(tmp_path / "off", songs)
     assert [r["bpm_in_range"] for r in read_csv_rows(tmp_path / "off" / "results.csv")[1]] == ["", ""]
+
+
+def test_calibrated_values_and_a_run_without_them(tmp_path):
+    song = tmp_path / "song.wav"
+    folder = tmp_path / "run"
+    folder.mkdir()
+    write_csv(
+        folder / "results.csv",
+        [*COLUMNS, "bpm_calibrated", "key_calibrated"],
+        [{**row(song, 83.0, "A minor"), "bpm_calibrated": 166.0, "key_calibrated": "C major"}],
+    )
+    [chosen] = select(folder, Choice(values="calibrated")).songs
+    assert (chosen.bpm, chosen.key, chosen.bpm_from) == (166.0, "C major", "calibrated")
+    plain = results(tmp_path / "plain", [row(song, 83.0, "A minor")])
+    with pytest.raises(SelectionError, match="no calibrated values"):
+        select(plain, Choice(values="calibrated"))
