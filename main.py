@@ -6,6 +6,7 @@
     python3 main.py calibrate DIR                 refit a calibration from existing results
     python3 main.py doctor                        check this machine
     python3 main.py tag DIR                       write BPM/key tags from DIR/results.csv (previewed, undoable)
+    python3 main.py export DIR --to FILE          write a rekordbox XML / Traktor NML collection from DIR
     python3 main.py test [PYTEST ARGS]            run the whole test suite
 
 On first use (or when pyproject.toml changes) it creates ``.venv`` beside this file, installs
@@ -23,7 +24,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 VENV = HERE / ".venv"
-CLI_COMMANDS = ("analyze", "calibrate", "doctor", "tag")
+CLI_COMMANDS = ("analyze", "calibrate", "doctor", "tag", "export")
 APP_MODULES = (
     "numpy",
     "librosa",

@@ -105,3 +105,8 @@ def append_csv_row(path: str | os.PathLike[str], fieldnames: Sequence[str], row:
         existing = read_csv_rows(current)[1]
     columns = list(fieldnames) + [c for c in (existing[0].keys() if existing else []) if c not in fieldnames]
     write_csv(path, columns, [*existing, dict(row)])
+
+
+def write_text(path: str | os.PathLike[str], text: str, encoding: str = "utf-8") -> None:
+    """Write a whole text file atomically (a DJ collection): the old file stays until the new one is complete."""
+    _atomic_write(Path(path), lambda handle: handle.write(text), newline="", encoding=encoding)

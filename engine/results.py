@@ -117,6 +117,9 @@ class SongResult:
     analysis_s: float = 0.0
     cached: bool = False
     chunks: list[ChunkResult] = field(default_factory=list)
+    title: str = ""
+    artist: str = ""
+    """From the song's tags, else its file name (:func:`engine.references.tags.title_and_artist`)."""
 
     @property
     def analysed(self) -> bool:
@@ -131,6 +134,8 @@ class SongResult:
         return {
             "path": self.path,
             "file": self.file,
+            "title": self.title,
+            "artist": self.artist,
             "status": self.status.value,
             "error": self.error,
             "duration_s": round(self.duration_s, 3),

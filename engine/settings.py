@@ -78,3 +78,54 @@ class EngineOptions:
         if self.chunk_timeout is not None:
             return self.chunk_timeout
         return max(self.timeout_floor, 1.0 * chunk_seconds)
+
+
+@dataclass(frozen=True)
+class BpmRange:
+    """How the user wants tempi shown and written: the reported BPM folded by ×2 or ×½ into ``low``–``high``.
+
+    DJ programs have this preference (Traktor 78–155 by default, Serato 68–135, older Mixxx 70–140).
+    It is a display and export choice only: ``results.csv`` keeps ``bpm`` as analysed and adds
+    ``bpm_in_range``; scoring and calibration never see it (the calibration learns the reference's own
+    convention). Off unless the user sets it (``None`` wherever a range is optional).
+    """
+
+    low: float
+    high: float
+
+    def __post_init__(self) -> None:
+        if not (0 < self.low < self.high):
+            raise ValueError(f"BPM range {self.low:g}:{self.high:g} must have 0 < LO < HI")
+        if self.high > 1.5 * 999:
+            raise ValueError(f"BPM range {self.low:g}:{self.high:g}: HI is beyond any tempo")
+
+    @classmethod
+    def parse(cls, text: str) -> BpmRange:
+        """``"78:155"`` (also ``78-155``); raises ``ValueError`` with a sentence for anything else."""
+        parts = text.replace("–", ":").replace("-", ":").split(":")
+        try:
+            low, high = (float(p) for p in parts)
+        except ValueError:
+            raise ValueError(f"BPM range {text!r} is not LO:HI (e.g. 78:155)") from None
+        return cls(low, high)
+
+    def fold(self, bpm: float | None) -> float | None:
+        """``bpm`` doubled or halved until it lies in the range.
+
+        A range narrower than an octave (Traktor's 78–155) cannot hold every tempo; a value that
+        lands in the gap takes the octave nearest the range by ratio (in 78–155: 77.95 stays, 77.0 becomes 154.0).
+        """
+        if bpm is None or not bpm > 0:
+            return bpm
+        value = float(bpm)
+        while value < self.low:
+            value *= 2
+        while value > self.high:
+            value /= 2
+        if value < self.low:  # between high/2 and low: the range's gap
+            up = value * 2
+            return up if up / self.high < self.low / value else value
+        return value
+
+    def __str__(self) -> str:
+        return f"{self.low:g}:{self.high:g}"

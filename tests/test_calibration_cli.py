@@ -191,8 +191,20 @@ def test_calibrate_refits_without_the_audio(analysed, tmp_path):
         assert history[0]["tempo_acc1_raw"] == history[1]["tempo_acc1_raw"]
         run = json.loads((folder / "run.json").read_text())
         assert run["command"] == "calibrate" and run["calibration"]["matched"] == 4
+        fitted_metrics = read_csv(folder / "metrics.csv")
         refused = run_cli("calibrate", str(folder), "--min-songs", "50")
         assert refused.returncode == 1 and "need at least 50 matched songs" in refused.stderr
+        folded = tmp_path / "folded"  # issue 24: a BPM range far from every tempo changes no score and no fit
+        shutil.copytree(out, folded)
+        ranged = run_cli(
+            "calibrate", str(folded), "--min-songs", "3", "--out", str(tmp_path / "p2.json"), "--bpm-range", "250:500"
+        )
+        assert ranged.returncode == 0, ranged.stderr
+        assert read_csv(folded / "metrics.csv") == fitted_metrics
+        stages = [json.loads((tmp_path / name).read_text())["stages"] for name in ("p.json", "p2.json")]
+        assert stages[0] == stages[1]
+        rows = read_csv(folded / "results.csv")
+        assert all(250 <= float(r["bpm_in_range"]) <= 500 for r in rows) and all(float(r["bpm"]) < 250 for r in rows)
     finally:
         shutil.copytree(gone, root / "songs")
 

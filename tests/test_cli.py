@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import math
 import re
 import subprocess
 import sys
@@ -44,6 +45,8 @@ def test_analyze_writes_both_csvs_and_reports_bad_songs(tmp_path):
         "4",
         "--cache-file",
         str(tmp_path / "c.sqlite3"),
+        "--bpm-range",
+        "70:140",
     )
     assert done.returncode == 0, done.stderr
     assert "3 songs found, 1 non-audio files skipped" in done.stderr
@@ -55,6 +58,9 @@ def test_analyze_writes_both_csvs_and_reports_bad_songs(tmp_path):
         assert rows[name]["status"] == "done"
         assert rows[name]["key"] in KEY_LABELS
         assert 40 <= float(rows[name]["bpm"]) <= 240
+        folded = float(rows[name]["bpm_in_range"])  # issue 24: the reported BPM folded, bpm as analysed
+        assert 70 <= folded <= 140 and math.log2(folded / float(rows[name]["bpm"])) % 1 == pytest.approx(0, abs=1e-3)
+    assert [rows[n]["title"] for n in ("one.wav", "two.flac", "broken.mp3")] == ["one", "two", "broken"]
     chunks = read_csv(out / "chunks.csv")
     assert list(chunks[0].keys()) == list(CHUNK_COLUMNS)
     assert sum(1 for c in chunks if c["path"].endswith("one.wav")) == int(rows["one.wav"]["chunks_total"]) == 2
@@ -67,6 +73,8 @@ def test_analyze_writes_both_csvs_and_reports_bad_songs(tmp_path):
     assert again.returncode == 0
     assert "(2 from cache)" in again.stderr
     assert {r["cached"] for r in read_csv(out / "results.csv") if r["status"] == "done"} == {"1"}
+    assert {r["title"] for r in read_csv(out / "results.csv")} == {"one", "two", "broken"}  # cached songs too
+    assert {r["bpm_in_range"] for r in read_csv(out / "results.csv")} == {""}  # no range: off
 
 
 @pytest.mark.parametrize(

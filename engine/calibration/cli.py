@@ -19,6 +19,7 @@ from engine.calibration.fit import MIN_SONGS
 from engine.calibration.plan import CalibrationPlan, base_run_info
 from engine.csv_io import ExportError, read_csv_rows, write_csv
 from engine.errors import EngineError
+from engine.exports import bpm_in_range
 from engine.frontends.exitcodes import ExitCode
 from engine.frontends.keyoption import add_key_notation_option
 from engine.references import REFERENCE_FORMATS
@@ -143,6 +144,9 @@ def add_calibrate_parser(commands: argparse._SubParsersAction) -> argparse.Argum
     parser.add_argument(
         "--out", type=Path, default=None, metavar="P.json", help="where to write the profile (default DIR/profile.json)"
     )
+    from engine.frontends.outgoing import add_bpm_range_argument
+
+    add_bpm_range_argument(parser)
     add_reference_arguments(parser, for_calibrate=True)
     return parser
 
@@ -179,6 +183,10 @@ def run_calibrate(args: argparse.Namespace) -> int:
     columns, extra = plan.result_columns(songs)
     merged_header = [*header, *(c for c in columns if c not in header)]
     merged = [{**r, **{c: "" for c in RESULT_EXTRA_COLUMNS}, **extra.get(r.get("path", ""), {})} for r in rows]
+    if args.bpm_range is not None:  # shown values only: the fit above never saw it
+        merged_header = with_bpm_in_range(merged_header)
+        for row in merged:
+            row.update(bpm_in_range(_float(row.get("bpm")), args.bpm_range))
     run = base_run_info("calibrate", plan.started, settings, str(previous.get("settings_fingerprint", "")))
     run["counts"] = {"songs": len(rows), "songs_failed": sum(song.failed for song in songs)}
     run["analysis"] = {k: previous[k] for k in ("started", "finished", "versions", "counts") if k in previous}
@@ -204,6 +212,21 @@ def run_calibrate(args: argparse.Namespace) -> int:
         return ExitCode.FAILED
     say([f"profile written to {args.out or folder / 'profile.json'}"])
     return ExitCode.OK
+
+
+def with_bpm_in_range(header: list[str]) -> list[str]:
+    """``bpm_in_range`` right after ``bpm`` (results.csv files from before it get it there too)."""
+    if "bpm_in_range" in header:
+        return header
+    at = header.index("bpm") + 1 if "bpm" in header else len(header)
+    return [*header[:at], "bpm_in_range", *header[at:]]
+
+
+def _float(text: str | None) -> float | None:
+    try:
+        return float(text) if text else None
+    except ValueError:
+        return None
 
 
 def read_results(path: Path) -> tuple[list[str], list[dict[str, str]]]:

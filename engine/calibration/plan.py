@@ -186,10 +186,19 @@ class CalibrationPlan:
             return [f"warning: calibration failed ({type(exc).__name__}: {exc}); results saved without it"]
 
     def export(
-        self, out: Path, results: Sequence[Any], settings: Any, summary: Any = None, command: str = "analyze"
+        self,
+        out: Path,
+        results: Sequence[Any],
+        settings: Any,
+        summary: Any = None,
+        command: str = "analyze",
+        bpm_range: Any = None,
     ) -> None:
         """Write results.csv/chunks.csv (with calibrated columns when calibrating), the calibration files,
-        run.json and a history row, from what this plan already matched and fitted."""
+        run.json and a history row, from what this plan already matched and fitted.
+
+        ``bpm_range`` (:class:`engine.settings.BpmRange`) only fills ``bpm_in_range``; nothing here uses it.
+        """
         from engine.exports import write_results
 
         columns: list[str] = []
@@ -200,9 +209,10 @@ class CalibrationPlan:
         except Exception as exc:  # a bug in calibration never costs the analysis results
             self.notes.append(f"calibrated columns failed: {type(exc).__name__}: {exc}")
         with staged_outputs() as stage:  # the whole file set or, when one file fails, none of it
-            write_results(out, results, columns, extra)
+            write_results(out, results, columns, extra, bpm_range)
             run = base_run_info(command, self.started, settings.to_dict(), settings.fingerprint())
             run["counts"] = run_counts(results, summary)
+            run["bpm_range"] = str(bpm_range) if bpm_range is not None else ""
             self.write(out, run, command)
             stage.commit()
 

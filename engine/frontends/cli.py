@@ -118,7 +118,9 @@ def add_analyze_parser(commands: argparse._SubParsersAction) -> argparse.Argumen
     )
     parser.add_argument("--quiet", action="store_true", help="no progress output")
     from engine.calibration.cli import add_reference_arguments
+    from engine.frontends.outgoing import add_bpm_range_argument
 
+    add_bpm_range_argument(parser)
     add_reference_arguments(parser)
     return parser
 
@@ -142,6 +144,9 @@ def build_parser() -> argparse.ArgumentParser:
     from engine.tagging.cli import add_tag_parser  # tag writing (issue 16)
 
     add_tag_parser(commands)
+    from engine.frontends.outgoing import add_export_parser  # export to rekordbox/Traktor (issue 24)
+
+    add_export_parser(commands)
     return parser
 
 
@@ -276,7 +281,7 @@ def run_analyze(args: argparse.Namespace) -> int:
         _save(write_results, args.out, results)
         return ExitCode.FAILED
     progress.close()
-    if not _save(write_results, args.out, results, plan, settings, summary, args.quiet):
+    if not _save(write_results, args.out, results, plan, settings, summary, args.quiet, args.bpm_range):
         return ExitCode.FAILED
     if interrupted:
         received = stop.received or signal.SIGINT  # a KeyboardInterrupt with no handler installed is Ctrl-C
@@ -292,7 +297,9 @@ def run_analyze(args: argparse.Namespace) -> int:
     return ExitCode.OK
 
 
-def _save(write_results, out: Path, results: dict, plan=None, settings=None, summary=None, quiet=False) -> bool:
+def _save(
+    write_results, out: Path, results: dict, plan=None, settings=None, summary=None, quiet=False, bpm_range=None
+) -> bool:
     from engine.csv_io import ExportError
     from engine.staging import staged_outputs
 
@@ -305,7 +312,7 @@ def _save(write_results, out: Path, results: dict, plan=None, settings=None, sum
 
                 finished = [results[i] for i in sorted(results)]
                 say(plan.fit_results(finished, settings, quiet))
-                plan.export(out, finished, settings, summary)
+                plan.export(out, finished, settings, summary, bpm_range=bpm_range)
             stage.commit()
     except ExportError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -331,7 +338,19 @@ def run_tag(args: argparse.Namespace) -> int:  # issue 16: tag writing lives in 
     return tag(args)
 
 
-COMMANDS = {"analyze": run_analyze, "calibrate": run_calibrate, "doctor": run_doctor, "tag": run_tag}
+def run_export(args: argparse.Namespace) -> int:  # issue 24: the writers live in engine/references/writers
+    from engine.frontends.outgoing import run_export as export
+
+    return export(args)
+
+
+COMMANDS = {
+    "analyze": run_analyze,
+    "calibrate": run_calibrate,
+    "doctor": run_doctor,
+    "tag": run_tag,
+    "export": run_export,
+}
 
 
 def _show_on_terminal(logger: logging.Logger) -> None:

@@ -94,3 +94,18 @@ def _text(value: Any) -> str:
     if isinstance(value, bytes):  # MP4 freeform atoms
         return value.decode("utf-8", errors="replace")
     return str(value)
+
+
+def title_and_artist(path: str | os.PathLike[str], tags: SongTags | None = None) -> tuple[str, str]:
+    """The song's title and artist as a DJ program would list it: from its tags, else from its file name
+    (``Artist - Title.ext`` gives both, :func:`engine.references.textnorm.split_stem`).
+
+    This names a song for people (results, exports, the queue); it is never evidence for an answer.
+    """
+    from engine.references.textnorm import split_stem
+
+    tags = read_tags(path) if tags is None else tags
+    if tags.title.strip():
+        return tags.title.strip(), tags.artist.strip()
+    artist, title = split_stem(Path(str(path).replace("\\", "/")).stem)
+    return title, artist or tags.artist.strip()

@@ -96,6 +96,13 @@ class _Tally:
     results: list[SongResult] = field(default_factory=list)
 
 
+def _name(result: SongResult) -> None:
+    """Title and artist for people (tags, else the file name): read in the parent, metadata only."""
+    from engine.references.tags import title_and_artist
+
+    result.title, result.artist = title_and_artist(result.path)
+
+
 def _signal_name(exitcode: int | None) -> str:
     if exitcode is None:
         return "unknown exit"
@@ -191,6 +198,7 @@ class Engine:
                 path = str(raw_path)
                 cached = None if force else self._cache.get(path, self.settings.fingerprint())
                 if cached is not None:
+                    _name(cached)
                     tally.cached += 1
                     self._count(tally, cached)
                     yield ev.SongFinished(index, cached)
@@ -201,6 +209,7 @@ class Engine:
                 if result.analysed and file_identity(path) != identity:
                     # Chunks may mix old and new audio, and the cache would file it under the new file.
                     result = error_result(path, FILE_CHANGED, result.duration_s)
+                _name(result)
                 self._count(tally, result)
                 if result.analysed:
                     self._cache.put(result, self.settings.fingerprint())

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from engine.tagging.formats import FIELDS, Raw, TagFile, UnsupportedFile
+from engine.tagging.formats import Raw, TagFile, UnsupportedFile
 from engine.tagging.journal import Batch, Journal, PlannedField, new_batch_id
 from engine.tagging.plan import Plan
 from engine.tagging.safewrite import Refused, identity, remove_leftovers, rewrite, sync_folders
@@ -193,7 +193,7 @@ def _state(path: str, planned: list[PlannedField]) -> tuple[str, tuple[int, int]
     try:
         current_identity = identity(path)
         tag_file = TagFile(path)
-        current = {name: tag_file.get(name) for name in FIELDS}
+        current = {p.field: tag_file.get(p.field) for p in planned}
     except FileNotFoundError:
         return "the file is gone (moved or deleted)", (0, 0)
     except (OSError, UnsupportedFile) as exc:

@@ -1,6 +1,8 @@
 """``main.py tag``: write an earlier analysis's BPM and key into the songs' tags, previewed and undoable.
 
-    tag RESULTS_DIR [--calibrated] [--key-notation N] [--fields bpm,key] [--only-empty] [--dry-run] [--yes]
+    tag RESULTS_DIR [--values analysed|calibrated|verified] [--only all|agreeing|verified] [--min-confidence X]
+                    [--bpm-range LO:HI] [--unstable-bpm] [--comment-key]
+                    [--key-notation N] [--fields bpm,key] [--only-empty] [--dry-run] [--yes]
     tag --undo BATCH|last        put back what a batch replaced (absent tags removed again)
     tag --finish BATCH           complete a batch that was interrupted
     tag --list                   the journal's batches
@@ -39,10 +41,27 @@ def add_tag_parser(commands: argparse._SubParsersAction) -> argparse.ArgumentPar
         "Shows what would change first; every write is journaled and can be undone with --undo.",
     )
     parser.add_argument("results", nargs="?", type=Path, metavar="RESULTS_DIR", help="folder with results.csv")
-    parser.add_argument("--calibrated", action="store_true", help="write bpm_calibrated/key_calibrated")
+    parser.add_argument(
+        "--calibrated",
+        dest="values",
+        action="store_const",
+        const="calibrated",
+        default=argparse.SUPPRESS,  # --values (below) owns the default
+        help="the same as --values calibrated",
+    )
     add_key_notation_option(parser, "how keys are written into tags: Am, 8A or 1m")
     parser.add_argument("--fields", type=_fields, default=FIELDS, metavar="bpm,key", help="which tags (default both)")
     parser.add_argument("--only-empty", action="store_true", help="only fill tags that are absent or empty")
+    parser.add_argument(
+        "--comment-key",
+        action="store_true",
+        help="also put the key in the comment, Mixed In Key's way ('8A - Am - ' before the comment, which is kept)",
+    )
+    parser.add_argument(
+        "--unstable-bpm",
+        action="store_true",
+        help="also write the BPM of songs whose tempo is not stable (tempo_stable=0); left out by default",
+    )
     parser.add_argument("--dry-run", action="store_true", help="print the preview and write nothing")
     parser.add_argument("--yes", action="store_true", help="write without asking (for scripts)")
     parser.add_argument("--undo", metavar="BATCH", help="undo a batch (its id, or 'last')")
@@ -51,6 +70,9 @@ def add_tag_parser(commands: argparse._SubParsersAction) -> argparse.ArgumentPar
     parser.add_argument("--journal", type=Path, default=None, metavar="CSV", help="journal file (default: user data)")
     parser.add_argument("--cache-file", type=Path, default=None, metavar="FILE", help="results cache to keep valid")
     parser.add_argument("--no-cache", action="store_true", help="neither check nor re-key the results cache")
+    from engine.frontends.outgoing import add_choice_arguments
+
+    add_choice_arguments(parser)
     return parser
 
 
@@ -93,15 +115,21 @@ def _write_undo_or_finish(tagger, args: argparse.Namespace, cache) -> int:
 
 
 def _write(tagger, args: argparse.Namespace, cache) -> int:
-    from engine.tagging.plan import PlanError, build_plan, preview_lines, wanted_from_results
+    from engine.frontends.outgoing import choice_from_args
+    from engine.selection import SelectionError, select
+    from engine.tagging.plan import Wanted, build_plan, preview_lines
 
     try:
-        wanted = wanted_from_results(args.results, args.calibrated)
-    except PlanError as exc:
+        selection = select(args.results, choice_from_args(args, unstable_bpm=args.unstable_bpm))
+    except (SelectionError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    for note in selection.notes:
+        print(f"warning: {note}", file=sys.stderr)
+    print(selection.summary())
+    wanted = [Wanted(song.path, song.bpm, song.key) for song in selection.songs]
     known = analysed_identities(cache, Path(args.results) / "results.csv", tagger.journal)
-    plan = build_plan(wanted, args.key_notation, args.fields, args.only_empty, known)
+    plan = build_plan(wanted, args.key_notation, args.fields, args.only_empty, known, comment_key=args.comment_key)
     for line in preview_lines(plan):
         print(line)
     if args.dry_run or not plan.writable:
@@ -113,7 +141,14 @@ def _write(tagger, args: argparse.Namespace, cache) -> int:
         if input(f"Write these tags to {len(plan.writable)} files? [y/N] ").strip().lower() not in ("y", "yes"):
             print("nothing written")
             return EXIT_OK
-    info = {"results": str(Path(args.results).resolve()), "calibrated": args.calibrated, "notation": args.key_notation}
+    info = {
+        "results": str(Path(args.results).resolve()),
+        "calibrated": args.values == "calibrated",
+        "values": args.values,
+        "only": args.only,
+        "bpm_range": str(args.bpm_range or ""),
+        "notation": args.key_notation,
+    }
     report = tagger.write(plan, info)
     return _summary(report, f"undo with: tag --undo {report.batch}")
 

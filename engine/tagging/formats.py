@@ -15,6 +15,10 @@ type). :func:`display` turns it into the text the preview shows.
 | MP3, AIFF, WAV (ID3v2.3/2.4) | ``TBPM`` (integer, per the ID3 spec) | ``TKEY`` |
 | MP4 / M4A | ``tmpo`` (16-bit integer atom) | ``----:com.apple.iTunes:initialkey`` |
 | FLAC, Ogg Vorbis, Opus | ``BPM`` (free text: decimals kept) | ``INITIALKEY`` |
+
+The comment (``--comment-key``, Mixed In Key's ``8A - Am`` in front) is ID3 ``COMM`` with an empty
+description (the one players show; ``iTunNORM`` and other described comments are left alone), MP4
+``©cmt`` and Vorbis ``COMMENT``.
 """
 
 from __future__ import annotations
@@ -26,14 +30,14 @@ from typing import Any
 import mutagen
 from mutagen.aiff import AIFF
 from mutagen.flac import FLAC
-from mutagen.id3 import ID3, TBPM, TKEY, Encoding
+from mutagen.id3 import COMM, ID3, TBPM, TKEY, Encoding
 from mutagen.mp3 import MP3
 from mutagen.mp4 import MP4, AtomDataType, MP4FreeForm
 from mutagen.oggopus import OggOpus
 from mutagen.oggvorbis import OggVorbis
 from mutagen.wave import WAVE
 
-from engine.tagging.notation import FIELDS
+from engine.tagging.notation import TAG_FIELDS
 
 Raw = list[Any] | None
 
@@ -53,8 +57,8 @@ class Container:
 
 
 _ID3_FRAMES = {"bpm": ("TBPM", TBPM), "key": ("TKEY", TKEY)}
-_MP4_ATOMS = {"bpm": "tmpo", "key": "----:com.apple.iTunes:initialkey"}
-_VORBIS_NAMES = {"bpm": "BPM", "key": "INITIALKEY"}
+_MP4_ATOMS = {"bpm": "tmpo", "key": "----:com.apple.iTunes:initialkey", "comment": "\xa9cmt"}
+_VORBIS_NAMES = {"bpm": "BPM", "key": "INITIALKEY", "comment": "COMMENT"}
 
 
 class TagFile:
@@ -89,6 +93,11 @@ class TagFile:
         tags = self.audio.tags
         if tags is None:
             return None
+        if self.kind == "id3" and field == "comment":
+            frames = [f for f in tags.getall("COMM") if f.desc == ""]
+            if not frames:
+                return None
+            return [{"encoding": int(f.encoding), "lang": f.lang, "text": [str(t) for t in f.text]} for f in frames]
         if self.kind == "id3":
             frames = tags.getall(_ID3_FRAMES[field][0])
             if not frames:
@@ -100,6 +109,8 @@ class TagFile:
                 return None
             if field == "bpm":
                 return [int(v) for v in values]
+            if field == "comment":
+                return [str(v) for v in values]
             return [{"data": bytes(v).decode("utf-8", "surrogateescape"), "format": int(v.dataformat)} for v in values]
         values = tags.get(_VORBIS_NAMES[field])
         return None if not values else [str(v) for v in values]
@@ -109,8 +120,11 @@ class TagFile:
         """The value :meth:`put` writes for ``text``, the way this container's spec wants it."""
         if self.kind == "id3":
             utf = Encoding.UTF8 if self.id3_version == 4 else Encoding.UTF16  # v2.3 has no UTF-8
-            return [{"encoding": int(Encoding.LATIN1 if text.isascii() else utf), "text": [text]}]
+            raw = {"encoding": int(Encoding.LATIN1 if text.isascii() else utf), "text": [text]}
+            return [{**raw, "lang": self._comment_language()}] if field == "comment" else [raw]
         if self.kind == "mp4":
+            if field == "comment":
+                return [text]
             return [int(text)] if field == "bpm" else [{"data": text, "format": int(AtomDataType.UTF8)}]
         return [text]
 
@@ -121,7 +135,12 @@ class TagFile:
                 return
             self.audio.add_tags()
         tags = self.audio.tags
-        if self.kind == "id3":
+        if self.kind == "id3" and field == "comment":
+            for name in [k for k, f in tags.items() if k.startswith("COMM") and f.desc == ""]:
+                del tags[name]
+            for item in raw or []:
+                tags.add(COMM(encoding=Encoding(item["encoding"]), lang=item["lang"], desc="", text=list(item["text"])))
+        elif self.kind == "id3":
             name, frame = _ID3_FRAMES[field]
             tags.delall(name)
             for item in raw or []:
@@ -132,6 +151,8 @@ class TagFile:
                 tags.pop(atom, None)
             elif field == "bpm":
                 tags[atom] = [int(v) for v in raw]
+            elif field == "comment":
+                tags[atom] = list(raw)
             else:
                 tags[atom] = [
                     MP4FreeForm(v["data"].encode("utf-8", "surrogateescape"), dataformat=AtomDataType(v["format"]))
@@ -144,6 +165,11 @@ class TagFile:
                     del tags[name]
             else:
                 tags[name] = list(raw)
+
+    def _comment_language(self) -> str:
+        """The language of the comment already there (players show the first), else ``eng``."""
+        current = self.get("comment")
+        return current[0]["lang"] if current else "eng"
 
     def save(self) -> None:
         """Write the tags back: same ID3 version, no ID3v1 added, mutagen's padding kept/reused."""
@@ -174,7 +200,7 @@ def display(raw: Raw) -> str:
 def read_fields(path: str | os.PathLike[str]) -> dict[str, Raw]:
     """Both fields of a file (opens it once)."""
     tag_file = TagFile(path)
-    return {field: tag_file.get(field) for field in FIELDS}
+    return {field: tag_file.get(field) for field in TAG_FIELDS}
 
 
 def id3_tag_version(path: str | os.PathLike[str]) -> tuple[int, int, int] | None:

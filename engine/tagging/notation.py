@@ -9,6 +9,7 @@ and Open Key come from the one formatter the window and the exports use
 from __future__ import annotations
 
 import math
+import re
 from typing import Literal
 
 from engine.analysis.keys import KEY_LABELS
@@ -41,4 +42,25 @@ def format_bpm(bpm: float, integer: bool) -> str:
 
 
 FIELDS: tuple[str, ...] = ("bpm", "key")
-"""The tags this program writes."""
+"""The tags this program writes (``--fields``)."""
+TAG_FIELDS: tuple[str, ...] = (*FIELDS, "comment")
+"""Every field a tag write may change: the comment only with ``--comment-key``."""
+_COMMENT_KEY = re.compile(r"^\s*(?:1[0-2]|[1-9])[AB]\s+-\s+[A-G][#b]?m?\b(?:\s+-\s+|\s*$)")
+
+
+def has_key_prefix(comment: str) -> bool:
+    """Whether the comment already starts with a key in Mixed In Key's form (``8A - Am``)."""
+    return _COMMENT_KEY.match(comment) is not None
+
+
+def comment_with_key(label: str, comment: str) -> str:
+    """Mixed In Key's way: ``8A - Am`` in front of the existing comment, which is kept after `` - ``.
+
+    A key we (or Mixed In Key) put there before is replaced, not stacked: ``8A - Am - 3A - Bbm - …``
+    would be wrong the moment the key changed.
+    """
+    from engine.references.writers.model import key_text
+
+    prefix = f"{key_text(label, 'camelot')} - {key_text(label, 'classic')}"
+    rest = _COMMENT_KEY.sub("", comment, count=1).strip()
+    return f"{prefix} - {rest}" if rest else prefix

@@ -12,8 +12,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from engine.tagging.formats import FIELDS, Raw, TagFile, UnsupportedFile, display
-from engine.tagging.notation import format_bpm, format_key
+from engine.tagging.formats import Raw, TagFile, UnsupportedFile, display
+from engine.tagging.notation import FIELDS, comment_with_key, format_bpm, format_key, has_key_prefix
 from engine.tagging.safewrite import Refused, check_writable
 
 
@@ -99,8 +99,12 @@ def build_plan(
     fields: Sequence[str] = FIELDS,
     only_empty: bool = False,
     analysed_identity=None,
+    comment_key: bool = False,
 ) -> Plan:
     """Read each file's tags and list what would change.
+
+    ``comment_key`` also puts the key in the comment, Mixed In Key's way (``8A - Am - `` in front of
+    the comment already there; :func:`engine.tagging.notation.comment_with_key`).
 
     ``analysed_identity(path)`` returns the identities (size, mtime_ns) the song was analysed at,
     or ``None`` when unknown; a file whose identity is not among them is refused, since its
@@ -108,7 +112,7 @@ def build_plan(
     """
     plan = Plan()
     for song in wanted:
-        change = _plan_file(song, notation, fields, only_empty, analysed_identity)
+        change = _plan_file(song, notation, fields, only_empty, analysed_identity, comment_key)
         if change.changes or change.refusal:
             plan.files.append(change)
         else:
@@ -116,7 +120,9 @@ def build_plan(
     return plan
 
 
-def _plan_file(song: Wanted, notation: str, fields: Sequence[str], only_empty: bool, analysed_identity) -> FileChange:
+def _plan_file(
+    song: Wanted, notation: str, fields: Sequence[str], only_empty: bool, analysed_identity, comment_key: bool = False
+) -> FileChange:
     change = FileChange(path=song.path)
     path = Path(song.path)
     try:
@@ -138,9 +144,13 @@ def _plan_file(song: Wanted, notation: str, fields: Sequence[str], only_empty: b
         except ValueError as exc:
             change.refusal = f"results key: {exc}"
             return change
+    if comment_key and song.key:
+        comment = display(tag_file.get("comment"))
+        if not (only_empty and has_key_prefix(comment)):  # only_empty: a key already in front stays
+            texts["comment"] = comment_with_key(song.key, comment)
     for name, text in texts.items():
         old = tag_file.get(name)
-        if display(old) == text or (only_empty and display(old).strip()):
+        if display(old) == text or (only_empty and name != "comment" and display(old).strip()):
             continue
         change.changes.append(FieldChange(name, old, tag_file.raw_for(name, text)))
     return change

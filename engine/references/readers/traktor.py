@@ -23,21 +23,34 @@ from __future__ import annotations
 
 import re
 
+from engine.analysis.keys import PITCH_NAMES
+from engine.references import volumes
 from engine.references.keynotation import KeyNotationError, label, parse_key
 from engine.references.readers.model import ReferenceRow, ReferenceSet, RowError, add_row
 from engine.references.readers.values import parse_bpm, parse_number
 from engine.references.readers.xmlsafe import Attributes, ElementHandler, parse_xml
 
 
-def traktor_path(volume: str, directory: str, file: str) -> str:
-    """``VOLUME``/``DIR``/``FILE`` → a path: ``C:`` volumes are kept, a Mac volume name is the root."""
+def traktor_path(volume: str, directory: str, file: str, mounts: list[str] | None = None) -> str:
+    """``VOLUME``/``DIR``/``FILE`` → a path: ``C:`` volumes are kept, a mounted volume's name becomes its
+    mount point (a USB stick), any other name (the system disk) leaves ``DIR`` as the path."""
     folder = directory.replace("/:", "/")
     if not file:
         return ""
     path = f"{folder.rstrip('/')}/{file}" if folder else file
-    if re.fullmatch(r"[A-Za-z]:", volume.strip()):
-        return volume.strip() + path
-    return path
+    return volumes.join_volume(volume, path, mounts)
+
+
+def traktor_dir(inside: str) -> str:
+    """A folder inside a volume in Traktor's ``/:`` form: ``/Music/House`` → ``/:Music/:House/:``."""
+    parts = [p for p in inside.replace("\\", "/").split("/") if p]
+    return "/:" + "".join(f"{p}/:" for p in parts)
+
+
+def musical_key_value(key: str) -> int:
+    """Traktor's ``MUSICAL_KEY VALUE`` for an engine label: 0–11 C…B major, 12–23 C…B minor."""
+    tonic, mode = key.split()
+    return PITCH_NAMES.index(tonic) + (12 if mode == "minor" else 0)
 
 
 def parse_traktor(data: bytes, source: str) -> ReferenceSet:
@@ -54,6 +67,7 @@ def parse_traktor(data: bytes, source: str) -> ReferenceSet:
     seen: dict[tuple[str, ...], ReferenceRow] = {}
     current: dict[str, object] = {}
     skipped = 0
+    mounts = volumes.mount_points()
 
     def on_start(name: str, attrs: Attributes, line: int, parents: tuple[str, ...]) -> None:
         if name == "ENTRY" and parents and parents[-1] == "COLLECTION":
@@ -67,7 +81,7 @@ def parse_traktor(data: bytes, source: str) -> ReferenceSet:
         if name != "ENTRY" or not current:
             return
         errors_before = len(result.errors)
-        finished = _entry_row(current, source, result)
+        finished = _entry_row(current, source, result, mounts)
         current.clear()
         if finished is None:
             return
@@ -82,7 +96,7 @@ def parse_traktor(data: bytes, source: str) -> ReferenceSet:
     return result
 
 
-def _entry_row(entry: dict[str, object], source: str, result: ReferenceSet) -> ReferenceRow | None:
+def _entry_row(entry: dict[str, object], source: str, result: ReferenceSet, mounts: list[str]) -> ReferenceRow | None:
     line = int(entry["line"])  # type: ignore[arg-type]
     attrs: Attributes = entry["attrs"]  # type: ignore[assignment]
     location: Attributes = entry.get("LOCATION", {})  # type: ignore[assignment]
@@ -92,7 +106,7 @@ def _entry_row(entry: dict[str, object], source: str, result: ReferenceSet) -> R
     row = ReferenceRow(
         line=line,
         source=source,
-        file=traktor_path(location.get("VOLUME", ""), location.get("DIR", ""), location.get("FILE", "")),
+        file=traktor_path(location.get("VOLUME", ""), location.get("DIR", ""), location.get("FILE", ""), mounts),
         title=attrs.get("TITLE", "").strip(),
         artist=attrs.get("ARTIST", "").strip(),
         cells=(repr(sorted(attrs.items())), repr(sorted(tempo.items())), repr(sorted(musical.items()))),
