@@ -125,7 +125,7 @@ class TagFile:
             name, frame = _ID3_FRAMES[field]
             tags.delall(name)
             for item in raw or []:
-                tags.add(frame(encoding=Encoding(item["encoding"]), text=list(item["text"])))
+                tags.add(frame(encoding=Encoding(item["encoding"]), text=list(item["text"])))  # type: ignore[call-arg]
         elif self.kind == "mp4":
             atom = _MP4_ATOMS[field]
             if raw is None:
@@ -134,7 +134,7 @@ class TagFile:
                 tags[atom] = [int(v) for v in raw]
             else:
                 tags[atom] = [
-                    MP4FreeForm(v["data"].encode("utf-8", "surrogateescape"), dataformat=AtomDataType(v["format"]))
+                    MP4FreeForm(v["data"].encode("utf-8", "surrogateescape"), dataformat=AtomDataType(v["format"]))  # type: ignore[call-arg]
                     for v in raw
                 ]
         else:
