@@ -18,7 +18,7 @@ from PySide6.QtGui import QBrush, QColor
 from engine.references.keynotation import format_key
 from engine.references.scoring import key_relation, tempo_ratio_class
 from engine.results import SongStatus
-from gui.inspector.evidence import LOW_CONFIDENCE, confidence_text, disagrees
+from gui.inspector.song_evidence import LOW_CONFIDENCE, confidence_text, disagrees
 from gui.widgets.colour_legend import CORRECTED_MARK
 
 __all__ = ["PROGRESS_ROLE", "SORT_ROLE", "Col", "QueueModel", "SongRow"]

@@ -38,7 +38,7 @@ from shiboken6 import isValid
 from engine.tagging.batch import Tagger
 from engine.tagging.journal import Journal, JournalBusy
 from engine.tagging.notation import NOTATIONS
-from engine.tagging.plan import Plan, Wanted, build_plan
+from engine.tagging.tag_plan import Plan, Wanted, build_plan
 from gui.tasks import run_task, run_write
 from gui.wording import plural
 

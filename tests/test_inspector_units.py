@@ -8,7 +8,7 @@ import pytest
 from engine.analysis.keys import KEY_LABELS
 from engine.results import SongResult, SongStatus
 from gui.inspector.clicks import click_sound, click_times, detect_beats
-from gui.inspector.evidence import disagrees, key_candidates, local_time, tempo_candidates, tempo_relation
+from gui.inspector.song_evidence import disagrees, key_candidates, local_time, tempo_candidates, tempo_relation
 from tests.audio import SR, click_track
 
 

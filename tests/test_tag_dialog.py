@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from engine.references.tags import read_tags
 from engine.tagging.journal import Journal, PlannedField
-from engine.tagging.plan import Wanted, build_plan
+from engine.tagging.tag_plan import Wanted, build_plan
 from gui.actions import ActionKey
 from gui.main_window import MainWindow
 from tests.tagfiles import journal_held_elsewhere, make

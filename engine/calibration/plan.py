@@ -12,9 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from engine.calibration.corrections import Verdicts, load_verdicts
-from engine.calibration.dataset import AnalysedSong, Observation
-from engine.calibration.exports import (
+from engine.calibration.calibration_files import (
     calibrated_values,
     file_fingerprint,
     now,
@@ -22,6 +20,8 @@ from engine.calibration.exports import (
     write_calibration_files,
     write_run_files,
 )
+from engine.calibration.corrections import Verdicts, load_verdicts
+from engine.calibration.dataset import AnalysedSong, Observation
 from engine.calibration.fit import MIN_SONGS, Calibration, CalibrationError, fit_calibration
 from engine.calibration.metrics import HEADLINE
 from engine.calibration.profile import Profile, load_profile

@@ -21,10 +21,10 @@ from engine.calibration.corrections import corrections_path_for
 from engine.results import ChunkResult, SongResult
 from engine.run import events as ev
 from gui.actions import ActionDef, ActionKey, Menu, Place, Section
-from gui.inspector.evidence import chunk_bars, key_candidates, tempo_candidates
 from gui.inspector.panel import InspectorPanel, SongView
 from gui.inspector.player import Player, output_problem
 from gui.inspector.review import DISAGREE_ROLE, ReviewNavigator
+from gui.inspector.song_evidence import chunk_bars, key_candidates, tempo_candidates
 from gui.inspector.verdicts import VerdictStore
 from gui.queue_model import Col
 from gui.shell import Shell

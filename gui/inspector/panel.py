@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine.calibration.corrections import Correction
-from gui.inspector.evidence import (
+from gui.inspector.song_evidence import (
     LOW_CONFIDENCE,
     ChunkBar,
     TempoCandidate,

@@ -92,7 +92,7 @@ def _write_undo_or_finish(tagger, args: argparse.Namespace, cache) -> int:
 
 
 def _write(tagger, args: argparse.Namespace, cache) -> int:
-    from engine.tagging.plan import PlanError, build_plan, preview_lines, wanted_from_results
+    from engine.tagging.tag_plan import PlanError, build_plan, preview_lines, wanted_from_results
 
     try:
         wanted = wanted_from_results(args.results, args.calibrated)

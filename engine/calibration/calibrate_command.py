@@ -13,8 +13,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from engine.calibration.calibration_files import RESULT_EXTRA_COLUMNS, now, write_calibration_files, write_run_files
 from engine.calibration.dataset import AnalysedSong, evidence_problem
-from engine.calibration.exports import RESULT_EXTRA_COLUMNS, now, write_calibration_files, write_run_files
 from engine.calibration.fit import MIN_SONGS
 from engine.calibration.plan import CalibrationPlan, base_run_info
 from engine.calibration.session import CalibrationSession
