@@ -42,7 +42,7 @@ APP_MODULES = (
     "defusedxml",
     "sounddevice",
 )
-TEST_MODULES = ("pytest", "pytestqt", "pytest_timeout", "PyInstaller")
+TEST_MODULES = ("pytest", "pytestqt", "pytest_timeout", "PyInstaller", "mypy")
 
 
 def _venv_python() -> Path:
@@ -87,7 +87,18 @@ def _ensure_environment(argv: list[str], with_tests: bool) -> None:
 
 
 def _run_tests(args: list[str]) -> int:
+    """The type check over engine/ and gui/ (``[tool.mypy]`` in pyproject.toml), then pytest.
+
+    The type check is skipped when the arguments pick particular tests (a path or ``-k``): that is
+    someone iterating on a few tests, not the whole suite.
+    """
     os.chdir(HERE)
+    picked = any(a.startswith("tests") or "::" in a or a in ("-k", "--co", "--collect-only") for a in args)
+    if not picked:
+        print("Type check (mypy over engine/ and gui/)…", file=sys.stderr, flush=True)
+        status = subprocess.call([sys.executable, "-m", "mypy"])
+        if status != 0:
+            return status
     return subprocess.call([sys.executable, "-m", "pytest", *args])
 
 

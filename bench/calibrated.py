@@ -12,7 +12,7 @@ from pathlib import Path
 from common import Reference
 
 from engine.calibration import AnalysedSong, CalibrationError, Observation, fit_calibration
-from engine.references.reader import ReferenceRow
+from engine.references.readers import ReferenceRow
 
 Answers = dict[Path, tuple]
 """Per song ``(bpm, key)`` or ``(bpm, key, tempo evidence row)``: the engine's answers carry the

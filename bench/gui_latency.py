@@ -181,14 +181,14 @@ def main() -> int:
     app = create_application()
     work = Path(tempfile.mkdtemp(prefix="gui-latency-"))
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(work / "settings"))
-    from gui.main_window import MainWindow
+    from gui.app import build_window
     from gui.preferences import Preferences
 
     Preferences(workers=args.workers, use_cache=False).save()
     folder = work / "songs"
     folder.mkdir()
     songs = make_songs(folder, args.songs, args.seconds)
-    window = MainWindow(data_dir=work / "data", cache_path=work / "cache.sqlite3")
+    window = build_window(data_dir=work / "data", cache_path=work / "cache.sqlite3")
     window.resize(1360, 860)
     window.show()
     if args.reference and not window.load_reference(work / "reference.csv"):

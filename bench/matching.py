@@ -221,7 +221,7 @@ def identities(cases: list[Case], kind: str) -> list[SongIdentity]:
 OLD_MATCHER = """
 import json, sys
 from engine.references.matching import SongIdentity, match_songs
-from engine.references.reader import load_reference
+from engine.references.readers import load_reference
 path, songs_json, fuzzy = sys.argv[1], sys.argv[2], sys.argv[3]
 rows = load_reference(path).rows
 songs = [SongIdentity(**s) for s in json.loads(open(songs_json).read())]

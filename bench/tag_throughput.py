@@ -30,7 +30,7 @@ if str(REPO) not in sys.path:
 from engine.tagging.batch import Tagger  # noqa: E402
 from engine.tagging.formats import TagFile  # noqa: E402
 from engine.tagging.journal import Journal  # noqa: E402
-from engine.tagging.plan import Wanted, build_plan  # noqa: E402
+from engine.tagging.tag_plan import Wanted, build_plan  # noqa: E402
 from tests.audio import song  # noqa: E402
 from tests.tagfiles import FORMATS, make  # noqa: E402
 

@@ -17,14 +17,30 @@ class ChunkStatus(str, Enum):
 
 
 class SongStatus(str, Enum):
+    """Where a song is, the one status enum of the engine and of every front end.
+
+    The engine's results are ``DONE``, ``PARTIAL`` or ``ERROR``; a front end's queue also shows the
+    states before a result (``QUEUED`` … ``CANCELLED``). Its value is the text a Status column shows.
+    """
+
+    QUEUED = "queued"
+    WARMING_UP = "warming up"
+    ANALYSING = "analysing"
     DONE = "done"
     PARTIAL = "partial"  # some chunks failed; the result comes from the others
     ERROR = "error"
+    CANCELLED = "cancelled"
+    """In a run that was cancelled before it finished this song; the next run analyses it."""
 
     @property
     def analysed(self) -> bool:
-        """The song has a tempo/key answer (done, or partial from the chunks that worked)."""
-        return self is not SongStatus.ERROR
+        """The one meaning of "analysed": the song has a tempo/key answer to score (done, or partial)."""
+        return self in (SongStatus.DONE, SongStatus.PARTIAL)
+
+    @property
+    def in_progress(self) -> bool:
+        """The running song (or the first, while the workers warm up)."""
+        return self in (SongStatus.WARMING_UP, SongStatus.ANALYSING)
 
     @classmethod
     def from_text(cls, text: str | None) -> SongStatus | None:

@@ -13,12 +13,14 @@ from html import escape
 
 from PySide6.QtCore import Qt, QUrl, qVersion
 from PySide6.QtGui import QAction, QDesktopServices
-from PySide6.QtWidgets import QMainWindow, QMenu, QMessageBox, QWidget
+from PySide6.QtWidgets import QMainWindow, QMessageBox, QWidget
 
 from engine.analysis.pyav_decoding import ffmpeg_licence
 from engine.licences import gpl_notice
 from engine.logs import log_file, system_description
 from engine.version import APP_VERSION, ENGINE_VERSION
+from gui.actions import ActionDef, ActionKey, Menu, Place, Section
+from gui.engine_thread import EngineController
 
 LIBRARIES = ("PySide6", "librosa", "numpy", "numba", "scipy", "soundfile", "av", "pyqtgraph", "pebble")
 LGPL_TERMS = (
@@ -92,24 +94,35 @@ def show_log_file(parent: QWidget | None) -> bool:
     return False
 
 
-def install_help_menu(window: QMainWindow) -> dict[str, QAction]:
-    """Add the Help menu; on macOS Qt moves "About" into the application menu, as Mac apps have it."""
-    menu: QMenu = window.menuBar().addMenu("&Help")
-    log_action = QAction("Show Log File", window)
-    log_action.triggered.connect(lambda: show_log_file(window))
-    about_action = QAction("About Calibration Studio", window)
-    about_action.setMenuRole(QAction.MenuRole.AboutRole)
-    about_action.triggered.connect(lambda: show_about(window))
-    diagnostics_action = QAction("Run Diagnostics…", window)
-    diagnostics_action.triggered.connect(lambda: _run_diagnostics(window))
-    menu.addAction(log_action)
-    menu.addAction(diagnostics_action)
-    menu.addSeparator()
-    menu.addAction(about_action)
-    return {"log": log_action, "diagnostics": diagnostics_action, "about": about_action}
-
-
-def _run_diagnostics(window: QMainWindow) -> None:
+def help_actions(parent: QWidget, engine: EngineController | None) -> list[ActionDef]:
+    """The *Help* menu's commands; on macOS Qt moves "About" into the application menu, as Mac apps have it."""
     from gui.diagnostics import run_diagnostics
 
-    run_diagnostics(window)
+    place, about_place = Place(Menu.HELP), Place(Menu.HELP, Section.LAST)
+    return [
+        ActionDef(ActionKey.SHOW_LOG, "Show Log File", lambda: show_log_file(parent), place),
+        ActionDef(
+            ActionKey.DIAGNOSTICS,
+            "Run Diagnostics…",
+            lambda: engine is not None and run_diagnostics(parent, engine),
+            place,
+        ),
+        ActionDef(ActionKey.ABOUT, "About Calibration Studio", lambda: show_about(parent), about_place),
+    ]
+
+
+def install_help_menu(window: QMainWindow, engine: EngineController | None = None) -> dict[str, QAction]:
+    """The Help menu on a window without features of its own (tests, a bare window); the main window
+    declares the same commands through its shell."""
+    from gui.shell import Shell
+
+    shell = Shell(window)
+    for definition in help_actions(window, engine if engine is not None else getattr(window, "controller", None)):
+        shell.add_action(definition)
+    shell.build_menus()
+    shell.action(ActionKey.ABOUT).setMenuRole(QAction.MenuRole.AboutRole)
+    return {
+        "log": shell.action(ActionKey.SHOW_LOG),
+        "diagnostics": shell.action(ActionKey.DIAGNOSTICS),
+        "about": shell.action(ActionKey.ABOUT),
+    }

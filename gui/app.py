@@ -22,7 +22,14 @@ import signal
 import socket
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from PySide6.QtCore import QCoreApplication
+
+    from gui.features.launch_feature import LaunchOptions
+    from gui.main_window import MainWindow
 
 from engine.frontends.stopsignals import STOP_SIGNALS  # the same two signals as `analyze`
 
@@ -101,7 +108,9 @@ def create_application(argv: Sequence[str] = ()):
 
     from gui.preferences import APPLICATION, ORGANIZATION
 
-    app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "calibration-studio", *argv])
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else None
+    app = app or QApplication([sys.argv[0] if sys.argv else "calibration-studio", *argv])
     app.setOrganizationName(ORGANIZATION)
     app.setApplicationName(APPLICATION)
     app.setApplicationDisplayName("Calibration Studio")
@@ -161,7 +170,7 @@ class SignalRelay:
         self._writer.close()
 
 
-def stop_on_signal(app: Any, window: Any) -> SignalRelay:
+def stop_on_signal(app: QCoreApplication, window: MainWindow) -> SignalRelay:
     """SIGTERM/SIGINT: close the window without asking (it stops the pool), then leave the event loop."""
 
     def stop(signum: int) -> None:
@@ -189,6 +198,7 @@ def missing_display(environ: dict[str, str] | None = None, platform: str = sys.p
     wanted = env.get("QT_QPA_PLATFORM", "").split(":", 1)[0].strip().lower()
     if wanted in HEADLESS_PLATFORMS:
         return None
+    needed: tuple[str, ...]
     if wanted.startswith("wayland"):
         needed = ("WAYLAND_DISPLAY",)
     elif wanted == "xcb":
@@ -204,6 +214,19 @@ def missing_display(environ: dict[str, str] | None = None, platform: str = sys.p
     )
 
 
+def build_window(
+    launch: LaunchOptions | None = None, data_dir: Path | None = None, cache_path: Path | None = None
+) -> MainWindow:
+    """The one place the main window is built (the app below, and tests through it).
+
+    ``launch`` is a :class:`gui.features.launch_feature.LaunchOptions`; ``data_dir`` and ``cache_path``
+    default to the user's folders.
+    """
+    from gui.main_window import MainWindow
+
+    return MainWindow(launch, data_dir=data_dir, cache_path=cache_path)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(list(sys.argv[1:] if argv is None else argv))
     problem = missing_display()
@@ -216,11 +239,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("note: --export-dir and --quit-when-done act after an --autostart run", file=sys.stderr)
     app = create_application()
     from gui.desktop import attach_window, prepare_application
-    from gui.main_window import LaunchOptions, MainWindow
+    from gui.features.launch_feature import LaunchOptions
 
     file_opens = prepare_application(app)  # log file, icon, Finder/Dock drops (macOS)
 
-    window = MainWindow(
+    window = build_window(
         LaunchOptions(
             paths=list(args.paths),
             reference=args.reference,
@@ -230,7 +253,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             quit_when_done=args.quit_when_done,
         )
     )
-    attach_window(window, file_opens)  # Help menu; dropped files reach the queue
+    attach_window(window, file_opens)  # dropped files reach the queue
     window.finishedLaunch.connect(lambda status: app.exit(status) if args.quit_when_done else None)
     signals = stop_on_signal(app, window)
     window.show()

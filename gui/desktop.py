@@ -9,14 +9,13 @@ from __future__ import annotations
 import logging
 import sys
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMainWindow
 
 from engine.logs import setup_logging
 from engine.version import APP_VERSION
-from gui.about import install_help_menu
+from gui.engine_thread import EngineController
 from gui.fileopen import FileOpenQueue
 
 log = logging.getLogger("gui.run")
@@ -39,15 +38,14 @@ def prepare_application(app: QApplication) -> FileOpenQueue:
 
 
 def attach_window(window: QMainWindow, file_opens: FileOpenQueue) -> None:
-    """Once the window exists: add the Help menu and let dropped files reach its queue."""
-    install_help_menu(window)
+    """Once the window exists: let dropped files reach its queue, and log what went wrong in its runs."""
     file_opens.deliver_to(window.add_paths)  # type: ignore[attr-defined]
     controller = getattr(window, "controller", None)
     if controller is not None:
         log_run_events(controller)
 
 
-def log_run_events(controller: Any) -> None:
+def log_run_events(controller: EngineController) -> None:
     """What went wrong in a run goes to the log file too: the log panel is gone when the window is."""
     controller.poolRecovered.connect(lambda e: log.warning("%s (worker %s): %s", e.reason, e.worker_pid, e.detail))
     controller.songFailed.connect(lambda e: log.warning("%s: %s", e.path, e.error))

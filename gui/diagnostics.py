@@ -10,11 +10,11 @@ checks. They are refused while a run is going (their workers would compete with 
 
 from __future__ import annotations
 
-from typing import Any
-
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QFontDatabase, QGuiApplication
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QMainWindow, QMessageBox, QPlainTextEdit, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QMessageBox, QPlainTextEdit, QVBoxLayout, QWidget
+
+from gui.engine_thread import EngineController
 
 
 class _Lines(QObject):
@@ -29,7 +29,7 @@ class DiagnosticsDialog(QDialog):
     finished_checks = Signal(bool)
     """True when everything the product needs works (the doctor's exit status 0)."""
 
-    def __init__(self, controller: Any, parent: QWidget | None = None):
+    def __init__(self, controller: EngineController, parent: QWidget | None = None):
         super().__init__(parent)
         self.controller = controller
         self.setWindowTitle("Diagnostics")
@@ -80,9 +80,8 @@ class DiagnosticsDialog(QDialog):
         self.finished_checks.emit(not any(check.failed for check in checks))
 
 
-def run_diagnostics(window: QMainWindow) -> DiagnosticsDialog | None:
-    """Open the dialog and start the checks, unless the window is analysing right now."""
-    controller = window.controller  # type: ignore[attr-defined]
+def run_diagnostics(window: QWidget, controller: EngineController) -> DiagnosticsDialog | None:
+    """Open the dialog and start the checks (through the engine ``controller``), unless a run is going on."""
     if controller.running:
         QMessageBox.information(
             window, "Diagnostics", "Diagnostics start workers of their own: wait for the run to finish, or cancel it."

@@ -8,8 +8,9 @@ MusicBrainz Picard's single threading helper:
 * :func:`EngineController.run_exclusive` runs a job that starts processes of its own (Help ▸ Run
   Diagnostics) on the engine thread, with the window's pool closed first and warmed again after,
   so that two pools never live side by side.
-* :func:`EngineController.run_task` runs a short job (scanning dropped folders, rendering the
-  demo songs, fitting a calibration) on a small thread pool and calls back on the GUI thread.
+* Short jobs (scanning dropped folders, rendering the demo songs, fitting a calibration) and
+  writes into the user's files go through :mod:`gui.tasks` (``run_task``, ``run_write``), the
+  same kind of relay; :meth:`EngineController.run_task` is that ``run_task``.
 
 The worker never touches a widget. Events cross the boundary through a signal, coalesced so
 that the GUI thread handles at most :data:`MAX_BATCHES_PER_SECOND` batches a second however
@@ -31,10 +32,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from PySide6.QtCore import QObject, QRunnable, QThread, QThreadPool, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
 from engine.run import events as ev
 from engine.settings import AnalysisSettings, EngineOptions
+from gui import tasks
 
 log = logging.getLogger("calibration_studio.engine_thread")
 
@@ -214,21 +216,6 @@ class _EngineWorker(QObject):
             QThread.currentThread().quit()
 
 
-class _Task(QRunnable):
-    def __init__(
-        self, relay: _TaskRelay, function: Callable[[], Any], callback: Callable[[Any, BaseException | None], None]
-    ):
-        super().__init__()
-        self._relay, self._function, self._callback = relay, function, callback
-
-    def run(self) -> None:
-        try:
-            result, error = self._function(), None
-        except Exception as exc:
-            result, error = None, exc
-        self._relay.done.emit(self._callback, result, error)
-
-
 class _TaskRelay(QObject):
     """Lives in the GUI thread, so its slot (the task's callback) runs there."""
 
@@ -296,8 +283,6 @@ class EngineController(QObject):
         self._running = False
         self._closed = False
         self._exclusive_pending = 0
-        self._tasks = QThreadPool(self)
-        self._tasks.setMaxThreadCount(2)
         self._relay = _TaskRelay()
         self._thread.start()
 
@@ -376,8 +361,7 @@ class EngineController(QObject):
 
     def run_task(self, function: Callable[[], Any], callback: Callable[[Any, BaseException | None], None]) -> None:
         """Run ``function`` off the GUI thread; ``callback(result, error)`` runs on the GUI thread."""
-        self._relay.pending += 1
-        self._tasks.start(_Task(self._relay, function, callback))
+        tasks.run_task(function, callback, owner=self)
 
     def shutdown(self, timeout_s: float = 15.0) -> bool:
         """Cancel any run, stop the worker processes and the thread; blocks (bounded). Safe to call twice."""
@@ -387,7 +371,7 @@ class EngineController(QObject):
         self._worker.cancel()
         if self._exclusive_pending:  # the diagnostics cannot be cancelled; each of their steps is bounded
             timeout_s = max(timeout_s, EXCLUSIVE_SHUTDOWN_S)
-        self._tasks.waitForDone(int(timeout_s * 1000))
+        tasks.wait_for_tasks(timeout_s)
         self._shutdownRequested.emit()
         finished = self._thread.wait(int(timeout_s * 1000))
         if not finished:  # the engine ignored cancel: stop the thread's loop and close from here

@@ -60,7 +60,7 @@ class Preferences:
 
         timeout = store.value("engine/chunk_timeout", "")
         try:
-            chunk_timeout = float(timeout) if timeout not in ("", None) else None
+            chunk_timeout = float(str(timeout)) if timeout not in ("", None) else None
         except (TypeError, ValueError):
             chunk_timeout = None
         prefs = cls(

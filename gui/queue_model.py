@@ -17,10 +17,11 @@ from PySide6.QtGui import QBrush, QColor
 
 from engine.references.keynotation import format_key
 from engine.references.scoring import key_relation, tempo_ratio_class
-from gui.inspector.evidence import LOW_CONFIDENCE, confidence_text, disagrees
-from gui.row_status import RowStatus
+from engine.results import SongStatus
+from gui.inspector.song_evidence import LOW_CONFIDENCE, confidence_text, disagrees
+from gui.widgets.colour_legend import CORRECTED_MARK
 
-__all__ = ["PROGRESS_ROLE", "SORT_ROLE", "Col", "QueueModel", "RowStatus", "SongRow"]
+__all__ = ["PROGRESS_ROLE", "SORT_ROLE", "Col", "QueueModel", "SongRow"]
 
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 PROGRESS_ROLE = Qt.ItemDataRole.UserRole + 2
@@ -74,6 +75,15 @@ KEY_COLOURS = {
     "other": QColor(218, 54, 51, 70),
 }
 TEMPO_WORDS = {"same": "exact", "double": "octave (×2)", "half": "octave (×½)", "triple": "×3", "third": "×⅓"}
+TEMPO_LEGEND = (("same", "exact"), ("double", "octave or ×3 off"), ("other", "wrong"))
+"""The colours of the BPM cells as the legend under the queue explains them (one entry per colour)."""
+KEY_LEGEND = (
+    ("same", "same"),
+    ("fifth", "fifth"),
+    ("relative", "relative"),
+    ("parallel", "parallel"),
+    ("other", "other"),
+)
 FIELD_COLUMNS: dict[str, tuple[Col, ...]] = {
     "path": (Col.SONG,),
     "status": (Col.STATUS,),
@@ -85,6 +95,7 @@ FIELD_COLUMNS: dict[str, tuple[Col, ...]] = {
     "ref_bpm": (Col.REF_BPM, Col.BPM, Col.CAL_BPM),  # the match colours depend on the reference
     "ref_key": (Col.BPM, Col.REF_KEY, Col.KEY, Col.CAL_KEY),
     "match_method": (Col.REF_BPM, Col.REF_KEY),
+    "ref_corrected": (Col.REF_BPM, Col.REF_KEY),
     "cal_bpm": (Col.CAL_BPM,),
     "cal_key": (Col.CAL_KEY,),
     "analysis_s": (Col.TIME,),
@@ -96,16 +107,16 @@ FIELD_COLUMNS: dict[str, tuple[Col, ...]] = {
 re-sorts only when the sort column is among them (marking 10,000 rows queued no longer re-sorts
 a table sorted by name)."""
 STATUS_COLOURS = {
-    RowStatus.ERROR: QColor(218, 54, 51),
-    RowStatus.PARTIAL: QColor(200, 140, 20),
-    RowStatus.CANCELLED: QColor(128, 128, 128),
+    SongStatus.ERROR: QColor(218, 54, 51),
+    SongStatus.PARTIAL: QColor(200, 140, 20),
+    SongStatus.CANCELLED: QColor(128, 128, 128),
 }
 
 
 @dataclass
 class SongRow:
     path: str
-    status: RowStatus = RowStatus.QUEUED
+    status: SongStatus = SongStatus.QUEUED
     duration_s: float | None = None
     chunks_done: int = 0
     chunks_total: int = 0
@@ -114,6 +125,8 @@ class SongRow:
     ref_bpm: float | None = None
     ref_key: str = ""
     match_method: str = ""
+    ref_corrected: frozenset[str] = frozenset()
+    """The reference fields (``bpm``, ``key``) a verdict in the inspector corrected: their cells are marked."""
     cal_bpm: float | None = None
     cal_key: str = ""
     analysis_s: float | None = None
@@ -194,7 +207,7 @@ class QueueModel(QAbstractTableModel):
         if role == SORT_ROLE:
             return self._sort_value(row, col)
         if role == PROGRESS_ROLE:
-            if col == Col.STATUS and row.status is RowStatus.ANALYSING and row.chunks_total:
+            if col == Col.STATUS and row.status is SongStatus.ANALYSING and row.chunks_total:
                 return row.chunks_done / row.chunks_total
             return -1.0
         if role == Qt.ItemDataRole.BackgroundRole:
@@ -202,7 +215,7 @@ class QueueModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ForegroundRole and col == Col.STATUS and row.status in STATUS_COLOURS:
             return QBrush(STATUS_COLOURS[row.status])
         if role == Qt.ItemDataRole.ForegroundRole and col == Col.CONF and _low(row.confidence):
-            return QBrush(STATUS_COLOURS["partial"])
+            return QBrush(STATUS_COLOURS[SongStatus.PARTIAL])
         if role == DISAGREE_ROLE:
             return "1" if disagrees(row.bpm, row.key, row.ref_bpm, row.ref_key) else "0"
         if role == Qt.ItemDataRole.ToolTipRole:
@@ -217,7 +230,7 @@ class QueueModel(QAbstractTableModel):
         if col == Col.DURATION:
             return _fmt_duration(row.duration_s)
         if col == Col.STATUS:
-            if row.status is RowStatus.ANALYSING and row.chunks_total:
+            if row.status is SongStatus.ANALYSING and row.chunks_total:
                 return f"analysing {row.chunks_done}/{row.chunks_total}"
             return f"{row.status} (cached)" if row.cached and row.analysed else str(row.status)
         if col == Col.BPM:
@@ -225,9 +238,11 @@ class QueueModel(QAbstractTableModel):
         if col == Col.KEY:
             return self._key(row.key)
         if col == Col.REF_BPM:
-            return _fmt_bpm(row.ref_bpm)
+            text = _fmt_bpm(row.ref_bpm)
+            return f"{text} {CORRECTED_MARK}" if text and "bpm" in row.ref_corrected else text
         if col == Col.REF_KEY:
-            return self._key(row.ref_key)
+            text = self._key(row.ref_key)
+            return f"{text} {CORRECTED_MARK}" if text and "key" in row.ref_corrected else text
         if col == Col.CAL_BPM:
             return _fmt_bpm(row.cal_bpm)
         if col == Col.CAL_KEY:
@@ -281,7 +296,9 @@ class QueueModel(QAbstractTableModel):
             klass = row.key_class(calibrated=col == Col.CAL_KEY)
             return f"vs reference: {klass}" if klass else None
         if col in (Col.REF_BPM, Col.REF_KEY) and row.match_method:
-            return f"matched by {row.match_method}"
+            field = "bpm" if col == Col.REF_BPM else "key"
+            corrected = "; corrected by your verdict in the inspector" if field in row.ref_corrected else ""
+            return f"matched by {row.match_method}{corrected}"
         return None
 
     # -- queue operations -----------------------------------------------------------------------
@@ -399,8 +416,8 @@ class QueueModel(QAbstractTableModel):
 
 
 def _checked(name: str, value: Any) -> Any:
-    """A status given as text ("done") becomes its :class:`RowStatus`; unknown text raises ValueError."""
-    return RowStatus(value) if name == "status" else value
+    """A status given as text ("done") becomes its :class:`SongStatus`; unknown text raises ValueError."""
+    return SongStatus(value) if name == "status" else value
 
 
 _COLUMNS = tuple(Col)
@@ -429,13 +446,13 @@ def _low(confidence: float | None) -> bool:
 
 _NUMERIC_COLUMNS = frozenset({Col.DURATION, Col.BPM, Col.REF_BPM, Col.CAL_BPM, Col.TIME, Col.CONF})
 _STATUS_ORDER = {
-    RowStatus.ANALYSING: 0,
-    RowStatus.WARMING_UP: 0,
-    RowStatus.QUEUED: 1,
-    RowStatus.DONE: 2,
-    RowStatus.PARTIAL: 3,
-    RowStatus.ERROR: 4,
-    RowStatus.CANCELLED: 5,
+    SongStatus.ANALYSING: 0,
+    SongStatus.WARMING_UP: 0,
+    SongStatus.QUEUED: 1,
+    SongStatus.DONE: 2,
+    SongStatus.PARTIAL: 3,
+    SongStatus.ERROR: 4,
+    SongStatus.CANCELLED: 5,
 }
 _HEADER_TIPS = {
     Col.BPM: "Detected tempo. Green: matches the reference; amber: an octave off (×2, ×½); red: wrong.",

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from engine.results import ChunkStatus, SongStatus
 from engine.run import events as ev
+from gui.wording import plural
 
 
 @dataclass
@@ -195,7 +196,10 @@ def finished_text(summary: ev.RunSummary, elapsed: float) -> str:
     if elapsed - summary.wall_seconds >= STARTUP_WORTH_SAYING_S:
         text += f", after {format_seconds(elapsed - summary.wall_seconds)} starting the engine"
     if summary.chunks_timed_out or summary.worker_replacements:
-        text += f"; {summary.chunks_timed_out} chunk timeouts, {summary.worker_replacements} workers replaced"
+        text += (
+            f"; {plural(summary.chunks_timed_out, 'chunk timeout')}, "
+            f"{plural(summary.worker_replacements, 'worker')} replaced"
+        )
     return text
 
 

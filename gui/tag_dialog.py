@@ -3,8 +3,9 @@
 The dialog reads the current tags and shows file, field, current → new (unchanged files hidden,
 refused ones with their reason); nothing is written until *Write* is pressed. Reading the tags of
 thousands of files and writing them both run off the GUI thread; the window stays live.
-:func:`install` adds a *Tags* menu to a :class:`gui.main_window.MainWindow` and, once the window
-is shown, offers to finish or undo a batch that a crash interrupted.
+Reading runs through :func:`gui.tasks.run_task`, writing and undoing through
+:func:`gui.tasks.run_write` (one write at a time, waited for when the window closes). The *Tags*
+menu is :mod:`gui.features.tags_feature`.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -23,8 +24,8 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
-    QMenu,
     QMessageBox,
     QProgressBar,
     QTableWidget,
@@ -37,38 +38,12 @@ from shiboken6 import isValid
 from engine.tagging.batch import Tagger
 from engine.tagging.journal import Journal, JournalBusy
 from engine.tagging.notation import NOTATIONS
-from engine.tagging.plan import Plan, Wanted, build_plan
+from engine.tagging.tag_plan import Plan, Wanted, build_plan
+from gui.tasks import run_task, run_write
+from gui.wording import plural
 
 PREVIEW_ROWS_SHOWN = 5000
 """Rows put in the preview table; the summary line counts all of them (a 50,000-row table is slow)."""
-
-
-class _Relay(QObject):
-    progress = Signal(int, int)
-    finished = Signal(object, object)
-
-
-def run_off_gui(
-    function: Callable[..., Any],
-    done: Callable[[Any, BaseException | None], None],
-    progress: Callable[[int, int], None] | None = None,
-) -> threading.Thread:
-    """Run ``function(report_progress)`` on a thread; ``done(result, error)`` and ``progress`` on the GUI thread."""
-    relay = _Relay()
-    relay.finished.connect(lambda result, error: (done(result, error), relay.deleteLater()))
-    if progress is not None:
-        relay.progress.connect(progress)
-
-    def body() -> None:
-        try:
-            result, error = function(relay.progress.emit), None
-        except Exception as exc:  # shown to the user; the journal says what was written
-            result, error = None, exc
-        relay.finished.emit(result, error)
-
-    thread = threading.Thread(target=body, name="tag-writer", daemon=False)
-    thread.start()
-    return thread
 
 
 class LazyCache:
@@ -116,7 +91,7 @@ class TagDialog(QDialog):
 
     def __init__(self, songs: list[Any], tagger: Tagger, parent: QWidget | None = None):
         super().__init__(parent)
-        self.setWindowTitle(f"Write Tags — {len(songs)} songs")
+        self.setWindowTitle(f"Write Tags — {plural(len(songs), 'song')}")
         self.resize(860, 520)
         self.songs, self.tagger = songs, tagger
         self.plan: Plan | None = None
@@ -140,7 +115,13 @@ class TagDialog(QDialog):
         form.addRow("Tags", fields)
         self.table = QTableWidget(0, 4)
         self.table.setHorizontalHeaderLabels(["File", "Tag", "Current", "New"])
-        self.table.horizontalHeader().setStretchLastSection(True)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)  # the file name gets the room
+        for column in (1, 2, 3):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        # a long name keeps its start (artist) and its end (title, extension): "Artist – Long…Title.flac"
+        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.table.setWordWrap(False)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.summary = QLabel("Reading the current tags…")
         self.progress = QProgressBar()
@@ -180,14 +161,14 @@ class TagDialog(QDialog):
         cache = self.tagger.cache
         analysed = cache.analysed if isinstance(cache, LazyCache) else None
 
-        def plan(_progress) -> Plan:
+        def plan() -> Plan:
             return build_plan(wanted, notation, fields, only_empty, analysed)
 
         def done(result: Plan | None, error: BaseException | None) -> None:
             if isValid(self) and generation == self._generation:  # a newer plan or a closed window wins
                 self._show_plan(result, error)
 
-        run_off_gui(plan, done)
+        run_task(plan, done, owner=self)
 
     def _show_plan(self, plan: Plan | None, error: BaseException | None) -> None:
         self.plan = plan
@@ -207,7 +188,7 @@ class TagDialog(QDialog):
                 self.table.setItem(row, column, item)
         tags = sum(len(f.changes) for f in plan.writable)
         self.summary.setText(
-            f"{tags} tags to write in {len(plan.writable)} files; {len(plan.refused)} refused; "
+            f"{plural(tags, 'tag')} to write in {plural(len(plan.writable), 'file')}; {len(plan.refused)} refused; "
             f"{plan.unchanged} already up to date. Every write is journaled and can be undone."
         )
         self.write_button.setEnabled(bool(plan.writable))
@@ -240,7 +221,11 @@ class TagDialog(QDialog):
             if isValid(self):
                 self._written(report, error)
 
-        run_off_gui(work, written, lambda done, _total: isValid(self) and self.progress.setValue(done))
+        def progressed(done: int, _total: int) -> None:
+            if isValid(self):
+                self.progress.setValue(done)
+
+        run_write(work, written, progressed)
 
     def reject(self) -> None:
         if self.writing:  # Esc or the window's close button while files are written: stop, then close
@@ -261,7 +246,7 @@ class TagDialog(QDialog):
             return
         refused = [o for o in report.outcomes if o.status == "refused"]
         self.summary.setText(
-            f"Batch {report.batch}: {report.count('written')} files written, {len(refused)} refused. "
+            f"Batch {report.batch}: {plural(report.count('written'), 'file')} written, {len(refused)} refused. "
             "Tags ▸ Undo Last Write puts the old values back."
         )
         self.table.setRowCount(len(refused))
@@ -271,21 +256,27 @@ class TagDialog(QDialog):
         self.written.emit(report)
 
 
-def undo_last(window: QWidget, tagger: Tagger, done: Callable[[Any], None] | None = None) -> None:
+def undo_last(
+    window: QWidget, tagger: Tagger, done: Callable[[Any], None] | None = None, say: Callable[[str], None] | None = None
+) -> None:
     """Ask, then undo the newest write batch off the GUI thread."""
     batch = tagger.journal.find("last")
     if batch is None:
         QMessageBox.information(window, "Undo Last Write", "No tag write to undo.")
         return
     answer = QMessageBox.question(
-        window, "Undo Last Write", f"Put back the tags of {len(batch.written)} files written in batch {batch.batch}?"
+        window,
+        "Undo Last Write",
+        f"Put back the tags of {plural(len(batch.written), 'file')} written in batch {batch.batch}?",
     )
     if answer != QMessageBox.StandardButton.Yes:
         return
-    run_off_gui(lambda _p: tagger.undo(batch.batch), lambda report, error: _tell(window, "Undo", report, error, done))
+    run_write(lambda _p: tagger.undo(batch.batch), lambda r, e: _tell(window, "Undo", r, e, done, say))
 
 
-def offer_interrupted(window: QWidget, tagger: Tagger, done: Callable[[Any], None] | None = None) -> None:
+def offer_interrupted(
+    window: QWidget, tagger: Tagger, done: Callable[[Any], None] | None = None, say: Callable[[str], None] | None = None
+) -> None:
     """At start: a batch a crash interrupted can be finished or undone (or left for later)."""
     pending = tagger.interrupted()
     if not pending:
@@ -295,7 +286,7 @@ def offer_interrupted(window: QWidget, tagger: Tagger, done: Callable[[Any], Non
     box.setWindowTitle("Interrupted tag write")
     box.setText(
         f"Writing tags (batch {batch.batch}, {batch.started}) was interrupted after {len(batch.written)} "
-        f"of {len(batch.files)} files. Each file holds either its old or its new tags."
+        f"of {plural(len(batch.files), 'file')}. Each file holds either its old or its new tags."
     )
     finish = box.addButton("Finish Writing", QMessageBox.ButtonRole.AcceptRole)
     undo = box.addButton("Undo", QMessageBox.ButtonRole.DestructiveRole)
@@ -303,50 +294,30 @@ def offer_interrupted(window: QWidget, tagger: Tagger, done: Callable[[Any], Non
     box.exec()
     clicked = box.clickedButton()
     if clicked is finish:
-        run_off_gui(lambda _p: tagger.finish(batch.batch), lambda r, e: _tell(window, "Finish", r, e, done))
+        run_write(lambda _p: tagger.finish(batch.batch), lambda r, e: _tell(window, "Finish", r, e, done, say))
     elif clicked is undo:
-        run_off_gui(lambda _p: tagger.undo(batch.batch), lambda r, e: _tell(window, "Undo", r, e, done))
+        run_write(lambda _p: tagger.undo(batch.batch), lambda r, e: _tell(window, "Undo", r, e, done, say))
 
 
-def _tell(window: QWidget, what: str, report, error: BaseException | None, done) -> None:
+def _tell(
+    window: QWidget,
+    what: str,
+    report: Any,
+    error: BaseException | None,
+    done: Callable[[Any], None] | None,
+    say: Callable[[str], None] | None = None,
+) -> None:
     if not isValid(window):  # the window closed while the batch ran: the journal has the outcome
         return
     if error is not None:
         QMessageBox.warning(window, f"{what} failed", str(error))
     else:
         refused = [f"{Path(o.path).name}: {o.reason}" for o in report.outcomes if o.status == "refused"]
-        text = f"{report.count('written')} files written, {len(refused)} refused."
-        if hasattr(window, "message_label"):
-            window.message_label.setText(f"Tags: {what.lower()}: {text}")
+        verb = "restored" if what == "Undo" else "written"  # an undo puts the old tags back
+        text = f"{plural(report.count('written'), 'file')} {verb}, {len(refused)} refused."
+        if say is not None:
+            say(f"Tags: {what.lower()}: {text}")
         if refused:
             QMessageBox.warning(window, what, text + "\n\n" + "\n".join(refused[:20]))
     if done is not None:
         done(report)
-
-
-def install(window: Any) -> None:
-    """Add the *Tags* menu to ``window`` (a MainWindow) and offer an interrupted batch once it is shown."""
-    window.tagger = tagger_for(window.data_dir, window.cache_path)
-
-    def songs(selected_only: bool) -> list[Any]:
-        rows = window.queue.selected_rows() if selected_only else range(window.model.rowCount())
-        return [s for s in (window.model.song(r) for r in rows) if s.analysed]
-
-    def open_dialog(selected_only: bool) -> None:
-        chosen = songs(selected_only)
-        if not chosen:
-            QMessageBox.information(window, "Write Tags", "No analysed songs to write tags for.")
-            return
-        window.tag_dialog = TagDialog(chosen, window.tagger, window)  # kept (not deleted on close): a
-        window.tag_dialog.open()  # background read or write may still report to it
-
-    bar = window.menuBar()
-    menu = QMenu("&Tags", bar)
-    help_menu = next((a for a in bar.actions() if a.text().replace("&", "") == "Help"), None)
-    bar.insertMenu(help_menu, menu) if help_menu is not None else bar.addMenu(menu)  # Help stays last
-    window.write_tags_action = menu.addAction("Write Tags for Selected Songs…", lambda: open_dialog(True))
-    window.write_all_tags_action = menu.addAction("Write Tags for All Songs…", lambda: open_dialog(False))
-    menu.addSeparator()
-    window.undo_tags_action = menu.addAction("Undo Last Write", lambda: undo_last(window, window.tagger))
-    if not getattr(getattr(window, "launch", None), "quit_when_done", False):  # scripted runs never block on a box
-        QTimer.singleShot(0, lambda: offer_interrupted(window, window.tagger))

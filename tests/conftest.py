@@ -50,12 +50,13 @@ def settings_dir(tmp_path):
 @pytest.fixture
 def make_window(qtbot, settings_dir, no_stray_workers):
     """Build real main windows (``make(launch=None, cache=None)``); their engines are shut down afterwards."""
-    from gui.main_window import MainWindow
+    from gui.app import build_window
 
     windows = []
 
     def make(launch=None, cache=None):
-        window = MainWindow(launch, data_dir=settings_dir / "data", cache_path=cache or settings_dir / "cache.sqlite3")
+        cache_path = cache or settings_dir / "cache.sqlite3"
+        window = build_window(launch, data_dir=settings_dir / "data", cache_path=cache_path)
         window.confirm_close_during_run = lambda: True  # no modal question in tests
         qtbot.addWidget(window)
         window.show()

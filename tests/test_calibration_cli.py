@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.calibration.exports import COMPARISON_COLUMNS, RESULT_EXTRA_COLUMNS
+from engine.calibration.calibration_files import COMPARISON_COLUMNS, RESULT_EXTRA_COLUMNS
 from engine.exports import RESULT_COLUMNS
 from engine.references.scoring import tempo_ratio_class
 from tests.audio import song

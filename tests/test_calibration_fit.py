@@ -27,7 +27,7 @@ from engine.calibration import (
 )
 from engine.calibration.crossval import folds, scheme_for, sign_test
 from engine.calibration.key_rules import shift
-from engine.references.reader import ReferenceRow
+from engine.references.readers import ReferenceRow
 from engine.references.scoring import score
 
 

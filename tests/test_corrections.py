@@ -16,7 +16,7 @@ from engine.calibration.dataset import AnalysedSong
 from engine.calibration.fit import fit_calibration
 from engine.calibration.workflow import match_reference
 from engine.references.keynotation import format_key, parse_key
-from engine.references.reader import load_references
+from engine.references.readers import load_references
 
 MAIN = Path(__file__).resolve().parent.parent / "main.py"
 

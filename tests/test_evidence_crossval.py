@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from engine.calibration import AnalysedSong, Observation, fit_calibration
-from engine.references.reader import ReferenceRow
+from engine.references.readers import ReferenceRow
 
 
 def observation(i: int, bpm: float, ref_bpm: float, loudness: float | None = None, **features: float) -> Observation:

@@ -57,8 +57,10 @@ def test_try_with_demo_songs_renders_loads_runs_fits_and_exports(qtbot, make_win
     calibration = window.session.calibration
     assert len(calibration.observations) == 14
     assert any("calibration fitted on 14 matched songs" in line for line in window.log.lines), window.log.lines
-    labels = [row[0] for row in window.session.metrics().rows]
-    assert labels and all(row[2] is not None for row in window.session.metrics().rows)  # the CV column is filled
+    labels = [row.label for row in window.session.metrics_view()]
+    assert labels and all(
+        row.calibrated_cv is not None for row in window.session.metrics_view()
+    )  # the CV column is filled
     statuses = {window.model.song(row).status for row in range(window.model.rowCount())}
     assert statuses <= {"done", "partial"} and window.model.rowCount() == 14
     out = tmp_path / "export"

@@ -7,12 +7,12 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QSettings, Qt
 
+from engine.calibration.session import CalibrationSession, song_for
 from engine.references.pairs import load_pairs
-from gui.calibration_session import CalibrationSession
 from gui.main_window import MainWindow
-from gui.pairing_review import PairingReview
+from gui.pairing_decisions import PairingReview
 from gui.preferences import Preferences
-from gui.widgets.pairing_review import PairingReviewPanel
+from gui.widgets.pairing_panel import PairingReviewPanel
 from tests.test_pairing import PLAYLIST, flac
 
 
@@ -50,7 +50,8 @@ def paired_items(panel: PairingReviewPanel) -> dict[str, tuple[str, str]]:
 
 def rematch(session: CalibrationSession, music: Path) -> None:
     """What the window does on pairsChanged: match again (with the hand-made pairs) and show it."""
-    session.adopt_match(session.match(sorted(str(p) for p in music.glob("*.flac")), {}))
+    songs = [song_for(str(p), None) for p in sorted(music.glob("*.flac"))]
+    session.adopt_match(session.match(songs))
 
 
 def test_review_pair_unpair_and_reload(qtbot, library):
@@ -172,8 +173,8 @@ def test_window_opens_the_review_from_the_calibration_menu(qtbot, tmp_path, libr
             if a.text() == "Review Pairing…"
         )
         action.trigger()
-        panel = window.pairing_review
-        assert panel.dock.isVisible()
+        panel = window.pairing_review.panel
+        assert window.pairing_review.dock.isVisible()
         assert set(song_items(panel)) == {"lights.flac", "dreams.flac"}
         panel.songs.setCurrentItem(panel.songs.findItems("lights.flac", Qt.MatchFlag.MatchExactly)[0].child(0))
         qtbot.mouseClick(panel.pair_button, Qt.MouseButton.LeftButton)

@@ -66,20 +66,22 @@ def test_songs_from_the_cache_count_as_progress_but_not_as_throughput():
     assert stats.realtime_factor(103.0) == pytest.approx(20.0 / 2.99, rel=1e-3)
 
 
-def test_row_statuses_say_which_rows_are_analysed_and_text_becomes_the_enum(qtbot):
-    from gui.queue_model import QueueModel, RowStatus
-    from gui.row_status import is_analysed
+def test_one_status_enum_says_which_rows_are_analysed_and_text_becomes_the_enum(qtbot):
+    from engine.calibration.dataset import AnalysedSong
+    from gui.queue_model import QueueModel
 
-    assert [s for s in RowStatus if s.analysed] == [RowStatus.DONE, RowStatus.PARTIAL]
-    assert [RowStatus.of(s) for s in SongStatus] == [RowStatus.DONE, RowStatus.PARTIAL, RowStatus.ERROR]
-    assert RowStatus.of("unknown") is None and not is_analysed("") and is_analysed("partial")
+    assert [s for s in SongStatus if s.analysed] == [SongStatus.DONE, SongStatus.PARTIAL]
+    assert SongStatus.from_text("unknown") is None and SongStatus.from_text("partial").analysed
+    # a row of a hand-edited results.csv with a status this engine never writes is scored, as DONE
+    assert AnalysedSong.from_row({"path": "a.wav", "bpm": "120", "status": "checked"}).status is SongStatus.DONE
+    assert AnalysedSong("a.wav", "queued").status is SongStatus.QUEUED and not SongStatus.QUEUED.analysed
     model = QueueModel()
     model.add_paths(["/music/a.wav", "/music/b.wav"])
-    assert model.song(0).status is RowStatus.QUEUED and not model.song(0).analysed
+    assert model.song(0).status is SongStatus.QUEUED and not model.song(0).analysed
     model.update(0, status="partial")  # text from a caller becomes the enum
-    model.update_many({1: {"status": RowStatus.CANCELLED}})
-    assert model.song(0).status is RowStatus.PARTIAL and model.song(0).analysed
-    assert model.song(1).status is RowStatus.CANCELLED and not model.song(1).analysed
+    model.update_many({1: {"status": SongStatus.CANCELLED}})
+    assert model.song(0).status is SongStatus.PARTIAL and model.song(0).analysed
+    assert model.song(1).status is SongStatus.CANCELLED and not model.song(1).analysed
     with pytest.raises(ValueError):
         model.update(0, status="finished")  # not a status: said at once, not shown as a blank cell
 
@@ -250,20 +252,20 @@ def test_queue_model_set_all_repaints_only_the_rows_whose_values_change(qtbot):
 def test_queue_model_update_many_signals_only_rows_that_change(qtbot):
     """Start marks every song queued; songs that already are must not repaint the table."""
     from gui.queue_model import Col, QueueModel
-    from gui.row_status import RowStatus
+
 
     model = QueueModel()
     model.add_paths([f"/music/track {i}.wav" for i in range(5)])
-    model.update(2, status=RowStatus.DONE, bpm=120.0)
+    model.update(2, status=SongStatus.DONE, bpm=120.0)
     signalled: list[tuple[int, int, int, int]] = []
     model.dataChanged.connect(
         lambda top, bottom, _roles=(): signalled.append((top.row(), bottom.row(), top.column(), bottom.column()))
     )
-    queued = {"status": RowStatus.QUEUED, "chunks_done": 0, "chunks_total": 0, "error": ""}
+    queued = {"status": SongStatus.QUEUED, "chunks_done": 0, "chunks_total": 0, "error": ""}
     model.update_many({row: dict(queued) for row in range(5)})
     assert [(top, bottom) for top, bottom, _, _ in signalled] == [(2, 2)]  # only the finished song changed
     assert signalled[0][2] <= int(Col.STATUS) <= signalled[0][3]
-    assert model.song(2).status is RowStatus.QUEUED
+    assert model.song(2).status is SongStatus.QUEUED
     signalled.clear()
     model.update_many({row: dict(queued) for row in range(5)})
     assert signalled == []

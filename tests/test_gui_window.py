@@ -12,11 +12,13 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from engine.frontends.demo import DemoSong, render_song, write_reference_csv
+from engine.results import SongStatus
 from engine.run import events as ev
 from engine.run.pool import worker_processes
-from gui.main_window import LaunchOptions, MainWindow
+from gui.actions import ActionKey
+from gui.features.launch_feature import LaunchOptions
+from gui.main_window import MainWindow
 from gui.preferences import Preferences
-from gui.queue_model import RowStatus
 
 SR = 22050
 SONGS = (
@@ -76,7 +78,7 @@ def test_dropping_folders_adds_their_songs_once_and_counts_non_audio(qtbot, make
     assert added.args == [3]
     assert sorted(Path(p).name for p in window.model.paths()) == sorted(s.file for s in SONGS)
     assert "skipped 2 non-audio files" in window.message_label.text()
-    assert window.stack.currentWidget() is window.table
+    assert window.stack.currentWidget() is window.shell.queue_page
     with qtbot.waitSignal(window.songsAdded, timeout=30_000) as again:  # the same songs again: duplicates
         drop(window, [tmp_path / "one", first[0]])
     assert again.args == [0] and window.model.rowCount() == 3
@@ -156,7 +158,7 @@ def test_pause_holds_new_chunks_and_resume_finishes_the_run(qtbot, make_window, 
     with qtbot.waitSignal(window.controller.chunkFinished, timeout=RUN_TIMEOUT_MS):
         window.start()
     window.toggle_pause()
-    assert window.controller.paused and window.pause_action.text() == "Resume"
+    assert window.controller.paused and window.action(ActionKey.PAUSE).text() == "Resume"
     at_pause = len(started)
     qtbot.wait(3000)
     # A paused engine starts no chunk. The chunks already handed to the pool (one per worker, two here)
@@ -182,15 +184,15 @@ def test_cancel_mid_run_keeps_finished_songs_and_leaves_no_child_process(qtbot, 
     summary = finished.args[0].summary
     assert summary.cancelled
     statuses = [r.status for r in window.model.rows]
-    assert statuses == [RowStatus.DONE, RowStatus.CANCELLED, RowStatus.QUEUED]  # queued: not in the run
+    assert statuses == [SongStatus.DONE, SongStatus.CANCELLED, SongStatus.QUEUED]  # queued: not in the run
     assert worker_processes() == []
-    assert window.start_action.isEnabled() and not window.cancel_action.isEnabled()
+    assert window.action(ActionKey.START).isEnabled() and not window.action(ActionKey.CANCEL).isEnabled()
     started: list[ev.SongStarted] = []
     window.controller.songStarted.connect(started.append)
     with qtbot.waitSignal(window.controller.runFinished, timeout=RUN_TIMEOUT_MS):
         assert window.start()  # Start takes the cancelled song and the queued one, not the finished one
     assert sorted(Path(e.path).name for e in started) == sorted(Path(p).name for p in window.model.paths()[1:])
-    assert all(r.status is RowStatus.DONE and r.analysed for r in window.model.rows)
+    assert all(r.status is SongStatus.DONE and r.analysed for r in window.model.rows)
 
 
 def test_pause_and_cancel_before_the_engine_exists_are_kept_for_it(qtbot, make_window, song_folder):
@@ -205,7 +207,7 @@ def test_pause_and_cancel_before_the_engine_exists_are_kept_for_it(qtbot, make_w
         controller.cancel()
     summary = finished.args[0].summary
     assert summary.cancelled and summary.songs_done == 0
-    assert [r.status for r in window.model.rows] == [RowStatus.CANCELLED] * 3
+    assert [r.status for r in window.model.rows] == [SongStatus.CANCELLED] * 3
     controller.resume()
     assert not controller.paused
     assert worker_processes() == []
@@ -261,7 +263,7 @@ def test_export_writes_the_calibration_files_with_their_columns(qtbot, make_wind
     with open(out / "chunks.csv", newline="", encoding="utf-8-sig") as handle:
         assert len(list(csv.DictReader(handle))) == 9
     assert Preferences.load().export_dir == str(out)  # remembered
-    assert window.open_export_action.isEnabled()
+    assert window.action(ActionKey.OPEN_EXPORT).isEnabled()
 
 
 def test_an_unwritable_export_folder_shows_an_error_and_loses_nothing(qtbot, make_window, song_folder, tmp_path):
@@ -427,7 +429,7 @@ def test_metrics_fill_in_song_by_song_during_a_run_with_a_reference(qtbot, make_
 
     def record() -> None:
         if window.controller.running:
-            seen_during_run.append(max((n for *_, n in window.session.metrics().rows), default=0))
+            seen_during_run.append(max((row.n for row in window.session.metrics_view()), default=0))
 
     window.calibrationUpdated.connect(record)
 
@@ -444,5 +446,5 @@ def test_metrics_fill_in_song_by_song_during_a_run_with_a_reference(qtbot, make_
     with qtbot.waitSignal(window.controller.runFinished, timeout=RUN_TIMEOUT_MS):
         window.controller.songFinished.disconnect(pause_after_a_song)
         window.controller.resume()
-    qtbot.waitUntil(lambda: max(n for *_, n in window.session.metrics().rows) == len(SONGS), timeout=30_000)
+    qtbot.waitUntil(lambda: max(row.n for row in window.session.metrics_view()) == len(SONGS), timeout=30_000)
     assert not window.live_metrics_timer.isActive()

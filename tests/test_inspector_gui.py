@@ -10,12 +10,13 @@ from pathlib import Path
 
 import pytest
 import soundfile as sf
-from PySide6.QtCore import QModelIndex, Qt
+from PySide6.QtCore import QModelIndex, QPoint, QRect, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
 from engine.calibration.corrections import FILE_NAME
 from engine.frontends.demo import DemoSong, render_song, write_reference_csv
+from gui.actions import ActionKey
 from gui.inspector.player import AUDIO_ENV, NULL_SINK
 from gui.main_window import MainWindow
 from gui.preferences import Preferences
@@ -179,9 +180,9 @@ def test_look_listen_halve_undo_redo_restart_and_fit(qtbot, make_window, song_fo
     assert panel.view.ref_bpm == DOUBLED.bpm and panel.view.ref_bpm_given == DOUBLED.bpm * 2
     assert window.model.song(window.model.row_of(path)).ref_bpm == DOUBLED.bpm
     assert "reference BPM corrected to 96" in panel.summary.text()
-    inspector.actions["undo"].trigger()
+    inspector.actions[ActionKey.VERDICT_UNDO].trigger()
     assert panel.view.ref_bpm == DOUBLED.bpm * 2 and "bpm" not in panel.view.verdicts
-    inspector.actions["redo"].trigger()
+    inspector.actions[ActionKey.VERDICT_REDO].trigger()
     assert panel.view.ref_bpm == DOUBLED.bpm
     rows = read_csv(corrections)
     assert [(r["field"], r["reference"], r["corrected"]) for r in rows] == [
@@ -215,7 +216,7 @@ def test_an_excluded_song_leaves_the_fit_and_the_export_says_so(qtbot, make_wind
     QTest.keyClick(window.inspector.panel.reason_edit, Qt.Key.Key_X, Qt.KeyboardModifier.NoModifier)
     assert window.inspector.panel.reason_edit.text().endswith("x")  # typing in the reason is not a verdict
     window.inspector.panel.reason_edit.setText("a medley: two tempos")
-    window.inspector.actions["exclude"].trigger()
+    window.inspector.actions[ActionKey.VERDICT_EXCLUDE].trigger()
     assert "excluded from calibration" in window.inspector.panel.summary.text()
     qtbot.waitUntil(lambda: window.session.calibration.profile.n_songs == n_before - 1, timeout=120_000)
     assert path not in {o.path for o in window.session.calibration.observations}
@@ -240,8 +241,7 @@ def test_without_an_audio_device_playback_says_so_and_the_inspector_still_works(
     with qtbot.waitSignal(window.controller.runFinished, timeout=RUN_TIMEOUT_MS):
         assert window.start()
     select(qtbot, window, SONGS[1].file)
-    assert window.inspector.toggle_play()  # decoding starts; playing fails once it is decoded
-    wait_loaded(qtbot, window.inspector.player)
+    assert not window.inspector.toggle_play()  # said at once: nothing is decoded for a machine that cannot play
     assert window.inspector.player.state == "unavailable"
     assert "no audio output" in window.inspector.panel.player_note.text()
     assert window.inspector.panel.tempo_table.rowCount() > 0  # the evidence is still there
@@ -273,3 +273,66 @@ def test_the_inspector_shows_each_chunk_as_it_finishes(qtbot, make_window, tmp_p
     assert all(shown == reported for reported, shown in live)  # never a chunk behind after a batch
     assert any(0 < shown < total for _, shown in live)  # drawn while the song is still being analysed
     assert window.inspector.panel.view.status == "done" and len(window.inspector.panel.view.chunks) == total
+
+
+def test_a_verdict_with_only_disagreements_shown_moves_on_to_the_song_below(qtbot, make_window, song_folder, tmp_path):
+    """A verdict that makes a song agree hides it under *Show Only Disagreements*: the selection must go
+    to the song that was below it (never the one above, which the next key press would then correct),
+    and stay empty after the last one."""
+    halved = {SONGS[i].file for i in (0, 2, 4, 6, 8)}
+    reference = write_reference_csv(
+        tmp_path / "reference.csv", [replace(s, bpm=s.bpm * 2) if s.file in halved else s for s in SONGS]
+    )
+    window = make_window()
+    analyse(qtbot, window, song_folder, reference)
+    proxy, model = window.proxy, window.model
+    window.inspector.filter_action.setChecked(True)
+
+    def song_at(r: int):
+        return model.song(proxy.mapToSource(proxy.index(r, 0)).row())
+
+    def fixable(r: int) -> bool:  # only its tempo disagrees: a BPM verdict equal to the detection hides it
+        song = song_at(r)
+        return song.key_class() in (None, "same") and song.tempo_class() not in (None, "same")
+
+    def judge(r: int) -> str:
+        song = song_at(r)
+        select(qtbot, window, song.name)
+        assert window.inspector.correct_bpm(song.bpm, "typed")
+        qtbot.waitUntil(
+            lambda: not proxy.mapFromSource(model.index(model.row_of(song.path), 0)).isValid(), timeout=5_000
+        )
+        return song.path
+
+    middle = next(r for r in range(proxy.rowCount() - 1) if fixable(r))
+    below = song_at(middle + 1).path
+    judge(middle)
+    assert window.table.currentIndex().isValid() and song_at(window.table.currentIndex().row()).path == below
+    assert window.inspector.path == below
+
+    last = proxy.rowCount() - 1
+    if fixable(last):
+        judge(last)
+        assert not window.table.currentIndex().isValid()  # nothing below: nothing selected
+        assert not window.table.selectionModel().selectedRows()
+
+
+def test_at_1366_by_768_play_and_every_verdict_button_show_without_scrolling(qtbot, make_window, song_folder, tmp_path):
+    reference = write_reference(tmp_path / "reference.csv")
+    window = make_window()
+    window.resize(1366, 768)
+    analyse(qtbot, window, song_folder, reference)
+    path = select(qtbot, window, DOUBLED.file)
+    assert window.inspector.correct_bpm(DOUBLED.bpm, "×½")  # a verdict adds its line to the summary
+    window.inspector.panel.reason_edit.setText("halved")
+    qtbot.waitUntil(lambda: "bpm" in window.inspector.panel.view.verdicts, timeout=5_000)
+    QApplication.processEvents()
+    assert window.inspector.path == path and window.size().height() <= 768
+    page, panel = window.inspector.page, window.inspector.panel
+    viewport = page.viewport()
+    assert page.verticalScrollBar().value() == 0
+    assert window.rect().contains(QRect(viewport.mapTo(window, QPoint(0, 0)), viewport.size()))
+    wanted = {"Play": panel.play_button, **{f"verdict {k}": b for k, b in panel.verdict_buttons.items()}}
+    for name, widget in wanted.items():
+        shown = QRect(widget.mapTo(viewport, QPoint(0, 0)), widget.size())
+        assert widget.isVisible() and viewport.rect().contains(shown), (name, shown, viewport.rect())

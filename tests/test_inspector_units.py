@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 from engine.analysis.keys import KEY_LABELS
+from engine.results import SongResult, SongStatus
 from gui.inspector.clicks import click_sound, click_times, detect_beats
-from gui.inspector.evidence import disagrees, key_candidates, tempo_relation
+from gui.inspector.song_evidence import disagrees, key_candidates, local_time, tempo_candidates, tempo_relation
 from tests.audio import SR, click_track
 
 
@@ -17,6 +18,32 @@ from tests.audio import SR, click_track
 )
 def test_tempo_candidates_are_named_by_their_relation_to_the_detected_tempo(candidate, detected, relation):
     assert tempo_relation(candidate, detected) == relation
+
+
+def test_two_candidates_of_one_relation_are_one_row():
+    """240 and 242 BPM against a detected 120 are both "×2": one reading, shown once (the stronger)."""
+    result = SongResult(
+        "a.wav",
+        SongStatus.DONE,
+        bpm=120.0,
+        tempo_candidates=[(120.0, 1.0), (240.0, 0.6), (242.0, 0.5), (60.0, 0.4), (100.0, 0.3), (101.0, 0.2)],
+    )
+    rows = [(c.bpm, c.relation) for c in tempo_candidates(result)]
+    assert rows == [(120.0, "same"), (240.0, "×2"), (60.0, "×½"), (100.0, "")]
+
+
+def test_a_verdict_time_is_shown_in_local_time_never_blank_or_raw(monkeypatch):
+    import time
+
+    monkeypatch.setenv("TZ", "Asia/Kolkata")  # UTC+5:30 all year: no daylight-saving edge
+    time.tzset()
+    try:
+        assert local_time("2026-12-06T23:45:10+00:00") == "on 2026-12-07 at 05:15"
+        assert local_time("2026-12-06T23:45:10") == "on 2026-12-07 at 05:15"  # written without a zone: UTC
+        assert local_time("") == local_time("yesterday") == "at a time not recorded"
+    finally:
+        monkeypatch.undo()
+        time.tzset()
 
 
 def test_key_candidates_are_the_best_scores_in_order():

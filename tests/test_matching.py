@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from engine.references.matching import SongIdentity, match_songs
-from engine.references.reader import ReferenceRow, parse_reference_text
+from engine.references.readers import ReferenceRow
+from engine.references.readers.csv_export import parse_reference_text
 from engine.references.textnorm import artists_agree, normalise_title
 
 
@@ -176,7 +177,7 @@ def test_tags_fill_in_only_where_no_csv_row_matched(tmp_path):
 
     from engine.calibration.dataset import AnalysedSong
     from engine.calibration.workflow import match_reference
-    from engine.references.reader import ReferenceSet
+    from engine.references.readers import ReferenceSet
 
     paths = []
     for name, bpm in (("listed.flac", "111"), ("tagged.flac", "99")):

@@ -20,7 +20,7 @@ import pytest
 
 from engine.calibration import AnalysedSong, Observation, Profile, ProfileError, fit_calibration
 from engine.calibration.octave_rules import ALTERNATIVES, evidence_row
-from engine.references.reader import ReferenceRow
+from engine.references.readers import ReferenceRow
 from engine.references.scoring import score
 from engine.results import format_candidates, parse_candidates
 from tests.audio import song

@@ -158,15 +158,15 @@ def test_fuzzy_score_is_recorded_and_a_fuzzy_pair_needs_artists():
 
 
 def test_the_window_queue_says_a_fuzzy_pairs_score_and_row(tmp_path):
-    from gui.calibration_session import CalibrationSession
+    from engine.calibration.session import CalibrationSession, song_for
 
     path = tmp_path / "ref.csv"
     path.write_text("Title,Artist,BPM\nTeenage Dreem,Katy Perry,120\n", encoding="utf-8")
     session = CalibrationSession()
     session.load_reference(path)
-    session.adopt_match(session.match(["/m/Katy Perry - Teenage Dream.flac"], {}))
+    session.adopt_match(session.match([song_for("/m/Katy Perry - Teenage Dream.flac", None)]))
     (values,) = session.reference_values().values()
-    assert values["match_method"].startswith("fuzzy (score 0.9") and values["match_method"].endswith("ref.csv line 2")
+    assert values.method.startswith("fuzzy (score 0.9") and values.method.endswith("ref.csv line 2")
 
 
 def test_path_first_then_names_across_several_reference_files(tmp_path):

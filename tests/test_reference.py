@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from engine.references.reader import ReferenceFileError, load_reference, parse_reference_text, reference_from_tags
+from engine.references.readers import ReferenceFileError, load_reference, reference_from_tags
+from engine.references.readers.csv_export import parse_reference_text
 
 PLAYLIST = (
     "#,Song,Artist,Popularity,BPM,Genres,Album,Album Date,Time,Dance,Energy,Acoustic,Instrumental,Happy,Speech,"

@@ -6,12 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QItemSelectionModel, QTimer
+from PySide6.QtCore import QItemSelectionModel, Qt, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from engine.references.tags import read_tags
 from engine.tagging.journal import Journal, PlannedField
-from engine.tagging.plan import Wanted, build_plan
+from engine.tagging.tag_plan import Wanted, build_plan
+from gui.actions import ActionKey
 from gui.main_window import MainWindow
 from tests.tagfiles import journal_held_elsewhere, make
 
@@ -58,23 +59,27 @@ def test_write_tags_for_the_selection_previews_writes_off_thread_and_undoes(wind
         w.proxy.mapFromSource(w.model.index(1, 0)),
         QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows,
     )
-    w.write_tags_action.trigger()
+    w.action(ActionKey.WRITE_TAGS).trigger()
     dialog = w.tag_dialog
     qtbot.waitUntil(lambda: dialog.write_button.isEnabled(), timeout=10_000)
     shown = [[dialog.table.item(r, c).text() for c in range(4)] for r in range(dialog.table.rowCount())]
     assert shown == [["1.flac", "bpm", "(none)", "102"], ["1.flac", "key", "(none)", "G"]]
+    # the File column shows the name (not the path), elided in the middle when long, and has the room
+    assert dialog.table.textElideMode() == Qt.TextElideMode.ElideMiddle
+    widths = [dialog.table.columnWidth(c) for c in range(4)]
+    assert widths[0] == max(widths), widths
     assert read_tags(songs[1]).bpm == "", "written before the user confirmed"
     dialog.notation.setCurrentText("camelot")
     qtbot.waitUntil(lambda: dialog.write_button.isEnabled() and dialog.table.item(1, 3).text() == "9B", timeout=10_000)
     dialog.write_button.click()
-    qtbot.waitUntil(lambda: "files written" in dialog.summary.text(), timeout=20_000)
+    qtbot.waitUntil(lambda: "1 file written" in dialog.summary.text(), timeout=20_000)  # one, not "1 files"
     assert (read_tags(songs[1]).bpm, read_tags(songs[1]).key) == ("102", "9B")
     assert [read_tags(p).bpm for p in (songs[0], songs[2])] == ["", ""], "an unselected song was written"
     assert cache.get(songs[0], "fp") is not None
     dialog.close()
 
     answer_next_box(qtbot, "Yes")
-    w.undo_tags_action.trigger()
+    w.action(ActionKey.UNDO_TAGS).trigger()
     qtbot.waitUntil(lambda: read_tags(songs[1]).key == "", timeout=20_000)
     assert read_tags(songs[1]).bpm == ""
 
@@ -141,7 +146,7 @@ def test_a_write_while_a_tag_command_runs_writes_nothing_and_says_so(window, qtb
     songs = [make(tmp_path / "m" / f"{i}.flac") for i in range(2)]
     w = window()
     finished_songs(w, songs)
-    w.write_all_tags_action.trigger()
+    w.action(ActionKey.WRITE_ALL_TAGS).trigger()
     dialog = w.tag_dialog
     qtbot.waitUntil(lambda: dialog.write_button.isEnabled(), timeout=10_000)
     with journal_held_elsewhere(w.tagger.journal.path):  # a 'tag' command mid-batch on the same journal

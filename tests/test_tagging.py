@@ -23,7 +23,7 @@ from engine.references.tags import read_tags
 from engine.tagging.batch import Tagger
 from engine.tagging.journal import Journal
 from engine.tagging.notation import format_bpm, format_key
-from engine.tagging.plan import Wanted, build_plan
+from engine.tagging.tag_plan import Wanted, build_plan
 from tests.tagfiles import FORMATS, audio_digest, journal_held_elsewhere, make, other_tags
 
 # What each format must hold after writing bpm 127.6 and key "F# minor" (classic notation): hand-written.

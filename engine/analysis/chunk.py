@@ -61,7 +61,7 @@ def onset_envelopes(y: np.ndarray, sr: int) -> tuple[np.ndarray, np.ndarray]:
 def onset_envelopes_after(lead_in: np.ndarray | None, y: np.ndarray, sr: int) -> tuple[np.ndarray, np.ndarray]:
     """:func:`onset_envelopes` of ``y`` computed with the whole hops of ``lead_in`` before it, cut to ``y``."""
     lead = 0 if lead_in is None else lead_in.size // HOP_LENGTH
-    if lead == 0:
+    if lead == 0 or lead_in is None:
         return onset_envelopes(y, sr)
     full, high = onset_envelopes(np.concatenate([lead_in[lead_in.size - lead * HOP_LENGTH :], y]), sr)
     return full[lead:], high[lead:]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -151,7 +152,7 @@ def combine(
     """The song result: from the chunks that succeeded, ``partial`` when some did not."""
     chunks = sorted(chunks, key=lambda c: c.index)
     good = [c for c in chunks if c.status is ChunkStatus.OK and c.features is not None]
-    base = dict(
+    base: dict[str, Any] = dict(
         path=path,
         duration_s=duration_s,
         chunks_ok=len(good),

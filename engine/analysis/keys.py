@@ -27,7 +27,7 @@ PROFILES = {"krumhansl": KRUMHANSL, "temperley": TEMPERLEY, "albrecht": ALBRECHT
 
 def _profile_matrix(profile: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
     """(24, 12) z-scored templates, rows in :data:`KEY_LABELS` order."""
-    rows = []
+    rows: list[np.ndarray] = []
     for template in profile:
         z = (template - template.mean()) / template.std()
         rows.extend(np.roll(z, tonic) for tonic in range(12))

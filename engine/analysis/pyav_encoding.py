@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -45,7 +46,7 @@ def write_encoded(
         planar = planar.astype(np.float32, copy=False)
     layout = {1: "mono", 2: "stereo"}.get(planar.shape[0], f"{planar.shape[0]}c")
     with av.open(str(path), "w", format=container_format, options=container_options or {}) as container:
-        stream = container.add_stream(codec, rate=sr, layout=layout, options=codec_options or {})
+        stream: Any = container.add_stream(codec, rate=sr, layout=layout, options=codec_options or {})
         if bit_rate:
             stream.codec_context.bit_rate = bit_rate
         if sample_format:

@@ -22,6 +22,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from engine.calibration.dataset import Observation
 from engine.csv_io import CSV_ENCODING, neutralise_formula, restore_formula
@@ -208,7 +209,7 @@ def apply_verdicts(observations: Sequence[Observation], verdicts: Verdicts | Non
         if "exclude" in found:
             excluded.append(o.path)
             continue
-        changes: dict[str, object] = {}
+        changes: dict[str, Any] = {}
         if "bpm" in found:
             value = _bpm(found["bpm"].corrected)
             if value is None:

@@ -9,10 +9,12 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from engine.calibration.octave_rules import evidence_row
+from engine.calibration.profile import Profile
 from engine.references.matching import MatchReport
-from engine.references.reader import ReferenceRow
+from engine.references.readers import ReferenceRow
 from engine.results import SongResult, SongStatus, parse_candidates
 
 MEASUREMENTS = ("loudness_db",)
@@ -22,9 +24,9 @@ MEASUREMENTS = ("loudness_db",)
 @dataclass(frozen=True)
 class AnalysedSong:
     path: str
-    status: SongStatus | None
-    """``None``: a status this engine never writes (a hand-edited results.csv, a queued row); used as analysed.
-    Text (``"done"``) is turned into the enum."""
+    status: SongStatus
+    """Text (``"done"``) is turned into the enum; a status this engine never writes (a hand-edited
+    results.csv) counts as ``DONE``: the row has an answer the user wants scored."""
     bpm: float | None = None
     key: str = ""
     measurements: dict[str, float] = field(default_factory=dict)
@@ -32,8 +34,8 @@ class AnalysedSong:
     """What the octave choice decides from (:func:`octave_rules.evidence_row`); ``None`` when unknown."""
 
     def __post_init__(self) -> None:
-        if not isinstance(self.status, SongStatus | None):  # "done" from a caller or a CSV cell
-            object.__setattr__(self, "status", SongStatus.from_text(self.status))
+        if not isinstance(self.status, SongStatus):  # "done" from a caller or a CSV cell
+            object.__setattr__(self, "status", SongStatus.from_text(self.status) or SongStatus.DONE)
 
     @property
     def failed(self) -> bool:
@@ -65,12 +67,26 @@ class AnalysedSong:
             )
         return cls(
             str(row.get("path", "")),
-            SongStatus.from_text(row.get("status")),
+            SongStatus.from_text(row.get("status")) or SongStatus.DONE,
             bpm,
             row.get("key") or "",
             measurements,
             evidence,
         )
+
+
+class CalibratedValue(NamedTuple):
+    """A song's answer after a profile: what results.csv's and the queue's calibrated columns show."""
+
+    bpm: float | None
+    key: str
+
+
+def calibrated_value(profile: Profile, song: AnalysedSong) -> CalibratedValue | None:
+    """The one place a song's calibrated BPM and key are computed; ``None`` for a song that failed analysis."""
+    if song.failed:
+        return None
+    return CalibratedValue(profile.calibrate_bpm(song.bpm, song.tempo_evidence), profile.calibrate_key(song.key))
 
 
 def evidence_of(result: SongResult) -> tuple[float, ...] | None:

@@ -8,6 +8,7 @@ fitted; the rest are reported as not calibrated.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -41,7 +42,7 @@ def r_squared(y: np.ndarray, predicted: np.ndarray) -> float:
     return 1.0 - float(np.sum((y - predicted) ** 2)) / total if total > 0 else 0.0
 
 
-def apply(corrections: list[Correction], measurements: dict[str, float | None]) -> dict[str, float | None]:
+def apply(corrections: list[Correction], measurements: Mapping[str, float | None]) -> dict[str, float | None]:
     """Calibrated value of each fitted feature from the engine's measurements (``None`` when unmeasured)."""
     out: dict[str, float | None] = {}
     for c in corrections:

@@ -14,7 +14,8 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from functools import partial
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -69,6 +70,15 @@ convention: docs/accuracy.md, "Part B: the support floor and the fold layouts".)
 """
 
 
+class Answers(NamedTuple):
+    """One song's calibrated answers: by the profile fitted on every song, and cross-validated."""
+
+    bpm_in_sample: float | None
+    bpm_cv: float | None
+    key_in_sample: str
+    key_cv: str | None
+
+
 @dataclass
 class Calibration:
     """A fitted profile with the evidence: per-song answers in three versions and the metrics table."""
@@ -87,8 +97,8 @@ class Calibration:
     """Per domain, the held-out sets (observation indices) the shown cross-validated answers came from."""
     _positions: dict[str, int] | None = field(default=None, repr=False, compare=False)
 
-    def answers_for(self, song: AnalysedSong) -> tuple[float | None, float | None, str, str]:
-        """(BPM in-sample, BPM cross-validated, key in-sample, key cross-validated) for ``song``.
+    def answers_for(self, song: AnalysedSong) -> Answers:
+        """The song's calibrated answers, in-sample and cross-validated.
 
         A song the profile was not fitted on (analysed after the fit) gets the profile's answer in
         both places: for it that answer is already out-of-sample.
@@ -102,7 +112,7 @@ class Calibration:
         key_in = self.key_in_sample[index] if index is not None else self.profile.calibrate_key(song.key)
         bpm_cv = self.bpm_cv[index] if index is not None and self.bpm_cv[index] is not None else bpm_in
         key_cv = self.key_cv[index] if index is not None and self.key_cv[index] is not None else key_in
-        return bpm_in, bpm_cv, key_in, key_cv
+        return Answers(bpm_in, bpm_cv, key_in, key_cv)
 
     def _index(self) -> dict[str, int]:
         if self._positions is None:
@@ -227,6 +237,11 @@ def _evidence_row(song: AnalysedSong) -> np.ndarray:
         row[:] = song.tempo_evidence
     row[0] = song.bpm
     return row
+
+
+def _feature_pair(o: Observation, feature: str, source: str) -> tuple[float, float]:
+    """What a feature scaler sees of one song: its measurement and the reference's value."""
+    return (o.song.measurements[source], o.row.features[feature])
 
 
 def _canonical(obs: Sequence[Observation], indices: list[int], seen: Callable[[Observation], tuple]) -> list[int]:
@@ -382,7 +397,7 @@ def _fit_features(result: Calibration, min_songs: int) -> list[dict[str, Any]]:
             continue
         source, same_unit = feature_rules.FEATURE_SOURCES[feature]
         idx = [i for i, o in enumerate(obs) if feature in o.row.features and source in o.song.measurements]
-        idx = _canonical(obs, idx, lambda o, f=feature, m=source: (o.song.measurements[m], o.row.features[f]))
+        idx = _canonical(obs, idx, partial(_feature_pair, feature=feature, source=source))
         if len(idx) < min_songs:
             result.notes.append(_too_few(feature, feature, len(idx), min_songs))
             continue

@@ -89,7 +89,7 @@ def fit_mode_shift(detected: Sequence[str], reference: Sequence[str], min_suppor
     for mode in ("major", "minor"):
         best: tuple[int, float, str] | None = None
         for relation in RELATIONS:
-            rule = {"type": "mode_shift", "from_mode": mode, "relation": relation}
+            rule: dict[str, Any] = {"type": "mode_shift", "from_mode": mode, "relation": relation}
             shifted = apply([rule], current)
             net = int(_exact(shifted, reference).sum()) - int(_exact(current, reference).sum())
             mirex_gain = float(_mirex(shifted, reference).sum() - _mirex(current, reference).sum())

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from engine.references.scoring import KEY_RELATIONS, RATIO_CLASSES, score
 
@@ -87,3 +87,36 @@ def headline(rows: Sequence[Mapping[str, Any]], column: str) -> dict[str, Any]:
     wanted = (*(m.name for m in TEMPO_HEADLINE), "tempo_mae_bpm", *(m.name for m in KEY_HEADLINE))
     by_metric = {r["metric"]: r for r in rows}
     return {m: by_metric[m].get(column, "") for m in wanted if m in by_metric}
+
+
+class MetricRow(NamedTuple):
+    """One headline score as a window shows it: raw, calibrated cross-validated and in-sample, over ``n`` songs."""
+
+    label: str
+    raw: float | None
+    calibrated_cv: float | None
+    calibrated_in_sample: float | None
+    n: int
+
+
+def headline_view(rows: Sequence[Mapping[str, Any]]) -> list[MetricRow]:
+    """The :data:`HEADLINE` scores of a metrics table (a fit's, or raw-only rows), in their fixed order."""
+    by_metric = {r["metric"]: r for r in rows}
+    view = []
+    for metric in HEADLINE:
+        row = by_metric.get(metric.name)
+        if row is not None:
+            view.append(
+                MetricRow(
+                    metric.short,
+                    _number(row.get("raw")),
+                    _number(row.get("calibrated_cv")),
+                    _number(row.get("calibrated_in_sample")),
+                    int(row.get("n", 0)),
+                )
+            )
+    return view
+
+
+def _number(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) else None

@@ -7,14 +7,12 @@ the command line writes to stderr and the window may show or ignore.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from engine.calibration.corrections import Verdicts, load_verdicts
-from engine.calibration.dataset import AnalysedSong
-from engine.calibration.exports import (
+from engine.calibration.calibration_files import (
     calibrated_values,
     file_fingerprint,
     now,
@@ -22,6 +20,8 @@ from engine.calibration.exports import (
     write_calibration_files,
     write_run_files,
 )
+from engine.calibration.corrections import Verdicts, load_verdicts
+from engine.calibration.dataset import AnalysedSong, Observation
 from engine.calibration.fit import MIN_SONGS, Calibration, CalibrationError, fit_calibration
 from engine.calibration.metrics import HEADLINE
 from engine.calibration.profile import Profile, load_profile
@@ -114,16 +114,9 @@ class CalibrationPlan:
         lines: list[str] = []
         if self.profile is not None:
             lines += [f"warning: {note}" for note in self.profile.warnings_for(ENGINE_VERSION, settings)]
-        if self.reference is None:
+        self.matched = self.match(songs)
+        if self.matched is None:
             return lines
-        self.matched = match_reference(
-            songs,
-            self.reference,
-            use_tags=self.use_tags,
-            fuzzy_threshold=self.fuzzy,
-            manual=self.manual,
-            verdicts=self.verdicts,
-        )
         lines += match_lines(self.matched, quiet)
         if self.matched.applied is not None and self.verdicts:
             applied = self.matched.applied
@@ -131,14 +124,42 @@ class CalibrationPlan:
                 f"verdicts: {len(applied.corrected)} reference values corrected, {len(applied.excluded)} songs excluded"
             )
             lines += [f"  {problem}" for problem in applied.problems[:SHOW_AT_MOST]]
-        fingerprints = [f.to_dict() for f in self.reference.fingerprints]
         try:
-            self.calibration = fit_calibration(self.matched.observations, settings, fingerprints, self.min_songs)
+            self.calibration = self.fit_matched(settings)
         except CalibrationError as exc:
             self.notes.append(str(exc))
             return [*lines, f"calibration not fitted: {exc}"]
         self.notes.extend(self.calibration.notes)
         return lines if quiet else [*lines, *fit_lines(self.calibration)]
+
+    def match(self, songs: Sequence[AnalysedSong]) -> Matched | None:
+        """Pair ``songs`` with the reference rows (hand-made pairs first, then names, then the songs' tags).
+
+        Pure with respect to the plan (reads song tags, so a window runs it off its GUI thread).
+        """
+        if self.reference is None:
+            return None
+        return match_reference(
+            songs,
+            self.reference,
+            use_tags=self.use_tags,
+            fuzzy_threshold=self.fuzzy,
+            manual=list(self.manual),
+            verdicts=self.verdicts,
+        )
+
+    def analysed_observations(self) -> list[Observation]:
+        """The matched songs with an answer to score: queued and failed songs are matched but never scored."""
+        if self.matched is None:
+            return []
+        return [o for o in self.matched.observations if o.song.status.analysed]
+
+    def fit_matched(self, settings: Mapping[str, Any]) -> Calibration:
+        """Fit on the analysed matched songs (raises ``CalibrationError`` when there are too few). Pure."""
+        if self.matched is None or self.reference is None:
+            raise CalibrationError("load a reference and analyse its songs first")
+        fingerprints = [f.to_dict() for f in self.reference.fingerprints]
+        return fit_calibration(self.analysed_observations(), dict(settings), fingerprints, self.min_songs)
 
     def result_columns(self, songs: Sequence[AnalysedSong]) -> tuple[list[str], dict[str, dict[str, Any]]]:
         profile = self.profile or (self.calibration.profile if self.calibration else None)

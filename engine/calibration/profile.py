@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -49,14 +49,14 @@ class Profile:
     engine_version: str = ENGINE_VERSION
 
     # -- applying ---------------------------------------------------------------------------------
-    def calibrate_bpm(self, bpm: float | None, evidence: Sequence[float] | None = None) -> float | None:
+    def calibrate_bpm(self, bpm: float | None, evidence: Sequence[float] | np.ndarray | None = None) -> float | None:
         """Calibrated BPM; with the song's tempo ``evidence`` an ``octave_choice`` correction can act on it."""
         return tempo_rules.apply_one_value(self.tempo, bpm, None if evidence is None else np.asarray(evidence))
 
     def calibrate_key(self, key: str) -> str:
         return key_rules.apply_one_value(self.key, key)
 
-    def calibrate_features(self, measurements: dict[str, float | None]) -> dict[str, float | None]:
+    def calibrate_features(self, measurements: Mapping[str, float | None]) -> dict[str, float | None]:
         return feature_rules.apply(self.features, measurements)
 
     @property

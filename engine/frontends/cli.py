@@ -117,7 +117,7 @@ def add_analyze_parser(commands: argparse._SubParsersAction) -> argparse.Argumen
         help="results cache (SQLite) to use instead of the one in the user cache folder",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress output")
-    from engine.calibration.cli import add_reference_arguments
+    from engine.calibration.calibrate_command import add_reference_arguments
     from engine.frontends.outgoing import add_bpm_range_argument
 
     add_bpm_range_argument(parser)
@@ -135,13 +135,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     add_analyze_parser(commands)
-    from engine.calibration.cli import add_calibrate_parser
+    from engine.calibration.calibrate_command import add_calibrate_parser
 
     add_calibrate_parser(commands)
     from engine.frontends.doctor import add_doctor_parser
 
     add_doctor_parser(commands)
-    from engine.tagging.cli import add_tag_parser  # tag writing (issue 16)
+    from engine.tagging.tag_command import add_tag_parser  # tag writing (issue 16)
 
     add_tag_parser(commands)
     from engine.frontends.outgoing import add_export_parser  # export to rekordbox/Traktor (issue 24)
@@ -242,7 +242,7 @@ def run_analyze(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return ExitCode.USAGE
-    from engine.calibration.cli import plan_from_args
+    from engine.calibration.calibrate_command import plan_from_args
 
     plan = plan_from_args(args)  # reference and profile checked before any analysis
     if plan is None:
@@ -308,7 +308,7 @@ def _save(
             if plan is None:
                 write_results(out, [results[i] for i in sorted(results)])
             else:  # with calibrated columns, the calibration files, run.json and history.csv
-                from engine.calibration.cli import say
+                from engine.calibration.calibrate_command import say
 
                 finished = [results[i] for i in sorted(results)]
                 say(plan.fit_results(finished, settings, quiet))
@@ -321,7 +321,7 @@ def _save(
 
 
 def run_calibrate(args: argparse.Namespace) -> int:
-    from engine.calibration.cli import run_calibrate as calibrate
+    from engine.calibration.calibrate_command import run_calibrate as calibrate
 
     return calibrate(args)
 
@@ -333,7 +333,7 @@ def run_doctor(args: argparse.Namespace) -> int:
 
 
 def run_tag(args: argparse.Namespace) -> int:  # issue 16: tag writing lives in engine/tagging
-    from engine.tagging.cli import run_tag as tag
+    from engine.tagging.tag_command import run_tag as tag
 
     return tag(args)
 

@@ -115,6 +115,7 @@ def chord_notes(root_pc: int, quality: str, octave: int = 4) -> list[int]:
 
 def _progression(tonic: int, mode: str, style: str) -> list[tuple[int, str]]:
     """(root pitch class, triad quality) per bar."""
+    offsets: tuple[int, ...]
     if style == "relative_major":
         offsets = _RELATIVE_MAJOR_PROGRESSION
         qualities = {0: "minor", 3: "major", 8: "major", 10: "major", 7: "minor", 5: "minor"}

@@ -164,7 +164,10 @@ def check_pool(folder: Path, workers: int, deadline: float) -> Iterator[Check]:
                 if isinstance(event, ev.ChunkStarted):
                     seen.add(event.worker_pid)
             seen.update(engine.worker_pids())  # the replacement of the stopped worker, too
-            results = {r.path: r for r in events[-1].results}
+            final = events[-1]
+            if not isinstance(final, ev.RunFinished):
+                raise RuntimeError(f"the run ended with {type(final).__name__}, not RunFinished")
+            results = {r.path: r for r in final.results}
     except Exception as exc:  # the report must come out whatever broke
         yield Check(FAIL, "worker pool", f"{type(exc).__name__}: {exc}")
         return

@@ -36,7 +36,7 @@ def _confidence(text: str) -> float:
     return value
 
 
-def add_bpm_range_argument(parser: argparse.ArgumentParser) -> None:
+def add_bpm_range_argument(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
     parser.add_argument(
         "--bpm-range",
         type=_bpm_range,

@@ -195,7 +195,11 @@ class _State:
                 candidates = [
                     s for s in names.get((pure.stem if use_stem else pure.name).casefold(), []) if s in self.free_songs
                 ]
-                song = self._by_suffix(candidates, pure) if len(candidates) > 1 else (candidates or [None])[0]
+                song = (
+                    self._by_suffix(candidates, pure)
+                    if len(candidates) > 1
+                    else (candidates[0] if candidates else None)
+                )
                 if song is None:
                     if len(candidates) > 1:
                         self.report.notes.append(

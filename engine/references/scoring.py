@@ -121,19 +121,19 @@ class Scores:
 
 def score(tempo_pairs: Iterable[tuple[float | None, float]], key_pairs: Iterable[tuple[str | None, str]]) -> Scores:
     """Score ``(detected, reference)`` pairs; a missing detection counts as wrong."""
-    tempo_pairs = [(d or 0.0, r) for d, r in tempo_pairs]
-    key_pairs = [(d or "", r) for d, r in key_pairs]
-    result = Scores(n_tempo=len(tempo_pairs), n_key=len(key_pairs))
-    if tempo_pairs:
-        classes = [tempo_ratio_class(d, r) for d, r in tempo_pairs]
+    tempo = [(d or 0.0, r) for d, r in tempo_pairs]
+    keys = [(d or "", r) for d, r in key_pairs]
+    result = Scores(n_tempo=len(tempo), n_key=len(keys))
+    if tempo:
+        classes = [tempo_ratio_class(d, r) for d, r in tempo]
         result.ratio_classes = dict(Counter(classes))
         result.acc1 = float(np.mean([c == "same" for c in classes]))
         result.acc2 = float(np.mean([c != "other" for c in classes]))
-        result.bpm_mae = float(np.mean([abs(d - r) for d, r in tempo_pairs]))
-    if key_pairs:
-        result.key_exact = float(np.mean([key_relation(r, d) == "same" for d, r in key_pairs]))
-        result.mirex = float(np.mean([mirex_score(r, d) for d, r in key_pairs]))
-        result.key_relations = dict(Counter(key_relation(r, d) for d, r in key_pairs))
-        offsets = [root_offset(r, d) for d, r in key_pairs]
+        result.bpm_mae = float(np.mean([abs(d - r) for d, r in tempo]))
+    if keys:
+        result.key_exact = float(np.mean([key_relation(r, d) == "same" for d, r in keys]))
+        result.mirex = float(np.mean([mirex_score(r, d) for d, r in keys]))
+        result.key_relations = dict(Counter(key_relation(r, d) for d, r in keys))
+        offsets = [root_offset(r, d) for d, r in keys]
         result.root_offsets = dict(Counter(o for o in offsets if o is not None))
     return result

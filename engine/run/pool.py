@@ -191,8 +191,10 @@ class _SpawnGuard:
             return list(self._processes)
 
 
-class _PoolProcess(multiprocessing.context.SpawnProcess):  # type: ignore[name-defined,misc]
+class _PoolProcess(multiprocessing.context.SpawnProcess):
     """A spawned worker that reports its start to its pool's guard."""
+
+    _guard: _SpawnGuard  # set by the context, taken off again in start()
 
     def start(self) -> None:
         guard = self.__dict__.pop("_guard", None)  # taken off before the object is pickled for the child
@@ -202,14 +204,14 @@ class _PoolProcess(multiprocessing.context.SpawnProcess):  # type: ignore[name-d
             guard.start(self, super().start)
 
 
-class _GuardedSpawnContext(multiprocessing.context.SpawnContext):  # type: ignore[name-defined,misc]
+class _GuardedSpawnContext(multiprocessing.context.SpawnContext):
     """The spawn context handed to pebble: its processes start through ``guard``."""
 
     def __init__(self, guard: _SpawnGuard) -> None:
         super().__init__()
         self.guard = guard
 
-    def Process(self, *args: Any, **kwargs: Any) -> _PoolProcess:  # multiprocessing's name for it
+    def Process(self, *args: Any, **kwargs: Any) -> _PoolProcess:  # type: ignore[override]  # a class there
         process = _PoolProcess(*args, **kwargs)
         process._guard = self.guard
         return process
@@ -228,7 +230,7 @@ def _end_processes(processes: list[multiprocessing.process.BaseProcess], kill: b
 
     def wait_gone(seconds: float) -> list[multiprocessing.process.BaseProcess]:
         """Wait on each process's sentinel (ready once it has exited), without reaping it under pebble's feet."""
-        waiting = {}
+        waiting: dict[Any, multiprocessing.process.BaseProcess] = {}  # sentinel -> process
         for process in processes:
             try:
                 waiting[process.sentinel] = process

@@ -13,7 +13,7 @@ import os
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, wait
 from dataclasses import dataclass, field
 from itertools import count
@@ -304,7 +304,7 @@ class Engine:
                 yield ev.WarmUp("workers", min(len(self._pool.ready_pids), total), total, time.monotonic() - began)
         yield ev.WarmUp("done", total, total, time.monotonic() - began)
 
-    def _analyse_song(self, index: int, path: str, tally: _Tally) -> Iterator[ev.Event]:
+    def _analyse_song(self, index: int, path: str, tally: _Tally) -> Generator[ev.Event, None, SongResult]:
         began = time.monotonic()
         try:
             from engine.analysis.chunk import MIN_SECONDS

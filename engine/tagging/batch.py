@@ -15,8 +15,8 @@ from typing import Any
 
 from engine.tagging.formats import Raw, TagFile, UnsupportedFile
 from engine.tagging.journal import Batch, Journal, PlannedField, new_batch_id
-from engine.tagging.plan import Plan
 from engine.tagging.safewrite import Refused, identity, remove_leftovers, rewrite, sync_folders
+from engine.tagging.tag_plan import Plan
 
 
 @dataclass

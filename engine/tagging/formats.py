@@ -139,12 +139,12 @@ class TagFile:
             for name in [k for k, f in tags.items() if k.startswith("COMM") and f.desc == ""]:
                 del tags[name]
             for item in raw or []:
-                tags.add(COMM(encoding=Encoding(item["encoding"]), lang=item["lang"], desc="", text=list(item["text"])))
+                tags.add(COMM(encoding=Encoding(item["encoding"]), lang=item["lang"], desc="", text=list(item["text"])))  # type: ignore[call-arg]
         elif self.kind == "id3":
             name, frame = _ID3_FRAMES[field]
             tags.delall(name)
             for item in raw or []:
-                tags.add(frame(encoding=Encoding(item["encoding"]), text=list(item["text"])))
+                tags.add(frame(encoding=Encoding(item["encoding"]), text=list(item["text"])))  # type: ignore[call-arg]
         elif self.kind == "mp4":
             atom = _MP4_ATOMS[field]
             if raw is None:
@@ -155,7 +155,7 @@ class TagFile:
                 tags[atom] = list(raw)
             else:
                 tags[atom] = [
-                    MP4FreeForm(v["data"].encode("utf-8", "surrogateescape"), dataformat=AtomDataType(v["format"]))
+                    MP4FreeForm(v["data"].encode("utf-8", "surrogateescape"), dataformat=AtomDataType(v["format"]))  # type: ignore[call-arg]
                     for v in raw
                 ]
         else:

@@ -1,6 +1,6 @@
 """The inspector panel: one song's evidence, a transport with a click track, and the verdict buttons.
 
-It draws; it decides nothing. :class:`gui.inspector.controller.Inspector` feeds it a
+It draws; it decides nothing. :class:`gui.features.inspector_feature.Inspector` feeds it a
 :class:`SongView` (built on the GUI thread from engine events and the calibration session) and
 wires its signals to the verdict store and the player.
 """
@@ -29,17 +29,22 @@ from PySide6.QtWidgets import (
 )
 
 from engine.calibration.corrections import Correction
-from gui.inspector.evidence import (
+from gui.inspector.song_evidence import (
     LOW_CONFIDENCE,
     ChunkBar,
     TempoCandidate,
     confidence_text,
+    local_time,
     show_key,
 )
 from gui.widgets.plot_style import FAILED_COLOUR, TIMEOUT_COLOUR, make_plot, set_title
 
 OK_COLOUR = QColor(88, 166, 255)
 REF_COLOUR = QColor(227, 179, 65)
+MIN_TABLE_HEIGHT = 72
+"""The candidate tables shrink to this (header and two rows, scrolled) before the panel scrolls."""
+NO_POSITION = "–:–– / –:––"
+"""The player line before a song is decoded: never the previous song's position and length."""
 
 
 @dataclass
@@ -116,7 +121,7 @@ class InspectorPanel(QWidget):
         self.click_box.toggled.connect(self._click_changed)
         self.click_tempo = QComboBox()
         self.click_tempo.currentIndexChanged.connect(lambda _i: self._click_changed())
-        self.position_label = QLabel("")
+        self.position_label = QLabel(NO_POSITION)
         self.player_note = QLabel("")
         self.player_note.setWordWrap(True)
 
@@ -139,7 +144,7 @@ class InspectorPanel(QWidget):
         set_bpm.clicked.connect(self._typed_bpm)
         verdicts.addWidget(set_bpm, 0, 6)
         key_button = QPushButton("Reference key = selected candidate")
-        key_button.clicked.connect(self._picked_key)
+        key_button.clicked.connect(self.pick_key)
         exclude = QPushButton("Exclude from calibration")
         exclude.clicked.connect(lambda: self.excludeRequested.emit(self.reason_edit.text().strip()))
         confirm = QPushButton("Detection confirmed")
@@ -157,12 +162,17 @@ class InspectorPanel(QWidget):
         tables = QHBoxLayout()
         tables.addWidget(self.tempo_table, 3)
         tables.addWidget(self.key_table, 2)
+        # What the user acts on comes first: at 1366×768 the inspector tab is ~300 px high, and Play and the
+        # verdict buttons below the candidate tables were under the fold. The tables take what is left.
+        for table in (self.tempo_table, self.key_table):
+            table.setMinimumHeight(MIN_TABLE_HEIGHT)
         right = QVBoxLayout()
+        right.setSpacing(3)
         right.addWidget(self.summary)
-        right.addLayout(tables, 1)
         right.addLayout(transport)
         right.addWidget(self.player_note)
         right.addLayout(verdicts)
+        right.addLayout(tables, 1)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.plot, 3)
@@ -227,7 +237,7 @@ class InspectorPanel(QWidget):
                 "confirmed": "detection confirmed",
             }[name]
             reason = f": {_html(verdict.reason)}" if verdict.reason else ""
-            lines.append(f"<span style='color:#e3b341'>{word} by you at {verdict.time}{reason}</span>")
+            lines.append(f"<span style='color:#e3b341'>{word} by you {local_time(verdict.time)}{reason}</span>")
         return "<br>".join(lines)
 
     def _show_timeline(self) -> None:
@@ -290,9 +300,10 @@ class InspectorPanel(QWidget):
                 self.tempo_table.setItem(row, col, QTableWidgetItem(text))
         self.key_table.setRowCount(len(v.keys))
         for row, (key, value) in enumerate(v.keys):
-            self.key_table.setItem(row, 0, QTableWidgetItem(show_key(key, self.notation)))
+            label = QTableWidgetItem(show_key(key, self.notation))
+            label.setData(Qt.ItemDataRole.UserRole, key)
+            self.key_table.setItem(row, 0, label)
             self.key_table.setItem(row, 1, QTableWidgetItem(f"{value:.3f}"))
-            self.key_table.item(row, 0).setData(Qt.ItemDataRole.UserRole, key)
         previous = self.click_tempo.currentData() if keep_click else None
         self.click_tempo.blockSignals(True)
         self.click_tempo.clear()
@@ -316,6 +327,9 @@ class InspectorPanel(QWidget):
             self.position_label.setText(f"{_clock(position_s)} / {_clock(duration_s)}")
             self.playhead.setVisible(True)
             self.playhead.setValue(position_s)
+        else:  # nothing decoded (another song was picked): no position and no length of a song not loaded
+            self.position_label.setText(NO_POSITION)
+            self.playhead.setVisible(False)
 
     # -- user input ---------------------------------------------------------------------------------
     def chunk_at(self, seconds: float) -> ChunkBar | None:
@@ -353,7 +367,7 @@ class InspectorPanel(QWidget):
             return
         self.bpmVerdict.emit(value, "typed")
 
-    def _picked_key(self) -> None:
+    def pick_key(self) -> None:
         row = self.key_table.currentRow()
         if row < 0 and self.view.keys:
             row = 0

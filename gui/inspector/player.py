@@ -1,7 +1,8 @@
 """Play a song with an optional click track, without ever blocking the GUI thread.
 
-Decoding and beat tracking run on a plain background thread and hand their arrays back through a
-queued signal. Playback goes through PortAudio (``sounddevice``): its callback, on PortAudio's own
+Decoding and beat tracking run off the GUI thread through :func:`gui.tasks.run_task` (the window's
+one way off the GUI thread), which hands the arrays back on the GUI thread. Playback goes through
+PortAudio (``sounddevice``): its callback, on PortAudio's own
 thread, copies the next block of the decoded array and adds the clicks that fall in it, so no
 click track is ever rendered in full (a 10-minute song would need 100 MB). The GUI thread only
 polls the play position for the playhead.
@@ -11,8 +12,9 @@ is mixed per block), its wheel is 33 kB on Linux (which uses the system's ``libp
 1.0 MB on macOS (PortAudio inside), while QtMultimedia needs PySide6-Addons (a 175 MB wheel beside
 PySide6-Essentials) and a QIODevice to feed mixed samples. See docs/inspector.md.
 
-Without PortAudio or an output device (CI, a headless box) :meth:`Player.play` reports that in
-:attr:`Player.message` and returns ``False``; everything else keeps working. Setting
+Without PortAudio or an output device (CI, a headless box) :func:`output_problem` says so before
+any decoding, and :meth:`Player.play` reports it in :attr:`Player.message` and returns ``False``;
+everything else keeps working. Setting
 ``CALIBRATION_STUDIO_AUDIO=null`` plays into a null sink that consumes samples in real time
 through the same callback (tests and benchmarks use it).
 """
@@ -26,8 +28,10 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
+from shiboken6 import isValid
 
 from gui.inspector.clicks import click_sound, click_times, detect_beats
+from gui.tasks import run_task
 
 BLOCK = 1024
 NULL_SINK = "null"
@@ -69,6 +73,32 @@ class NullSink:
         self.stop()
 
 
+def output_problem() -> str | None:
+    """Why nothing can play here (no PortAudio, no output device), or ``None``; asked before decoding a song,
+    so that a machine without sound says so at once, not after the song has been decoded."""
+    if os.environ.get(AUDIO_ENV, "").lower() == NULL_SINK:
+        return None
+    try:
+        import sounddevice as sd
+    except (ImportError, OSError) as exc:  # OSError: the PortAudio library itself is missing
+        return f"no audio output: PortAudio is not available ({exc}); on Linux install libportaudio2"
+    try:
+        sd.query_devices(kind="output")
+    except (sd.PortAudioError, ValueError) as exc:
+        return f"no audio output device found ({exc})"
+    return None
+
+
+def _decode_song(path: str) -> tuple[int, np.ndarray, float | None, np.ndarray]:
+    """Off the GUI thread: the whole song as float32 at its own rate, and its beats."""
+    from engine.analysis.decoding import probe, read_segment
+
+    info = probe(path)
+    y = read_segment(path, 0.0, info.duration_s, info.samplerate).astype(np.float32)
+    bpm, beats = detect_beats(y, info.samplerate)
+    return info.samplerate, y, bpm, beats
+
+
 def open_output(samplerate: int, callback: Any) -> Any:
     """A started-able output stream, or :class:`NoAudioOutput` saying why there is none."""
     if os.environ.get(AUDIO_ENV, "").lower() == NULL_SINK:
@@ -95,7 +125,6 @@ class Player(QObject):
     loaded = Signal(str)  # path, once decoded and beat-tracked
     stateChanged = Signal(str)  # "idle" | "loading" | "ready" | "playing" | "paused" | "unavailable" | "error"
     positionChanged = Signal(float)  # seconds, ~20 times a second while playing
-    _decoded = Signal(object)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -114,14 +143,13 @@ class Player(QObject):
         self.position = 0  # samples; written by the audio callback, read by the GUI thread
         self._stream: Any = None
         self._generation = 0
-        self._decoded.connect(self._on_decoded)
         self._timer = QTimer(self)
         self._timer.setInterval(50)
         self._timer.timeout.connect(self._poll)
 
     # -- loading ------------------------------------------------------------------------------------
     def load(self, path: str, detected_bpm: float | None = None) -> None:
-        """Decode and beat-track ``path`` on a background thread; :attr:`loaded` follows."""
+        """Decode and beat-track ``path`` off the GUI thread (:func:`gui.tasks.run_task`); :attr:`loaded` follows."""
         if path == self.path and self.state not in ("idle", "error"):
             self.detected_bpm = detected_bpm or self.detected_bpm
             return
@@ -130,32 +158,42 @@ class Player(QObject):
         generation = self._generation
         self.path, self.detected_bpm = path, detected_bpm
         self.audio = np.zeros(0, dtype=np.float32)
+        self.position = 0
         self._set_state("loading")
-        threading.Thread(target=self._decode, args=(path, generation), name="inspector-decode", daemon=True).start()
 
-    def _decode(self, path: str, generation: int) -> None:
-        try:
-            from engine.analysis.decoding import probe, read_segment
+        def decoded(song: Any, error: BaseException | None) -> None:
+            if isValid(self):  # the window may have closed while this song was decoding: nobody to tell
+                self._on_decoded(generation, path, song, error)
 
-            info = probe(path)
-            y = read_segment(path, 0.0, info.duration_s, info.samplerate).astype(np.float32)
-            bpm, beats = detect_beats(y, info.samplerate)
-            payload = (generation, path, info.samplerate, y, bpm, beats, "")
-        except Exception as exc:  # any failure is this song's, shown in the inspector
-            payload = (generation, path, 0, None, None, None, f"{type(exc).__name__}: {exc}")
-        try:
-            self._decoded.emit(payload)
-        except RuntimeError:  # the window closed while this song was decoding: nobody to tell
-            pass
+        run_task(lambda: _decode_song(path), decoded, owner=self)
 
-    def _on_decoded(self, payload: tuple) -> None:
-        generation, path, sr, y, bpm, beats, error = payload
+    def refuse(self, problem: str) -> None:
+        """Nothing can play here (:func:`output_problem`): say so without decoding anything."""
+        self.message = problem
+        self._set_state("unavailable")
+
+    def unload(self) -> None:
+        """Forget the song (another one is being inspected): no position, no length, nothing decoding."""
+        self.stop()
+        self._generation += 1
+        self.path = ""
+        self.audio = np.zeros(0, dtype=np.float32)
+        self.beats = np.zeros(0)
+        self.beat_bpm = self.detected_bpm = None
+        self.position = 0
+        self._click_samples = np.zeros(0, dtype=np.int64)
+        self.message = ""
+        self._set_state("idle")
+        self.positionChanged.emit(0.0)
+
+    def _on_decoded(self, generation: int, path: str, song: Any, error: BaseException | None) -> None:
         if generation != self._generation:
             return  # another song was chosen meanwhile
-        if error:
-            self.message = f"cannot play {os.path.basename(path)}: {error}"
+        if error is not None or song is None:
+            self.message = f"cannot play {os.path.basename(path)}: {type(error).__name__}: {error}"
             self._set_state("error")
             return
+        sr, y, bpm, beats = song
         self.samplerate, self.audio, self.beat_bpm, self.beats = sr, y, bpm, beats
         self._blip = click_sound(sr)
         self.position = min(self.position, y.size)

@@ -1,6 +1,6 @@
 """Calibration panel: reference file, matched/unmatched counts, metrics (cross-validated first),
 and the profile commands. Its buttons are bound to the window's actions
-(``gui.window_actions.bind_button``); the window does the work (off the GUI thread)."""
+(``gui.actions.bind_button``); the window does the work (off the GUI thread)."""
 
 from __future__ import annotations
 
@@ -23,6 +23,9 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
+from engine.calibration.metrics import MetricRow
+from gui.wording import plural
 
 METRIC_COLUMNS = ("Metric", "Raw", "Calibrated (CV)", "In-sample", "n")
 
@@ -62,10 +65,14 @@ class CalibrationPanel(QWidget):
         self.metrics.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         for column in range(1, len(METRIC_COLUMNS)):
             self.metrics.horizontalHeader().setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
-        self.metrics.horizontalHeaderItem(2).setToolTip(
-            "Each song predicted by a profile fitted without it: the honest number"
-        )
-        self.metrics.horizontalHeaderItem(3).setToolTip("Fitted and scored on the same songs: optimistic")
+        tips = {
+            2: "Each song predicted by a profile fitted without it: the honest number",
+            3: "Fitted and scored on the same songs: optimistic",
+        }
+        for column, tip in tips.items():
+            header = self.metrics.horizontalHeaderItem(column)
+            if header is not None:
+                header.setToolTip(tip)
         self.note = QLabel("")
         self.note.setWordWrap(True)
         self.note.setEnabled(False)
@@ -103,23 +110,24 @@ class CalibrationPanel(QWidget):
         if not name:
             self.reference_label.setText("No reference loaded")
             return
-        text = f"<b>{name}</b><br>{rows} rows"
+        text = f"<b>{name}</b><br>{plural(rows, 'row')}"
         if errors:
-            text += f", <span style='color:#d29922'>{len(errors)} rows with problems (see log)</span>"
+            problems = plural(len(errors), "row")
+            text += f", <span style='color:#d29922'>{problems} with problems (see log)</span>"
         self.reference_label.setText(text)
 
     def set_counts(self, matched: int, unmatched_songs: int, unmatched_rows: int, unmatched_text: str) -> None:
         self.matched_label.setText(str(matched))
-        self.unmatched_button.setText(f"{unmatched_songs} songs, {unmatched_rows} reference rows")
+        songs, rows = plural(unmatched_songs, "song"), plural(unmatched_rows, "reference row")
+        self.unmatched_button.setText(f"{songs}, {rows}")
         self.unmatched_button.setEnabled(bool(unmatched_songs or unmatched_rows))
         self._unmatched_text = unmatched_text
 
-    def set_metrics(
-        self, rows: Sequence[tuple[str, float | None, float | None, float | None, int]], note: str = ""
-    ) -> None:
+    def set_metrics(self, rows: Sequence[MetricRow], note: str = "") -> None:
         self.metrics.setRowCount(len(rows))
-        for r, (label, raw, cv, in_sample, n) in enumerate(rows):
-            cells = (label, _fmt(raw), _fmt(cv), _fmt(in_sample), str(n))
+        for r, row in enumerate(rows):
+            cv = row.calibrated_cv
+            cells = (row.label, _fmt(row.raw), _fmt(cv), _fmt(row.calibrated_in_sample), str(row.n))
             for c, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 if c:

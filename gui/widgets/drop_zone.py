@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLay
 
 
 class DropZone(QFrame):
-    """Its buttons are bound to the window's actions (``gui.window_actions.bind_button``)."""
+    """Its buttons are bound to the window's actions (``gui.actions.bind_button``)."""
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)

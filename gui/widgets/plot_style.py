@@ -63,5 +63,5 @@ def make_plot(title: str = "", left: str = "", bottom: str = "") -> pg.PlotWidge
 def set_title(widget: pg.PlotWidget, text: str) -> None:
     """Change a plot's title only when it differs: ``setTitle`` re-lays out the whole plot item."""
     if getattr(widget, "_shown_title", None) != text:
-        widget._shown_title = text  # type: ignore[attr-defined]
+        widget._shown_title = text
         widget.getPlotItem().setTitle(text, color=FOREGROUND.name(), size="10pt")

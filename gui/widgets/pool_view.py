@@ -61,7 +61,9 @@ class PoolView(QWidget):
                     self.table.setItem(row, column, item)
                 if item.text() != text:
                     item.setText(text)
-            self.table.item(row, 0).setForeground(QBrush(self._palette.colour(pid)))
+            first = self.table.item(row, 0)
+            if first is not None:
+                first.setForeground(QBrush(self._palette.colour(pid)))
         state = "warming up" if stats.warming else ("running" if stats.started_at and not stats.finished_at else "idle")
         self.summary.setText(
             f"{len(pids)} worker process{'es' if len(pids) != 1 else ''} ({state}) · "

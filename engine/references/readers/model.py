@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from engine.errors import EngineError
 from engine.references.textnorm import normalise_artist, normalise_title
@@ -34,7 +35,8 @@ class ReferenceRow:
     key: str | None = None
     duration_s: float | None = None
     features: dict[str, float] = field(default_factory=dict)
-    cells: tuple[str, ...] = field(default=(), repr=False, compare=False)
+    cells: tuple[Any, ...] = field(default=(), repr=False, compare=False)
+    """What identifies the row in its file (compared to tell a repeated row from a conflicting one)."""
     """The row as read (stripped, case-folded), to tell an exact duplicate from a conflicting one."""
     unit: str = "line"
 

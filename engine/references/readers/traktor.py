@@ -97,7 +97,7 @@ def parse_traktor(data: bytes, source: str) -> ReferenceSet:
 
 
 def _entry_row(entry: dict[str, object], source: str, result: ReferenceSet, mounts: list[str]) -> ReferenceRow | None:
-    line = int(entry["line"])  # type: ignore[arg-type]
+    line = int(entry["line"])  # type: ignore[call-overload]
     attrs: Attributes = entry["attrs"]  # type: ignore[assignment]
     location: Attributes = entry.get("LOCATION", {})  # type: ignore[assignment]
     info: Attributes = entry.get("INFO", {})  # type: ignore[assignment]

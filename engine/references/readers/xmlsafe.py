@@ -35,7 +35,8 @@ class ElementHandler(xml.sax.handler.ContentHandler):
         self.line = 0
 
     def startElement(self, name: str, attrs: xml.sax.xmlreader.AttributesImpl) -> None:
-        self.line = self._locator.getLineNumber() if self._locator is not None else 0
+        locator = getattr(self, "_locator", None)  # set by the parser (xml.sax.handler.ContentHandler)
+        self.line = locator.getLineNumber() if locator is not None else 0
         self.on_start(name, dict(attrs.items()), self.line, tuple(self.stack))
         self.stack.append(name)
 
@@ -62,7 +63,9 @@ def parse_xml(data: bytes, source: str, handler: ElementHandler, result: Referen
             ) from None
         result.errors.append(
             RowError(
-                exc.getLineNumber(), f"malformed XML ({exc.getMessage()}); the rest of the file is not read", source
+                exc.getLineNumber() or 0,
+                f"malformed XML ({exc.getMessage()}); the rest of the file is not read",
+                source,
             )
         )
 

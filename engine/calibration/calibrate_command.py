@@ -13,10 +13,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from engine.calibration.calibration_files import RESULT_EXTRA_COLUMNS, now, write_calibration_files, write_run_files
 from engine.calibration.dataset import AnalysedSong, evidence_problem
-from engine.calibration.exports import RESULT_EXTRA_COLUMNS, now, write_calibration_files, write_run_files
 from engine.calibration.fit import MIN_SONGS
 from engine.calibration.plan import CalibrationPlan, base_run_info
+from engine.calibration.session import CalibrationSession
 from engine.csv_io import ExportError, read_csv_rows, write_csv
 from engine.errors import EngineError
 from engine.exports import bpm_in_range
@@ -111,10 +112,11 @@ def add_reference_arguments(parser: argparse.ArgumentParser, for_calibrate: bool
         )
 
 
-def plan_from_args(args: argparse.Namespace) -> CalibrationPlan | None:
-    """The plan for these options with its inputs loaded; print why and return ``None`` when one is unusable."""
+def plan_from_args(args: argparse.Namespace, kind: type[CalibrationPlan] = CalibrationPlan) -> CalibrationPlan | None:
+    """The plan (or ``kind``) for these options with its inputs loaded; print why and return ``None`` when one
+    is unusable."""
     try:
-        plan = CalibrationPlan.load(
+        plan = kind.load(
             args.reference,
             args.reference_tags,
             args.fuzzy,
@@ -171,7 +173,7 @@ def run_calibrate(args: argparse.Namespace) -> int:
             return ExitCode.USAGE
     if args.pairs is None and (folder / PAIRS_FILE).is_file():
         args.pairs = folder / PAIRS_FILE
-    plan = plan_from_args(args)
+    plan = plan_from_args(args, CalibrationSession)  # the window's session: the same match, fit and values
     if plan is None:
         return ExitCode.USAGE
     songs = [AnalysedSong.from_row(r) for r in rows]

@@ -3,7 +3,7 @@
 Each unmatched song lists its ranked candidate rows with the reason each was not taken
 ("different version: remix (chromatics) vs original", "duration 9:00 vs 4:17", "ambiguous …").
 The user pairs a song with a candidate (or with any unmatched row), says a song has no row, or
-unpairs a pair; every decision is saved to ``pairs.csv`` at once (see :mod:`gui.pairing_review`)
+unpairs a pair; every decision is saved to ``pairs.csv`` at once (see :mod:`gui.pairing_decisions`)
 and :attr:`PairingReviewPanel.pairsChanged` asks the window to match again.
 
 :func:`install_pairing_review` hooks the panel into the main window as a dock with a menu
@@ -31,7 +31,8 @@ from PySide6.QtWidgets import (
 
 from engine.errors import EngineError
 from engine.references.readers import REFERENCE_SUFFIXES, ReferenceRow
-from gui.pairing_review import PairingReview
+from gui.pairing_decisions import PairingReview
+from gui.wording import plural
 
 SONG_ROLE = Qt.ItemDataRole.UserRole
 ROW_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -198,7 +199,8 @@ class PairingReviewPanel(QWidget):
         except (EngineError, OSError) as exc:
             QMessageBox.warning(self, "Cannot load reference", str(exc))
             return False
-        self.status.setText(f"added {path.name}: {len(reference.rows)} rows from {len(reference.fingerprints)} files")
+        rows, files = plural(len(reference.rows), "row"), plural(len(reference.fingerprints), "file")
+        self.status.setText(f"added {path.name}: {rows} from {files}")
         self.review.load_beside_reference()
         self.pairsChanged.emit()
         return True
@@ -215,40 +217,10 @@ class PairingReviewPanel(QWidget):
             QMessageBox.warning(self, "Cannot load pairs", str(exc))
             return False
         problems = f"; {len(errors)} lines ignored: {errors[0]}" if errors else ""
-        self.status.setText(f"loaded {len(self.review.session.manual)} decisions from {path.name}{problems}")
+        self.status.setText(f"loaded {plural(len(self.review.session.manual), 'decision')} from {path.name}{problems}")
         self.pairsChanged.emit()
         return True
 
 
 REFERENCE_FILTER = f"Reference files ({' '.join('*' + s for s in REFERENCE_SUFFIXES)});;All files (*)"
 """Playlist exports, rekordbox collection XML, Traktor collection.nml, iTunes/Apple Music Library.xml."""
-
-
-def install_pairing_review(window: Any) -> PairingReviewPanel:
-    """Add the review panel to ``window`` as a tabbed dock with a *Calibration ▸ Review Pairing…* action.
-
-    Uses the window's ``session``, ``prefs.export_dir``, ``referenceLoaded`` signal, ``add_panel`` and
-    ``calibration.rematch()``.
-    The window calls ``panel.refresh()`` after each match.
-    """
-    review = PairingReview(window.session)
-    if getattr(window.prefs, "export_dir", None):
-        review.export_dir = Path(window.prefs.export_dir)
-    panel = PairingReviewPanel(review)
-    panel.pairsChanged.connect(lambda: window.calibration.rematch())
-    window.referenceLoaded.connect(lambda _path: review.load_beside_reference())
-    dock = window.add_panel(
-        "pairingReviewDock", "Pairing Review", panel, Qt.DockWidgetArea.BottomDockWidgetArea, closable=True
-    )
-    dock.hide()
-    action = dock.toggleViewAction()
-    action.setText("Review Pairing…")
-    action.setShortcut("Ctrl+Shift+P")
-    for menu_action in window.menuBar().actions():
-        if menu_action.menu() is not None and menu_action.text().replace("&", "") == "Calibration":
-            menu_action.menu().addAction(action)
-            break
-    else:
-        window.menuBar().addAction(action)
-    panel.dock = dock  # type: ignore[attr-defined]
-    return panel

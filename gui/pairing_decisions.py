@@ -1,6 +1,6 @@
 """The pairing review's logic: what the review panel shows and what a hand-made decision does.
 
-Plain Python over :class:`~gui.calibration_session.CalibrationSession` (no Qt), so it is tested
+Plain Python over :class:`~engine.calibration.session.CalibrationSession` (no Qt), so it is tested
 without a window. A decision (pair a song with a row, or say a song has no row) goes into the
 session's manual pairs and is written to ``pairs.csv`` at once (atomically), so no review work
 is lost if the window closes; the next match applies it before any automatic rule.
@@ -14,9 +14,9 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from engine.calibration.session import CalibrationSession
 from engine.references.pairs import PAIRS_FILE, ManualPair, decision, latest, load_pairs, save_pairs
 from engine.references.readers import ReferenceRow, RowError
-from gui.calibration_session import CalibrationSession
 
 
 @dataclass(frozen=True)

@@ -117,7 +117,7 @@ def _write_undo_or_finish(tagger, args: argparse.Namespace, cache) -> int:
 def _write(tagger, args: argparse.Namespace, cache) -> int:
     from engine.frontends.outgoing import choice_from_args
     from engine.selection import SelectionError, select
-    from engine.tagging.plan import Wanted, build_plan, preview_lines
+    from engine.tagging.tag_plan import Wanted, build_plan, preview_lines
 
     try:
         selection = select(args.results, choice_from_args(args, unstable_bpm=args.unstable_bpm))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from engine.analysis.keys import KEY_LABELS
 from engine.references.keynotation import format_key
@@ -40,9 +41,24 @@ class TempoCandidate:
 
 
 def tempo_candidates(result: SongResult, limit: int = 8) -> list[TempoCandidate]:
-    """The song's tempo candidates, strongest first, each marked by its relation to the detected BPM."""
-    ranked = sorted(result.tempo_candidates, key=lambda c: -float(c[1]))[:limit]
-    return [TempoCandidate(float(b), float(s), tempo_relation(float(b), result.bpm)) for b, s in ranked]
+    """The song's tempo candidates, strongest first, each marked by its relation to the detected BPM.
+
+    One row per relation: two candidates that are both "×2" (240 and 242 BPM against 120) are one
+    reading of the song, shown once with the stronger one's tempo; so are two unrelated candidates
+    within :data:`RELATION_TOLERANCE` of each other.
+    """
+    ranked = sorted(result.tempo_candidates, key=lambda c: -float(c[1]))
+    shown: list[TempoCandidate] = []
+    for bpm, strength in ranked:
+        relation = tempo_relation(float(bpm), result.bpm)
+        if relation and any(c.relation == relation for c in shown):
+            continue
+        if any(abs(float(bpm) / c.bpm - 1.0) <= RELATION_TOLERANCE for c in shown if c.bpm > 0):
+            continue
+        shown.append(TempoCandidate(float(bpm), float(strength), relation))
+        if len(shown) == limit:
+            break
+    return shown
 
 
 def key_candidates(scores: Sequence[float], limit: int = 5) -> list[tuple[str, float]]:
@@ -97,6 +113,23 @@ def disagrees(bpm: float | None, key: str, ref_bpm: float | None, ref_key: str) 
     """A song to review: its tempo class or key relation is known and is not ``same``."""
     tempo, relation = disagreement(bpm, key, ref_bpm, ref_key)
     return tempo not in ("", "same") or relation not in ("", "same")
+
+
+def local_time(text: str) -> str:
+    """A verdict's time (ISO 8601, written in UTC) as the user's local date and time, to the minute.
+
+    A time without a zone is taken as UTC (that is how verdicts are written); a missing or
+    unreadable one says so rather than show nothing or the raw text.
+    """
+    if not text:
+        return "at a time not recorded"
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        return "at a time not recorded"
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return "on " + moment.astimezone().strftime("%Y-%m-%d at %H:%M")
 
 
 def confidence_text(value: float | None) -> str:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.calibration.corrections import verdict_columns
-from engine.calibration.dataset import AnalysedSong, Observation
+from engine.calibration.dataset import AnalysedSong, Observation, calibrated_value
 from engine.calibration.fit import Calibration
 from engine.calibration.metrics import HEADLINE, KEY_HEADLINE, TEMPO_HEADLINE, headline, key_rows, tempo_rows
 from engine.calibration.profile import Profile, save_profile
@@ -104,14 +104,15 @@ def calibrated_values(
     for index, song in enumerate(songs):
         values: dict[str, Any] = {}
         match = matched.match_for(index) if matched is not None else None
-        if match is not None:
+        if match is not None and matched is not None:
             row = matched.rows[match.row]
             values.update(
                 ref_bpm=_blank(row.bpm), ref_key=row.key or "", match_method=match.method, match_score=match.score
             )
-        if profile is not None and not song.failed:
-            values["bpm_calibrated"] = _bpm(profile.calibrate_bpm(song.bpm, song.tempo_evidence))
-            values["key_calibrated"] = profile.calibrate_key(song.key)
+        calibrated = calibrated_value(profile, song) if profile is not None else None
+        if profile is not None and calibrated is not None:
+            values["bpm_calibrated"] = _bpm(calibrated.bpm)
+            values["key_calibrated"] = calibrated.key
             for name, value in profile.calibrate_features(song.measurements).items():
                 values[f"{name}_calibrated"] = _blank(value)
         extra[song.path] = values
@@ -217,19 +218,19 @@ def metric_table(
     if tempo:
         table: dict[str, list[Any]] = {"raw": [o.song.bpm for o in tempo]}
         if calibration is not None:
-            table["calibrated_in_sample"] = [answers[o.path][0] for o in tempo]
-            table["calibrated_cv"] = [answers[o.path][1] for o in tempo]
+            table["calibrated_in_sample"] = [answers[o.path].bpm_in_sample for o in tempo]
+            table["calibrated_cv"] = [answers[o.path].bpm_cv for o in tempo]
         if applied is not None:
             table["calibrated_profile"] = [applied.calibrate_bpm(o.song.bpm, o.song.tempo_evidence) for o in tempo]
-        rows += tempo_rows([o.row.bpm for o in tempo], table)
+        rows += tempo_rows([o.row.bpm or 0.0 for o in tempo], table)
     if keyed:
         table = {"raw": [o.song.key for o in keyed]}
         if calibration is not None:
-            table["calibrated_in_sample"] = [answers[o.path][2] for o in keyed]
-            table["calibrated_cv"] = [answers[o.path][3] for o in keyed]
+            table["calibrated_in_sample"] = [answers[o.path].key_in_sample for o in keyed]
+            table["calibrated_cv"] = [answers[o.path].key_cv for o in keyed]
         if applied is not None:
             table["calibrated_profile"] = [applied.calibrate_key(o.song.key) for o in keyed]
-        rows += key_rows([o.row.key for o in keyed], table)
+        rows += key_rows([o.row.key or "" for o in keyed], table)
     if calibration is not None:
         rows += [r for r in calibration.metrics if r["metric"].startswith("feature_")]
     return columns, rows

@@ -4,7 +4,7 @@
 analyses the songs, waits for the calibration to catch up with the run, exports into D and
 quits with a status. The window used to track this with one flag read and written in seven
 places; here each step is a :class:`Phase` and each transition one method, driven by the
-window's signals:
+workspace's signals:
 
 ``IDLE`` ─begin()→ ``ANALYSING`` ─run_ended()→ ``CALIBRATING`` ─calibration_settled()→
 ``EXPORTING`` ─export_finished()→ ``DONE`` (a crashed run goes straight to ``DONE``).
@@ -15,12 +15,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
-if TYPE_CHECKING:
-    from gui.main_window import MainWindow
+from gui.shell import Shell
+from gui.workspace import Workspace
 
 
 @dataclass
@@ -53,50 +52,54 @@ class LaunchFlow(QObject):
 
     finished = Signal(int)
 
-    def __init__(self, window: MainWindow, options: LaunchOptions):
-        super().__init__(window)
-        self.window = window
+    def __init__(self, workspace: Workspace, shell: Shell, options: LaunchOptions):
+        super().__init__(workspace)
+        self.ws = workspace
+        self.shell = shell
         self.options = options
         self.phase = Phase.IDLE
+        workspace.runEnded.connect(lambda _summary: self.run_ended())
+        workspace.engine.runCrashed.connect(lambda _error: self.run_crashed())
+        workspace.calibrationSettled.connect(self.calibration_settled)
+        QTimer.singleShot(0, self.begin)
 
     def begin(self) -> None:
         """Load the reference and profile, queue the paths, start the run if asked."""
-        w, options = self.window, self.options
+        options = self.options
         ok = True
         if options.reference:
-            ok &= w.calibration.load_reference(Path(options.reference))
+            ok &= self.ws.calibration.load_reference(Path(options.reference))
         if options.profile:
-            ok &= w.calibration.load_profile(Path(options.profile))
+            ok &= self.ws.calibration.load_profile(Path(options.profile))
         if not ok and options.quit_when_done:
             self._finish(2)
             return
         if options.scripted:
             self.phase = Phase.ANALYSING
         if options.paths:
-            w.queue.start_after_scan = options.autostart
-            w.add_paths(options.paths)
+            self.ws.add_paths(options.paths, start=options.autostart)
         elif options.autostart and options.quit_when_done:
             self._finish(0)
 
     def run_ended(self) -> None:
-        """Call before the calibration is told about the run, so that its ``settled`` finds us waiting."""
+        """The workspace says ``runEnded`` before the calibration's final match starts, so ``settled`` finds us
+        waiting."""
         if self.phase is Phase.ANALYSING:
             self.phase = Phase.CALIBRATING
 
     def calibration_settled(self) -> None:
         """The final match (and fit) are shown: export, then quit if asked."""
-        w = self.window
-        if self.phase is not Phase.CALIBRATING or w.controller.running or w.queue.pending_scans:
+        if self.phase is not Phase.CALIBRATING or self.ws.running or self.ws.pending_scans:
             return
         if self.options.export_dir:
             self.phase = Phase.EXPORTING
-            w.calibration.exportFinished.connect(self._export_finished)
-            w.calibration.export_to(Path(self.options.export_dir))
+            self.ws.exportFinished.connect(self._export_finished)
+            self.ws.export_to(Path(self.options.export_dir))
         else:
             self._finish(0)
 
     def _export_finished(self, _folder: str, error: str) -> None:
-        self.window.calibration.exportFinished.disconnect(self._export_finished)
+        self.ws.exportFinished.disconnect(self._export_finished)
         self._finish(1 if error else 0)
 
     def run_crashed(self) -> None:
@@ -106,8 +109,7 @@ class LaunchFlow(QObject):
     def _finish(self, code: int) -> None:
         """Record the exit status and close if asked; ``gui.app.main`` returns it as the process status."""
         self.phase = Phase.DONE
-        self.window.exit_code = code
+        self.shell.exit_code = code
         self.finished.emit(code)
         if self.options.quit_when_done:
-            self.window.closing = True
-            self.window.close()
+            self.shell.quit(code)

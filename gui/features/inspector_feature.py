@@ -1,75 +1,68 @@
-"""Wires the inspector into the main window: selection, live engine events, verdicts, player, shortcuts.
+"""The inspector feature: selection, live engine events, verdicts, player and their shortcuts.
 
-Everything here runs on the GUI thread. Engine events arrive as the window controller's Qt
-signals (queued from the engine thread), never from a worker thread; decoding for playback
-runs on the player's own background thread.
+Everything here runs on the GUI thread. Engine events arrive as the workspace engine's Qt
+signals (queued from the engine thread), never from a worker thread; decoding for playback runs
+through :func:`gui.tasks.run_task`, and PortAudio calls back on its own audio thread.
 
-The window is reached through a few attributes only (listed in :data:`WINDOW_ATTRIBUTES`), so
-the window can be split or rearranged without touching this module, as long as they remain.
+Like every feature it receives the :class:`~gui.workspace.Workspace` and the
+:class:`~gui.shell.Shell`, and declares its commands as :class:`~gui.actions.ActionDef`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
-from PySide6.QtCore import QModelIndex, QObject, Qt, QTimer
+from PySide6.QtCore import QModelIndex, QObject, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFrame, QScrollArea
 
 from engine.calibration.corrections import corrections_path_for
 from engine.results import ChunkResult, SongResult
 from engine.run import events as ev
-from gui.inspector.evidence import chunk_bars, key_candidates, tempo_candidates
+from gui.actions import ActionDef, ActionKey, Menu, Place, Section
 from gui.inspector.panel import InspectorPanel, SongView
-from gui.inspector.player import Player
+from gui.inspector.player import Player, output_problem
 from gui.inspector.review import DISAGREE_ROLE, ReviewNavigator
+from gui.inspector.song_evidence import chunk_bars, key_candidates, tempo_candidates
 from gui.inspector.verdicts import VerdictStore
+from gui.queue_model import Col
+from gui.shell import Shell
+from gui.wording import plural
+from gui.workspace import Workspace
 
-WINDOW_ATTRIBUTES = (
-    "table",  # QueueView: selection
-    "proxy",  # its QSortFilterProxyModel: disagreement filter, navigation
-    "model",  # QueueModel: rows, confidence, key notation
-    "controller",  # EngineController: songStarted/chunkFinished/songFinished/songFailed signals
-    "session",  # CalibrationSession: reference, matched, verdicts
-    "results",  # dict[path, SongResult]
-    "tabs",  # bottom QTabWidget: the inspector's tab
-    "chunk_plot",  # the per-worker chunk timing plot the inspector replaces for one-chunk songs
-    "prefs",  # Preferences: export_dir, key_notation
-    "data_dir",
-    "referenceLoaded",
-    "calibrationUpdated",
-    "calibration",  # CalibrationController: show(), can_fit(), fit_calibration()
-    "log",
-)
+CURRENT_SONG_PLOT = "currentSongPlot"
+"""Object name of the run's per-worker chunk plot, which the inspector replaces for one-chunk songs."""
+
 REFIT_DELAY_MS = 400
 """Verdicts made in quick succession (undo, redo, a run of ×2) cause one refit, not one each."""
-SHORTCUTS = {
-    "play": "Space",
-    "double": "D",
-    "halve": "H",
-    "two_thirds": "T",
-    "three_halves": "Shift+T",
-    "key": "K",
-    "exclude": "X",
-    "confirm": "C",
-    "next": "N",
-    "previous": "P",
-    "undo": QKeySequence.StandardKey.Undo,
-    "redo": QKeySequence.StandardKey.Redo,
+SHORTCUTS: dict[ActionKey, str | QKeySequence.StandardKey] = {
+    ActionKey.PLAY: "Space",
+    ActionKey.VERDICT_DOUBLE: "D",
+    ActionKey.VERDICT_HALVE: "H",
+    ActionKey.VERDICT_TWO_THIRDS: "T",
+    ActionKey.VERDICT_THREE_HALVES: "Shift+T",
+    ActionKey.VERDICT_KEY: "K",
+    ActionKey.VERDICT_EXCLUDE: "X",
+    ActionKey.VERDICT_CONFIRM: "C",
+    ActionKey.REVIEW_NEXT: "N",
+    ActionKey.REVIEW_PREVIOUS: "P",
+    ActionKey.VERDICT_UNDO: QKeySequence.StandardKey.Undo,
+    ActionKey.VERDICT_REDO: QKeySequence.StandardKey.Redo,
 }
 
 
 class Inspector(QObject):
     """The inspector of one window."""
 
-    def __init__(self, window: Any) -> None:
-        super().__init__(window)
-        self.window = window
+    def __init__(self, workspace: Workspace, shell: Shell) -> None:
+        super().__init__(workspace)
+        self.ws = workspace
+        self.shell = shell
         self.panel = InspectorPanel()
         self.store = VerdictStore(self)
         self.player = Player(self)
-        self.review = ReviewNavigator(window.table, window.proxy)
+        self.review = ReviewNavigator(shell.queue_view, workspace.proxy)
         self.path = ""
         self.live: dict[str, list[ChunkResult]] = {}
         self.live_total: dict[str, tuple[float, int]] = {}
@@ -77,32 +70,30 @@ class Inspector(QObject):
         self.refit_timer.setSingleShot(True)
         self.refit_timer.setInterval(REFIT_DELAY_MS)
         self.refit_timer.timeout.connect(self._refit)
-        current = window.tabs.currentWidget()
         # scrolled, so the panel's many rows never set the window's minimum size (it would be ~950 px wide)
         self.page = QScrollArea()
         self.page.setWidget(self.panel)
         self.page.setWidgetResizable(True)
         self.page.setFrameShape(QFrame.Shape.NoFrame)
-        window.tabs.insertTab(0, self.page, "Inspector")
-        window.tabs.setCurrentWidget(current)  # the run's own view stays first until a song is picked
+        shell.add_tab(self.page, "Inspector", index=0)  # the run's own view stays in front until a song is picked
         self._connect()
-        self._build_actions()
-        self.set_notation(getattr(window.prefs, "key_notation", "classic"))
+        self._declare_actions()
+        self.set_notation(workspace.prefs.key_notation)
 
     # -- wiring -------------------------------------------------------------------------------------
     def _connect(self) -> None:
-        w = self.window
-        w.table.selectionModel().currentRowChanged.connect(self._on_current_changed)
-        c = w.controller
+        ws = self.ws
+        self.shell.queue_view.selectionModel().currentRowChanged.connect(self._on_current_changed)
+        c = ws.engine
         c.songStarted.connect(self._on_song_started)
         c.chunkFinished.connect(self._on_chunk_finished)
-        c.songFinished.connect(self._on_song_finished)
-        c.songFailed.connect(self._on_song_finished)
         c.batchDone.connect(self._refresh_if_stale)
-        w.referenceLoaded.connect(self._on_reference_loaded)
-        w.calibrationUpdated.connect(self.refresh)
+        ws.resultChanged.connect(self._on_result_changed)
+        ws.referenceLoaded.connect(self._on_reference_loaded)
+        ws.calibrationChanged.connect(self.refresh)
+        ws.preferencesChanged.connect(lambda: self.set_notation(ws.prefs.key_notation))
         self.store.changed.connect(self._on_verdicts_changed)
-        self.store.failed.connect(lambda text: w.log.add("error", text))
+        self.store.failed.connect(lambda text: self.shell.note("error", text))
         self.store.failed.connect(self.panel.player_note.setText)
         p = self.panel
         p.playToggled.connect(self.toggle_play)
@@ -116,76 +107,70 @@ class Inspector(QObject):
         self.player.loaded.connect(self._on_player_loaded)
         self.player.positionChanged.connect(lambda _p: self._show_player())
 
-    def _build_actions(self) -> None:
-        p = self.panel
-        self.actions: dict[str, QAction] = {}
-        undo = self.store.undo_stack.createUndoAction(self.window, "Undo Verdict")
-        redo = self.store.undo_stack.createRedoAction(self.window, "Redo Verdict")
-        slots = {
-            "play": self.toggle_play,
-            "double": lambda: p.scale_reference(2.0, "×2"),
-            "halve": lambda: p.scale_reference(0.5, "×½"),
-            "two_thirds": lambda: p.scale_reference(2 / 3, "×⅔"),
-            "three_halves": lambda: p.scale_reference(1.5, "×3/2"),
-            "key": p._picked_key,
-            "exclude": lambda: self.exclude(p.reason_edit.text().strip()),
-            "confirm": self.confirm,
-            "next": lambda: self.review.step(+1),
-            "previous": lambda: self.review.step(-1),
-        }
-        texts = {
-            "play": "Play / Pause",
-            "double": "Reference BPM ×2",
-            "halve": "Reference BPM ×½",
-            "two_thirds": "Reference BPM ×⅔",
-            "three_halves": "Reference BPM ×3/2",
-            "key": "Reference Key = Selected Candidate",
-            "exclude": "Exclude from Calibration",
-            "confirm": "Detection Confirmed",
-            "next": "Next Disagreement",
-            "previous": "Previous Disagreement",
-        }
-        for name, slot in slots.items():
-            action = QAction(texts[name], self.window)
-            action.triggered.connect(slot)
-            self.actions[name] = action
-        self.actions["undo"], self.actions["redo"] = undo, redo
-        for name, action in self.actions.items():
-            action.setShortcut(QKeySequence(SHORTCUTS[name]))
-            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-            self.window.addAction(action)
-        self.filter_action = QAction("Show Only Disagreements", self.window)
-        self.filter_action.setCheckable(True)
-        self.filter_action.setShortcut(QKeySequence("Ctrl+Shift+D"))
-        self.filter_action.toggled.connect(self.review.set_filter)
-        self.window.addAction(self.filter_action)
-        menu = self.window.menuBar().addMenu("&Review")
-        for name in ("previous", "next"):
-            menu.addAction(self.actions[name])
-        menu.addAction(self.filter_action)
-        menu.addSeparator()
-        for name in ("undo", "redo"):
-            menu.addAction(self.actions[name])
-        menu.addSeparator()
-        for name in ("double", "halve", "two_thirds", "three_halves", "key", "exclude", "confirm"):
-            menu.addAction(self.actions[name])
-        menu.addSeparator()
-        menu.addAction(self.actions["play"])
+    def _declare_actions(self) -> None:
+        p, shell = self.panel, self.shell
+        review = Menu.REVIEW
+        bound: list[tuple[ActionKey, str, Callable[[], object], Section]] = [
+            (ActionKey.REVIEW_PREVIOUS, "Previous Disagreement", lambda: self.review.step(-1), Section.FIRST),
+            (ActionKey.REVIEW_NEXT, "Next Disagreement", lambda: self.review.step(+1), Section.FIRST),
+            (ActionKey.VERDICT_DOUBLE, "Reference BPM ×2", lambda: p.scale_reference(2.0, "×2"), Section.THIRD),
+            (ActionKey.VERDICT_HALVE, "Reference BPM ×½", lambda: p.scale_reference(0.5, "×½"), Section.THIRD),
+            (ActionKey.VERDICT_TWO_THIRDS, "Reference BPM ×⅔", lambda: p.scale_reference(2 / 3, "×⅔"), Section.THIRD),
+            (
+                ActionKey.VERDICT_THREE_HALVES,
+                "Reference BPM ×3/2",
+                lambda: p.scale_reference(1.5, "×3/2"),
+                Section.THIRD,
+            ),
+            (ActionKey.VERDICT_KEY, "Reference Key = Selected Candidate", p.pick_key, Section.THIRD),
+            (
+                ActionKey.VERDICT_EXCLUDE,
+                "Exclude from Calibration",
+                lambda: self.exclude(p.reason_edit.text().strip()),
+                Section.THIRD,
+            ),
+            (ActionKey.VERDICT_CONFIRM, "Detection Confirmed", self.confirm, Section.THIRD),
+            (ActionKey.PLAY, "Play / Pause", self.toggle_play, Section.FOURTH),
+        ]
+        self.actions: dict[ActionKey, QAction] = {}
+        for key, text, handler, section in bound:
+            self.actions[key] = shell.add_action(
+                ActionDef(key, text, handler, Place(review, section), SHORTCUTS[key], window_wide=True)
+            )
+        self.filter_action = shell.add_action(
+            ActionDef(
+                ActionKey.REVIEW_FILTER,
+                "Show Only Disagreements",
+                None,
+                Place(review, Section.FIRST),
+                "Ctrl+Shift+D",
+                checkable=True,
+                toggled=self.review.set_filter,
+                window_wide=True,
+            )
+        )
+        undo = self.store.undo_stack.createUndoAction(shell.window, "Undo Verdict")
+        redo = self.store.undo_stack.createRedoAction(shell.window, "Redo Verdict")
+        for key, action in ((ActionKey.VERDICT_UNDO, undo), (ActionKey.VERDICT_REDO, redo)):
+            definition = ActionDef(
+                key, action.text(), None, Place(review, Section.SECOND), SHORTCUTS[key], window_wide=True
+            )
+            self.actions[key] = shell.adopt_action(definition, action)
 
     # -- which song ---------------------------------------------------------------------------------
     def _on_current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         if not current.isValid():
             return
-        row = self.window.proxy.mapToSource(current).row()
-        self.show_path(self.window.model.song(row).path)
+        row = self.ws.proxy.mapToSource(current).row()
+        self.show_path(self.ws.model.song(row).path)
 
     def show_path(self, path: str) -> None:
         """Inspect ``path`` and bring the inspector tab forward."""
         self._following = False
         if path != self.path:
-            self.player.stop()
+            self.player.unload()  # the player line must not show the previous song's position and length
             self.path = path
-        self.window.tabs.setCurrentWidget(self.page)
+        self.shell.tabs.setCurrentWidget(self.page)
         self.refresh()
 
     def refresh(self) -> None:
@@ -195,13 +180,13 @@ class Inspector(QObject):
 
     def song_view(self, path: str) -> SongView:
         """Everything known about ``path`` now: finished result, live chunks, reference, verdicts."""
-        w = self.window
-        result: SongResult | None = w.results.get(path)
+        ws = self.ws
+        result: SongResult | None = ws.results.get(path)
         view = SongView(path=path)
-        row_index = w.model.row_of(path)
+        row_index = ws.model.row_of(path)
         if row_index is not None:
-            row = w.model.song(row_index)
-            view.status, view.duration_s = row.status, row.duration_s or 0.0
+            row = ws.model.song(row_index)
+            view.status, view.duration_s = row.status.value, row.duration_s or 0.0
             view.bpm, view.key = row.bpm, row.key
             view.ref_bpm, view.ref_key, view.match_method = row.ref_bpm, row.ref_key, row.match_method
             view.chunks_total = row.chunks_total
@@ -222,7 +207,7 @@ class Inspector(QObject):
         return view
 
     def _fill_reference(self, view: SongView) -> None:
-        matched = self.window.session.matched
+        matched = self.ws.session.matched
         if matched is None:
             return
         for index, song in enumerate(matched.songs):
@@ -243,8 +228,9 @@ class Inspector(QObject):
     def _on_song_started(self, event: ev.SongStarted) -> None:
         self.live = {event.path: []}  # only the song in progress is kept
         self.live_total = {event.path: (event.duration_s, event.chunks_total)}
-        if event.chunks_total == 1 and self.window.tabs.currentWidget() is self.window.chunk_plot:
-            self.window.tabs.setCurrentWidget(self.page)  # one bar of wall time says nothing; show the song
+        current = self.shell.tabs.currentWidget()
+        if event.chunks_total == 1 and current is not None and current.objectName() == CURRENT_SONG_PLOT:
+            self.shell.tabs.setCurrentWidget(self.page)  # one bar of wall time says nothing; show the song
         if not self.path or self._following:
             self._following = True
             self.path = event.path
@@ -263,49 +249,64 @@ class Inspector(QObject):
         if chunks is None:
             return
         chunks.append(event.result)
-        if event.result.song_path == self.path and self.window.tabs.currentWidget() is self.page:
+        if event.result.song_path == self.path and self.shell.tabs.currentWidget() is self.page:
             self._stale = True
 
-    def _on_song_finished(self, event: ev.SongFinished | ev.SongFailed) -> None:
-        result = getattr(event, "result", None)
-        path = result.path if result is not None else getattr(event, "path", "")
-        if result is not None:
-            row = self.window.model.row_of(path)
-            if row is not None:
-                confidence = min(result.bpm_confidence, result.key_confidence) if result.bpm else None
-                self.window.model.update(row, confidence=confidence)
+    def _on_result_changed(self, path: str) -> None:
         self.live.pop(path, None)
         if path == self.path:
             self._stale = True
 
     # -- verdicts -----------------------------------------------------------------------------------
     def _on_reference_loaded(self, reference: str) -> None:
-        export_dir = self.window.prefs.export_dir or str(self.window.data_dir)
+        ws = self.ws
+        export_dir = ws.prefs.export_dir or str(ws.data_dir)
         target = corrections_path_for([reference], export_dir)
         for warning in self.store.open(target):
-            self.window.log.add("warning", warning)
-        self.window.session.verdicts = self.store.verdicts
-        self.window.session.corrections_path = target
+            self.shell.note("warning", warning)
+        ws.session.verdicts = self.store.verdicts
+        ws.session.corrections_path = target
         if len(self.store.verdicts):
-            self.window.log.add("info", f"{len(self.store.verdicts)} verdicts loaded from {target}")
+            self.shell.note("info", f"{plural(len(self.store.verdicts), 'verdict')} loaded from {target}")
 
-    def _on_verdicts_changed(self, _path: str) -> None:
-        session = self.window.session
-        session.verdicts = self.store.verdicts
-        if session.matched is not None:
-            session.matched.apply_verdicts(self.store.verdicts)
-            if session.calibration is not None:  # a fit made before the verdict no longer holds
-                if self.window.calibration.can_fit():
-                    self.refit_timer.start()
-                else:
-                    session.calibration = None  # too few songs left: show no fit rather than a stale one
-            self.window.calibration.show()
+    def _on_verdicts_changed(self, path: str) -> None:
+        judged_row = self._current_proxy_row(path)
+        self.ws.session.verdicts = self.store.verdicts
+        if self.ws.calibration.verdicts_changed():
+            self.refit_timer.start()
+        if judged_row is not None and self._current_proxy_row(path) is None:
+            self._select_after_hidden(judged_row)
         self.refresh()
 
+    def _current_proxy_row(self, path: str) -> int | None:
+        """The table row of ``path`` when it is the selected song and shown (not filtered out), else ``None``."""
+        ws, table = self.ws, self.shell.queue_view
+        source = ws.model.row_of(path)
+        if source is None:
+            return None
+        index = ws.proxy.mapFromSource(ws.model.index(source, 0))
+        current = table.currentIndex()
+        if not index.isValid() or not current.isValid() or current.row() != index.row():
+            return None
+        return index.row()
+
+    def _select_after_hidden(self, row: int) -> None:
+        """The judged song left the filtered table: the song below it takes its row; after the last, none.
+
+        Qt itself moves the selection to the row *above* a removed current row, so the next key press
+        would judge a song the user never looked at.
+        """
+        table, proxy = self.shell.queue_view, self.ws.proxy
+        if row < proxy.rowCount():
+            table.setCurrentIndex(proxy.index(row, int(Col.SONG)))
+            table.selectRow(row)
+        else:
+            table.selectionModel().clear()
+
     def _refit(self) -> None:
-        if self.window.controller.running:
+        if self.ws.running:
             return  # the run's own fit at its end will include the verdicts
-        self.window.calibration.fit_calibration()
+        self.ws.calibration.fit()
 
     def _reference_text(self, field: str) -> str:
         view = self.panel.view
@@ -337,7 +338,6 @@ class Inspector(QObject):
         return self.store.record(self.path, "confirmed", "", "yes", self.panel.reason_edit.text().strip())
 
     # -- listening ----------------------------------------------------------------------------------
-    # -- listening ----------------------------------------------------------------------------------
     # A song is decoded and beat-tracked only when the user asks to hear it: doing it on selection
     # (Qt selects the first row by itself) ran librosa's beat tracker, and its one-off numba compile,
     # in this process during every run, and the GUI thread stalled up to 200 ms waiting for the GIL.
@@ -348,8 +348,12 @@ class Inspector(QObject):
 
     def play_from(self, seconds: float | None) -> bool:
         """Play the inspected song (from ``seconds``, else where it stopped), decoding it first if needed."""
+        if self.player.state != "playing" and (problem := output_problem()) is not None:
+            self.player.refuse(problem)  # said at once, before any decoding
+            self._show_player()
+            return False
         if self._needs_loading():
-            result = self.window.results.get(self.path)
+            result = self.ws.results.get(self.path)
             if result is None or not result.analysed:
                 self.panel.player_note.setText("the song can be played once it has been analysed")
                 return False
@@ -380,8 +384,8 @@ class Inspector(QObject):
     # -- preferences --------------------------------------------------------------------------------
     def set_notation(self, notation: str) -> None:
         self.panel.set_notation(notation)
-        self.window.model.set_key_notation(notation)
-        self.window.session.key_notation = notation
+        self.ws.model.set_key_notation(notation)
+        self.ws.session.key_notation = notation
 
     def close(self) -> None:
         self.player.stop()
