@@ -54,7 +54,8 @@ def test_a_pool_runs_tasks_in_its_own_announced_workers_then_stops_them_all(no_s
         assert [(n.kind, n.token, n.pid) for n in pool.poll_notices(1.0) if n.kind == "start"] == [
             ("start", "token-1", pid)
         ]
-        assert pool.submit(None, worker_facts, (), timeout=30).result(timeout=30)[0] == (True, "1", 5 + os.nice(0))
+        expected_nice = min(19, os.nice(0) + 5)  # a niced test run: the worker cannot go past 19
+        assert pool.submit(None, worker_facts, (), timeout=30).result(timeout=30)[0] == (True, "1", expected_nice)
         assert not in_worker() and os.environ.get("OMP_NUM_THREADS") == before  # the parent's own limits restored
         workers = pool.worker_pids()
     finally:
