@@ -91,6 +91,11 @@ def test_no_temporary_copy_no_write_and_the_reason(tmp_path: Path, monkeypatch) 
         raise OSError(errno.EIO, "Input/output error")
 
     assert refusal(song, edit=broken) == "the write failed: Input/output error"
+
+    def folder_gone(copy: Path) -> None:
+        raise FileNotFoundError(errno.ENOENT, "No such file or directory")
+
+    assert refusal(song, edit=folder_gone) == "the file is gone (moved or deleted)"
     assert song.read_bytes() == before and not list(tmp_path.glob(f"{TEMP_PREFIX}*"))
 
 
