@@ -120,5 +120,7 @@ def test_stop_and_rebuild_while_workers_are_still_starting_leave_nothing_running
     pool.rebuild()
     assert pool.rebuilds == 1 and pool.running
     assert alive(spawned) == []  # the first pool's workers went before the new one started
+    pool.rebuild()
+    assert pool.rebuilds == 2 and pool.running
     pool.stop(kill=False)
     assert worker_processes() == [] or alive([p.pid for p in worker_processes()]) == []
