@@ -48,6 +48,8 @@ def test_a_pool_runs_tasks_in_its_own_announced_workers_then_stops_them_all(no_s
     pool = ready_pool(2)
     try:
         assert pool.running and sorted(pool.worker_pids()) == sorted(pool.ready_pids) and len(pool.ready_pids) == 2
+        # the census the leak checks rely on: exactly the workers, not multiprocessing's resource tracker
+        assert sorted(p.pid for p in worker_processes()) == sorted(pool.worker_pids())
         assert pool.born_pids >= pool.ready_pids
         value, pid, seconds = pool.submit("token-1", os.getpid, (), timeout=30).result(timeout=30)
         assert value == pid and pid in pool.ready_pids and 0 <= seconds < 30
@@ -62,7 +64,7 @@ def test_a_pool_runs_tasks_in_its_own_announced_workers_then_stops_them_all(no_s
         pool.stop()
     assert not pool.running and pool.worker_pids() == [] and not pool.ready_pids and not pool.born_pids
     assert alive(workers) == []
-    with pytest.raises(PoolClosedError):
+    with pytest.raises(PoolClosedError, match=r"^the analysis pool is not running$"):
         pool.submit(None, os.getpid, (), timeout=1)
     pool.stop()  # twice is fine
 
