@@ -218,6 +218,8 @@ class Workspace(QObject):
                 "chunks_total": result.chunks_total,
                 "confidence": min(result.bpm_confidence, result.key_confidence) if result.bpm else None,
             }
+            if result.title:
+                values.update(title=result.title, artist=result.artist)
             calibrated = self.calibration.calibrated(result)
             if calibrated is not None:
                 values.update(cal_bpm=calibrated.bpm, cal_key=calibrated.key)
