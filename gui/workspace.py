@@ -251,7 +251,7 @@ class Workspace(QObject):
     def export_to(self, folder: Path) -> None:
         """Write the calibration file set of the queued songs' results into ``folder`` (off the GUI thread)."""
         results = [self.results[p] for p in self.model.paths() if p in self.results]
-        self.calibration.export_to(Path(folder), results, self.last_summary)
+        self.calibration.export_to(Path(folder), results, self.last_summary, self.prefs.bpm_range)
 
     def prewarm(self) -> None:
         """Start the analysis workers while the user is still choosing songs (done at launch)."""

@@ -241,3 +241,21 @@ def test_the_tag_dialog_writes_the_bpm_folded_into_the_range(make_window, qtbot,
         qtbot.addWidget(dialog)
     assert plain.wanted()[0].bpm == songs[0].bpm == 120.0
     assert folded.wanted()[0].bpm == 60.0
+
+
+def test_the_calibration_csvs_of_the_window_record_bpm_in_range_beside_bpm(make_window, qtbot, library, tmp_path):
+    from engine.csv_io import read_csv_rows
+
+    w = make_window()
+    w.apply_preferences(Preferences(workers=1, chunk_seconds=4.0, bpm_range_on=True, bpm_low=60, bpm_high=100))
+    analysed(w, library)
+    folder = tmp_path / "csvs"
+    with qtbot.waitSignal(w.exportFinished, timeout=20_000) as blocker:
+        w.export_to(folder)
+    assert blocker.args[1] == ""
+    _header, rows = read_csv_rows(folder / "results.csv")
+    fold = BpmRange(60, 100).fold
+    for row in rows:
+        analysed_bpm = float(library.rows[row["path"]]["bpm"])
+        assert float(row["bpm"]) == analysed_bpm  # as analysed
+        assert abs(float(row["bpm_in_range"]) - fold(analysed_bpm)) <= 0.0051  # two decimals
