@@ -259,3 +259,37 @@ def test_the_calibration_csvs_of_the_window_record_bpm_in_range_beside_bpm(make_
         analysed_bpm = float(library.rows[row["path"]]["bpm"])
         assert float(row["bpm"]) == analysed_bpm  # as analysed
         assert abs(float(row["bpm_in_range"]) - fold(analysed_bpm)) <= 0.0051  # two decimals
+
+
+def test_a_real_run_names_its_songs_by_their_tags_and_exports_what_it_measured(make_window, qtbot, tmp_path):
+    """The engine's own results (two short generated songs, one tagged): titles in the queue, BPMs in the file."""
+    import soundfile as sf
+    from mutagen.flac import FLAC
+
+    from engine.frontends.demo import render_song
+    from gui.queue_model import Col
+
+    folder = tmp_path / "Music"
+    folder.mkdir()
+    tagged, named = folder / "track01.flac", folder / "Marta & Jonas - Vuelta.wav"
+    for path, bpm in ((tagged, 120.0), (named, 96.0)):
+        sf.write(path, render_song(bpm, "A minor", 6.0, 22050, "straight"), 22050)
+    tags = FLAC(str(tagged))
+    tags["TITLE"], tags["ARTIST"] = ["Été indien"], ["Café Solaire"]
+    tags.save()
+    w = make_window()
+    with qtbot.waitSignal(w.songsAdded, timeout=30_000):
+        w.add_paths([folder])
+    with qtbot.waitSignal(w.controller.runFinished, timeout=240_000):
+        w.start()
+    names = {w.model.data(w.model.index(r, int(Col.SONG))) for r in range(w.model.rowCount())}
+    assert names == {"Café Solaire – Été indien", "Marta & Jonas – Vuelta"}
+
+    dialog = open_export(w, qtbot, ActionKey.EXPORT_REKORDBOX)
+    out = tmp_path / "rekordbox.xml"
+    _report, error = save(dialog, qtbot, out)
+    assert error == ""
+    tracks = {(t["Artist"], t["Name"]): t for t in RekordboxXml(out).get_tracks()}
+    assert set(tracks) == {("Café Solaire", "Été indien"), ("Marta & Jonas", "Vuelta")}
+    for path, key in ((tagged, ("Café Solaire", "Été indien")), (named, ("Marta & Jonas", "Vuelta"))):
+        assert abs(tracks[key]["AverageBpm"] - w.results[str(path)].bpm) <= 0.005
