@@ -8,6 +8,7 @@ the user how the save went.
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 from PySide6.QtCore import QObject
@@ -31,7 +32,7 @@ class DjExportFeature(QObject):
                 ActionDef(
                     key,
                     f"Export to {PROGRAMS[fmt][0]}…",
-                    lambda fmt=fmt: self.open_dialog(fmt),
+                    partial(self.open_dialog, fmt),
                     Place(Menu.FILE, Section.SECOND, order=order),
                     None,
                     f"Write BPM, key and beat grid into a {PROGRAMS[fmt][1].split(' (')[0]} collection",
