@@ -135,7 +135,10 @@ class DjExportDialog(QDialog):
         if source.bpm_range is not None:
             form.addRow("BPM range:", QLabel(f"{source.bpm_range.low:g}–{source.bpm_range.high:g} (Settings)"))
         self.table = QTableWidget(0, 5)
-        self.table.setHorizontalHeaderLabels(["Song", "BPM", "Key", "Grid", "Change"])
+        self.table.setHorizontalHeaderLabels(["Song", "BPM now → written", "Key now → written", "Grid", "Change"])
+        now = "now: the value in your collection when merging, else the loaded reference's; — for none"
+        for column, tip in ((1, now), (2, now), (3, "a beat grid is written only where one was measured")):
+            self.table.horizontalHeaderItem(column).setToolTip(tip)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         for column in range(1, 5):
@@ -228,7 +231,7 @@ class DjExportDialog(QDialog):
     def _summary_text(self) -> str:
         assert self.preview is not None and self.selection is not None and self.preview.report is not None
         report = self.preview.report
-        chosen = self.selection.summary()
+        chosen = "".join(f"Note: {note}. " for note in self.selection.notes) + self.selection.summary()
         if not self.preview.merge:
             return f"{chosen}. A new collection of {plural(report.added, 'track')}, {report.grids} with a beat grid."
         parts = [

@@ -293,3 +293,16 @@ def test_a_real_run_names_its_songs_by_their_tags_and_exports_what_it_measured(m
     assert set(tracks) == {("Café Solaire", "Été indien"), ("Marta & Jonas", "Vuelta")}
     for path, key in ((tagged, ("Café Solaire", "Été indien")), (named, ("Marta & Jonas", "Vuelta"))):
         assert abs(tracks[key]["AverageBpm"] - w.results[str(path)].bpm) <= 0.005
+
+
+def test_the_preview_says_when_verified_values_find_no_verdicts_and_calibrated_ones_are_missing(
+    make_window, qtbot, library
+):
+    w = make_window()
+    analysed(w, library)
+    dialog = open_export(w, qtbot, ActionKey.EXPORT_REKORDBOX)
+    preview_again(dialog, qtbot, lambda: dialog.values.setCurrentIndex(dialog.values.findData("verified")))
+    assert "no verdicts found" in dialog.summary.text() and dialog.table.rowCount() == 20
+    preview_again(dialog, qtbot, lambda: dialog.values.setCurrentIndex(dialog.values.findData("calibrated")))
+    assert "Cannot export" in dialog.summary.text() and "no calibrated values" in dialog.summary.text()
+    assert dialog.table.rowCount() == 0 and not dialog.save_button.isEnabled()
