@@ -26,9 +26,7 @@ from gui.main_window import MainWindow
 from gui.preferences import Preferences
 from tests import djcollections as dj
 from tests.reliability import leftover_files
-
-OURS_IN_THEIRS = [0, 2, 7, 14, 16]
-"""Songs already in the user's collection: '&', Japanese, Arabic, the tagged FLAC, one on the USB stick."""
+from tests.test_export import OURS_IN_THEIRS
 
 
 @pytest.fixture
