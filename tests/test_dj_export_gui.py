@@ -304,3 +304,20 @@ def test_the_preview_says_when_verified_values_find_no_verdicts_and_calibrated_o
     preview_again(dialog, qtbot, lambda: dialog.values.setCurrentIndex(dialog.values.findData("calibrated")))
     assert "Cannot export" in dialog.summary.text() and "no calibrated values" in dialog.summary.text()
     assert dialog.table.rowCount() == 0 and not dialog.save_button.isEnabled()
+
+
+def test_a_full_disk_keeps_the_earlier_export_as_it_was(make_window, qtbot, library, tmp_path):
+    from tests.reliability import fill_disk, small_tmpfs
+
+    w = make_window()
+    analysed(w, library)
+    dialog = open_export(w, qtbot, ActionKey.EXPORT_REKORDBOX)
+    with small_tmpfs(tmp_path / "small", "256k") as folder:
+        earlier = folder / "rekordbox.xml"
+        earlier.write_text("an earlier export", encoding="utf-8")
+        fill_disk(folder, leave=2048)  # room for the temporary file to start, not for 20 tracks
+        report, error = save(dialog, qtbot, earlier)
+        assert report is None and "cannot write" in error, error
+        assert earlier.read_text(encoding="utf-8") == "an earlier export"
+        assert sorted(p.name for p in folder.iterdir()) == ["filler.bin", "rekordbox.xml"]
+        assert "Nothing was written" in w.last_error
