@@ -228,17 +228,20 @@ def test_the_settings_dialog_edits_the_bpm_range_and_refuses_lo_above_hi(qtbot, 
 
 
 def test_the_tag_dialog_writes_the_bpm_folded_into_the_range(make_window, qtbot, library):
-    from gui.tag_dialog import TagDialog
-
     w = make_window()
     analysed(w, library)
-    songs = [w.model.song(0)]
-    plain = TagDialog(songs, w.tagger, w)
-    folded = TagDialog(songs, w.tagger, w, BpmRange(60, 100))
-    for dialog in (plain, folded):
-        qtbot.addWidget(dialog)
-    assert plain.wanted()[0].bpm == songs[0].bpm == 120.0
-    assert folded.wanted()[0].bpm == 60.0
+    w.action(ActionKey.WRITE_ALL_TAGS).trigger()
+    analysed_bpms = [w.model.song(r).bpm for r in range(w.model.rowCount())]
+    assert [wanted.bpm for wanted in w.tag_dialog.wanted()] == analysed_bpms  # no range: as analysed
+    w.tag_dialog.close()
+
+    w.apply_preferences(Preferences(workers=1, chunk_seconds=4.0, bpm_range_on=True, bpm_low=60, bpm_high=100))
+    w.action(ActionKey.WRITE_ALL_TAGS).trigger()
+    fold = BpmRange(60, 100).fold
+    assert [wanted.bpm for wanted in w.tag_dialog.wanted()] == [fold(bpm) for bpm in analysed_bpms]
+    assert w.model.song(0).bpm == 120.0  # the row keeps the analysed value
+    qtbot.waitUntil(lambda: w.tag_dialog.plan is not None, timeout=10_000)  # its tag reading ends before teardown
+    w.tag_dialog.close()
 
 
 def test_the_calibration_csvs_of_the_window_record_bpm_in_range_beside_bpm(make_window, qtbot, library, tmp_path):
