@@ -135,10 +135,18 @@ class DjExportDialog(QDialog):
         if source.bpm_range is not None:
             form.addRow("BPM range:", QLabel(f"{source.bpm_range.low:g}–{source.bpm_range.high:g} (Settings)"))
         self.table = QTableWidget(0, 5)
-        self.table.setHorizontalHeaderLabels(["Song", "BPM now → written", "Key now → written", "Grid", "Change"])
         now = "now: the value in your collection when merging, else the loaded reference's; — for none"
-        for column, tip in ((1, now), (2, now), (3, "a beat grid is written only where one was measured")):
-            self.table.horizontalHeaderItem(column).setToolTip(tip)
+        headers = (
+            ("Song", "title and artist (the path is in each song's tooltip)"),
+            ("BPM now → written", now),
+            ("Key now → written", now),
+            ("Grid", "a beat grid is written only where one was measured"),
+            ("Change", "for a merge: updated in your collection, or added to it"),
+        )
+        for column, (text, tip) in enumerate(headers):
+            item = QTableWidgetItem(text)
+            item.setToolTip(tip)
+            self.table.setHorizontalHeaderItem(column, item)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         for column in range(1, 5):
