@@ -34,6 +34,8 @@ class ActionKey(Enum):
     DEMO = "demo_action"
     EXPORT = "export_action"
     OPEN_EXPORT = "open_export_action"
+    EXPORT_REKORDBOX = "export_rekordbox_action"
+    EXPORT_TRAKTOR = "export_traktor_action"
     CLEAR = "clear_action"
     SETTINGS = "settings_action"
     QUIT = "quit_action"

@@ -217,7 +217,9 @@ class CalibrationJobs(QObject):
         self._view_seconds = time.perf_counter() - started
 
     # -- export ----------------------------------------------------------------------------------
-    def export_to(self, folder: Path, results: Sequence[SongResult], summary: ev.RunSummary | None) -> None:
+    def export_to(
+        self, folder: Path, results: Sequence[SongResult], summary: ev.RunSummary | None, bpm_range: Any = None
+    ) -> None:
         """Write the file set off the GUI thread; ``exportFinished(folder, error)`` says how it went."""
         settings = self.settings()
         session = self.session
@@ -239,4 +241,4 @@ class CalibrationJobs(QObject):
             self.message.emit(f"Exported {plural(len(files), 'file')} to {folder}")
             self.exportFinished.emit(str(folder), "")
 
-        run_task(lambda: session.export_window(folder, results, settings, summary), done, owner=self)
+        run_task(lambda: session.export_window(folder, results, settings, summary, bpm_range), done, owner=self)

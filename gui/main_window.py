@@ -6,7 +6,7 @@ The window holds no analysis logic and no feature logic (``docs/architecture.md`
   engine) and the signals that say what changed;
 * :class:`~gui.shell.Shell`: what a feature may ask of the window (an action, a panel, a tab,
   a status message, an error box);
-* :mod:`gui.features`: queue, run, calibration, export, pairing review, inspector, tags, help
+* :mod:`gui.features`: queue, run, calibration, export, DJ export, pairing review, inspector, tags, help
   and the scripted launch, each built from the workspace and the shell, none knowing another.
 
 Only :mod:`gui.app` builds this class. The properties at the end are the window's public face
@@ -35,6 +35,7 @@ from gui.about import help_actions
 from gui.actions import ActionDef, ActionKey, Menu, Place, Section
 from gui.engine_thread import EngineController
 from gui.features.calibration_feature import CalibrationFeature
+from gui.features.dj_export_feature import DjExportFeature
 from gui.features.export_feature import ExportFeature
 from gui.features.inspector_feature import Inspector
 from gui.features.launch_feature import LaunchFlow, LaunchOptions
@@ -91,6 +92,7 @@ class MainWindow(QMainWindow):
         self.queue = QueueFeature(ws, shell)
         self.run = RunFeature(ws, shell)
         self.export = ExportFeature(ws, shell)
+        self.dj_export = DjExportFeature(ws, shell)
         self.calibration = CalibrationFeature(ws, shell)
         self.pairing_review = PairingFeature(ws, shell)
         self.tags = TagsFeature(ws, shell)

@@ -14,7 +14,7 @@ from pathlib import Path
 from PySide6.QtCore import QByteArray, QSettings
 
 from engine.references.keynotation import NOTATIONS
-from engine.settings import AnalysisSettings, EngineOptions, default_workers
+from engine.settings import AnalysisSettings, BpmRange, EngineOptions, default_workers
 
 ORGANIZATION = "CalibrationStudio"
 APPLICATION = "CalibrationStudio"
@@ -37,6 +37,15 @@ class Preferences:
     export_dir: str = ""
     last_folder: str = ""
     key_notation: str = "classic"  # how keys are shown: table, inspector, export (NOTATIONS)
+    bpm_range_on: bool = False
+    """Fold the BPM the user sees and writes into ``bpm_low``–``bpm_high`` (off by default, as in the CLI)."""
+    bpm_low: float = 78.0
+    bpm_high: float = 155.0  # Traktor's default range, the first one a DJ is likely to know
+
+    @property
+    def bpm_range(self) -> BpmRange | None:
+        """The range when it is on (a display and export choice: scoring and calibration never see it)."""
+        return BpmRange(self.bpm_low, self.bpm_high) if self.bpm_range_on else None
 
     def analysis_settings(self) -> AnalysisSettings:
         return AnalysisSettings(chunk_seconds=self.chunk_seconds, overlap_seconds=self.overlap_seconds)
@@ -73,6 +82,13 @@ class Preferences:
             last_folder=str(store.value("paths/last_folder", "") or ""),
             key_notation=str(store.value("display/key_notation", "classic") or "classic"),
         )
+        prefs.bpm_range_on = str(store.value("display/bpm_range_on", "false")).lower() in ("true", "1")
+        prefs.bpm_low = number("display/bpm_low", default.bpm_low)
+        prefs.bpm_high = number("display/bpm_high", default.bpm_high)
+        try:
+            prefs.bpm_range  # noqa: B018 (validates the stored pair)
+        except ValueError:  # hand-edited into something invalid: off, with the default range
+            prefs.bpm_range_on, prefs.bpm_low, prefs.bpm_high = False, default.bpm_low, default.bpm_high
         if prefs.key_notation not in NOTATIONS:
             prefs.key_notation = "classic"
         try:
@@ -91,6 +107,9 @@ class Preferences:
         store.setValue("paths/export_dir", self.export_dir)
         store.setValue("paths/last_folder", self.last_folder)
         store.setValue("display/key_notation", self.key_notation)
+        store.setValue("display/bpm_range_on", self.bpm_range_on)
+        store.setValue("display/bpm_low", self.bpm_low)
+        store.setValue("display/bpm_high", self.bpm_high)
         store.sync()
 
 

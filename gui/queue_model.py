@@ -18,6 +18,7 @@ from PySide6.QtGui import QBrush, QColor
 from engine.references.keynotation import format_key
 from engine.references.scoring import key_relation, tempo_ratio_class
 from engine.results import SongStatus
+from engine.settings import BpmRange
 from gui.inspector.song_evidence import LOW_CONFIDENCE, confidence_text, disagrees
 from gui.widgets.colour_legend import CORRECTED_MARK
 
@@ -42,6 +43,8 @@ class Col(IntEnum):
     CAL_KEY = 8
     TIME = 9
     CONF = 10
+    BPM_IN_RANGE = 11
+    """The BPM folded into the user's range (Settings); the queue view shows it beside BPM, only while on."""
 
 
 HEADERS = {
@@ -56,6 +59,7 @@ HEADERS = {
     Col.CAL_KEY: "Cal. key",
     Col.TIME: "Time",
     Col.CONF: "Conf.",
+    Col.BPM_IN_RANGE: "BPM (range)",
 }
 
 # Match colours: readable on light and dark palettes (tinted backgrounds, not saturated fills).
@@ -90,7 +94,9 @@ FIELD_COLUMNS: dict[str, tuple[Col, ...]] = {
     "duration_s": (Col.DURATION,),
     "chunks_done": (Col.STATUS,),
     "chunks_total": (Col.STATUS,),
-    "bpm": (Col.BPM,),
+    "bpm": (Col.BPM, Col.BPM_IN_RANGE),
+    "title": (Col.SONG,),
+    "artist": (Col.SONG,),
     "key": (Col.BPM, Col.KEY),  # the disagreements filter reads the BPM column
     "ref_bpm": (Col.REF_BPM, Col.BPM, Col.CAL_BPM),  # the match colours depend on the reference
     "ref_key": (Col.BPM, Col.REF_KEY, Col.KEY, Col.CAL_KEY),
@@ -133,10 +139,21 @@ class SongRow:
     error: str = ""
     cached: bool = False
     confidence: float | None = None  # the lower of the BPM and key confidences
+    title: str = ""
+    artist: str = ""
+    """From the song's tags once it is analysed (``SongResult``); until then the queue shows the file name."""
 
     @property
     def name(self) -> str:
+        """The file name (always available: the Song cell's tooltip, copy, the inspector)."""
         return self.path.replace("\\", "/").rsplit("/", 1)[-1]
+
+    @property
+    def display_name(self) -> str:
+        """``Artist – Title`` where the tags give them, else the file name."""
+        if self.title and self.artist:
+            return f"{self.artist} – {self.title}"
+        return self.title or self.name
 
     @property
     def analysed(self) -> bool:
@@ -175,6 +192,17 @@ class QueueModel(QAbstractTableModel):
         self._rows: list[SongRow] = []
         self._index: dict[str, int] = {}
         self.key_notation = "classic"
+        self.bpm_range: BpmRange | None = None
+
+    def set_bpm_range(self, bpm_range: BpmRange | None) -> None:
+        """Fill the BPM (range) column with each BPM folded into ``bpm_range`` (``None``: the column is empty)."""
+        self.bpm_range = bpm_range
+        if self._rows:
+            column = int(Col.BPM_IN_RANGE)
+            self.dataChanged.emit(self.index(0, column), self.index(len(self._rows) - 1, column))
+
+    def bpm_in_range(self, row: SongRow) -> float | None:
+        return self.bpm_range.fold(row.bpm) if self.bpm_range is not None and row.bpm else None
 
     def set_key_notation(self, notation: str) -> None:
         """Show keys in ``notation`` (see :data:`engine.references.keynotation.NOTATIONS`)."""
@@ -226,7 +254,9 @@ class QueueModel(QAbstractTableModel):
 
     def _display(self, row: SongRow, col: Col) -> str:
         if col == Col.SONG:
-            return row.name
+            return row.display_name
+        if col == Col.BPM_IN_RANGE:
+            return _fmt_bpm(self.bpm_in_range(row))
         if col == Col.DURATION:
             return _fmt_duration(row.duration_s)
         if col == Col.STATUS:
@@ -264,6 +294,7 @@ class QueueModel(QAbstractTableModel):
             Col.CAL_BPM: row.cal_bpm,
             Col.TIME: row.analysis_s,
             Col.CONF: row.confidence,
+            Col.BPM_IN_RANGE: self.bpm_in_range(row),
         }
         if col in numbers:
             value = numbers[col]
@@ -286,7 +317,10 @@ class QueueModel(QAbstractTableModel):
 
     def _tooltip(self, row: SongRow, col: Col) -> str | None:
         if col == Col.SONG:
-            return row.path
+            return row.path if row.display_name == row.name else f"{row.name}\n{row.path}"
+        if col == Col.BPM_IN_RANGE and self.bpm_range is not None:
+            low, high = self.bpm_range.low, self.bpm_range.high
+            return f"BPM folded into {low:g}–{high:g} (Settings); analysed: {_fmt_bpm(row.bpm)}"
         if col == Col.STATUS and row.error:
             return row.error
         if col in (Col.BPM, Col.CAL_BPM):
@@ -444,7 +478,7 @@ def _low(confidence: float | None) -> bool:
     return confidence is not None and confidence < LOW_CONFIDENCE
 
 
-_NUMERIC_COLUMNS = frozenset({Col.DURATION, Col.BPM, Col.REF_BPM, Col.CAL_BPM, Col.TIME, Col.CONF})
+_NUMERIC_COLUMNS = frozenset({Col.DURATION, Col.BPM, Col.REF_BPM, Col.CAL_BPM, Col.TIME, Col.CONF, Col.BPM_IN_RANGE})
 _STATUS_ORDER = {
     SongStatus.ANALYSING: 0,
     SongStatus.WARMING_UP: 0,
@@ -459,6 +493,7 @@ _HEADER_TIPS = {
     Col.KEY: "Detected key. Green: same; blue: fifth; amber: relative; purple: parallel; red: other.",
     Col.CAL_BPM: "Tempo after the calibration profile, coloured like BPM.",
     Col.CAL_KEY: "Key after the calibration profile, coloured like Key.",
+    Col.BPM_IN_RANGE: "The BPM doubled or halved into your BPM range (Settings): what exports and tags write.",
     Col.TIME: "Wall time the analysis of this song took.",
     Col.CONF: 'The lower of the BPM and key confidences; "(low)" below 0.35: check these first.',
 }

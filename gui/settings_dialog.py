@@ -1,4 +1,4 @@
-"""Settings: workers, chunk length and overlap, chunk timeout, cache on/off, clear cache."""
+"""Settings: workers, chunk length and overlap, chunk timeout, cache on/off, clear cache, key notation, BPM range."""
 
 from __future__ import annotations
 
@@ -57,6 +57,26 @@ class SettingsDialog(QDialog):
             self.notation.addItem(f"{notation.capitalize()} ({example})", notation)
         self.notation.setCurrentIndex(max(0, self.notation.findData(prefs.key_notation)))
         self.notation.setToolTip("How keys are written in the table, the inspector and comparison.csv")
+        self.range_on = QCheckBox("Fold into")
+        self.range_on.setChecked(prefs.bpm_range_on)
+        self.range_low, self.range_high = QDoubleSpinBox(), QDoubleSpinBox()
+        for box, value in ((self.range_low, prefs.bpm_low), (self.range_high, prefs.bpm_high)):
+            box.setRange(20.0, 400.0)
+            box.setDecimals(0)
+            box.setValue(value)
+            box.setEnabled(prefs.bpm_range_on)
+            self.range_on.toggled.connect(box.setEnabled)
+        self.range_on.setToolTip(
+            "Show and write the BPM doubled or halved into this range, as DJ programs do (Traktor 78–155,\n"
+            "Serato 68–135). The analysed BPM stays as it is; scoring and calibration ignore the range."
+        )
+        range_row = QHBoxLayout()
+        range_row.addWidget(self.range_on)
+        range_row.addWidget(self.range_low)
+        range_row.addWidget(QLabel("to"))
+        range_row.addWidget(self.range_high)
+        range_row.addWidget(QLabel("BPM"))
+        range_row.addStretch(1)
         self.error = QLabel("")
         self.error.setStyleSheet("color: #f85149")
         cache_row = QHBoxLayout()
@@ -70,6 +90,7 @@ class SettingsDialog(QDialog):
         form.addRow("Chunk timeout:", self.timeout)
         form.addRow("Cache:", cache_row)
         form.addRow("Key notation:", self.notation)
+        form.addRow("BPM range:", range_row)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
@@ -90,11 +111,16 @@ class SettingsDialog(QDialog):
             export_dir=self._prefs.export_dir,
             last_folder=self._prefs.last_folder,
             key_notation=self.notation.currentData(),
+            bpm_range_on=self.range_on.isChecked(),
+            bpm_low=self.range_low.value(),
+            bpm_high=self.range_high.value(),
         )
 
     def accept(self) -> None:
         try:
-            self.values().analysis_settings()
+            values = self.values()
+            values.analysis_settings()
+            values.bpm_range  # noqa: B018 (raises for LO >= HI)
         except ValueError as exc:
             self.error.setText(str(exc))
             return

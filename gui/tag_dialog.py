@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 )
 from shiboken6 import isValid
 
+from engine.settings import BpmRange
 from engine.tagging.batch import Tagger
 from engine.tagging.journal import Journal, JournalBusy
 from engine.tagging.notation import NOTATIONS
@@ -89,8 +90,12 @@ class TagDialog(QDialog):
 
     written = Signal(object)
 
-    def __init__(self, songs: list[Any], tagger: Tagger, parent: QWidget | None = None):
+    def __init__(
+        self, songs: list[Any], tagger: Tagger, parent: QWidget | None = None, bpm_range: BpmRange | None = None
+    ):
         super().__init__(parent)
+        self.bpm_range = bpm_range
+        """The user's BPM range (Settings): the BPM written is folded into it, as the queue shows it."""
         self.setWindowTitle(f"Write Tags — {plural(len(songs), 'song')}")
         self.resize(860, 520)
         self.songs, self.tagger = songs, tagger
@@ -145,8 +150,9 @@ class TagDialog(QDialog):
 
     def wanted(self) -> list[Wanted]:
         calibrated = self.source.currentIndex() == 1
+        fold = self.bpm_range.fold if self.bpm_range is not None else (lambda bpm: bpm)
         return [
-            Wanted(s.path, s.cal_bpm if calibrated else s.bpm, (s.cal_key if calibrated else s.key) or "")
+            Wanted(s.path, fold(s.cal_bpm if calibrated else s.bpm), (s.cal_key if calibrated else s.key) or "")
             for s in self.songs
         ]
 

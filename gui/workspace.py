@@ -218,6 +218,8 @@ class Workspace(QObject):
                 "chunks_total": result.chunks_total,
                 "confidence": min(result.bpm_confidence, result.key_confidence) if result.bpm else None,
             }
+            if result.title:
+                values.update(title=result.title, artist=result.artist)
             calibrated = self.calibration.calibrated(result)
             if calibrated is not None:
                 values.update(cal_bpm=calibrated.bpm, cal_key=calibrated.key)
@@ -249,7 +251,7 @@ class Workspace(QObject):
     def export_to(self, folder: Path) -> None:
         """Write the calibration file set of the queued songs' results into ``folder`` (off the GUI thread)."""
         results = [self.results[p] for p in self.model.paths() if p in self.results]
-        self.calibration.export_to(Path(folder), results, self.last_summary)
+        self.calibration.export_to(Path(folder), results, self.last_summary, self.prefs.bpm_range)
 
     def prewarm(self) -> None:
         """Start the analysis workers while the user is still choosing songs (done at launch)."""

@@ -208,9 +208,16 @@ class CalibrationSession(CalibrationPlan):
 
     # -- the window's export ---------------------------------------------------------------------
     def export_window(
-        self, directory: str | os.PathLike[str], results: Sequence[SongResult], settings: Any, summary: Any
+        self,
+        directory: str | os.PathLike[str],
+        results: Sequence[SongResult],
+        settings: Any,
+        summary: Any,
+        bpm_range: Any = None,
     ) -> list[Path]:
         """Write the calibration file set of the songs in ``results`` into ``directory``; returns the files.
+
+        ``bpm_range`` (the window's BPM range preference) only fills ``results.csv``'s ``bpm_in_range``.
 
         The session itself is not changed (a failed export loses nothing and can be retried): the
         export is written from a copy matched over exactly the exported songs.
@@ -233,7 +240,7 @@ class CalibrationSession(CalibrationPlan):
         if self.reference is not None and results:
             plan.matched = self.match([AnalysedSong.from_result(r) for r in results])
             plan.calibration = self.calibration
-        plan.export(out, results, settings, summary, command="window")
+        plan.export(out, results, settings, summary, command="window", bpm_range=bpm_range)
         if self.manual:  # beside the exports, so `calibrate DIR` finds the review work
             save_pairs(out / PAIRS_FILE, self.manual)
         return [out / name for name in (*EXPORT_FILES, *EXPORT_EXTRAS) if (out / name).exists()]

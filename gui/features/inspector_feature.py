@@ -190,6 +190,7 @@ class Inspector(QObject):
             view.bpm, view.key = row.bpm, row.key
             view.ref_bpm, view.ref_key, view.match_method = row.ref_bpm, row.ref_key, row.match_method
             view.chunks_total = row.chunks_total
+            view.title, view.artist = row.title, row.artist
         if result is not None:
             view.status = result.status.value
             view.duration_s = result.duration_s or view.duration_s

@@ -29,6 +29,8 @@ class QueueFeature(QObject):
         table = shell.queue_view
         table.setModel(workspace.proxy)
         table.configure_columns()
+        self._follow_bpm_range()
+        workspace.preferencesChanged.connect(self._follow_bpm_range)
         table.customContextMenuRequested.connect(self.context_menu)
         add = shell.add_action
         file_clear = Place(Menu.FILE, Section.THIRD)
@@ -125,6 +127,11 @@ class QueueFeature(QObject):
         self.update_actions()
 
     # -- adding ----------------------------------------------------------------------------------
+    def _follow_bpm_range(self) -> None:
+        """The BPM (range) column shows the user's range, and only while it is on."""
+        self.ws.model.set_bpm_range(self.ws.prefs.bpm_range)
+        self.shell.queue_view.show_bpm_in_range(self.ws.prefs.bpm_range is not None)
+
     def choose_folder(self) -> None:
         prefs = self.ws.prefs
         folder = QFileDialog.getExistingDirectory(

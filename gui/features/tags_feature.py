@@ -49,7 +49,7 @@ class TagsFeature(QObject):
         if not chosen:
             QMessageBox.information(self.shell.window, "Write Tags", "No analysed songs to write tags for.")
             return
-        self.tag_dialog = TagDialog(chosen, self.tagger, self.shell.window)
+        self.tag_dialog = TagDialog(chosen, self.tagger, self.shell.window, self.ws.prefs.bpm_range)
         self.tag_dialog.open()
 
     def undo_last(self) -> None:

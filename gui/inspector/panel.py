@@ -69,10 +69,19 @@ class SongView:
     match_method: str = ""
     ref_source: str = ""
     verdicts: dict[str, Correction] = field(default_factory=dict)
+    title: str = ""
+    artist: str = ""
 
     @property
     def name(self) -> str:
         return self.path.replace("\\", "/").rsplit("/", 1)[-1]
+
+    @property
+    def heading(self) -> str:
+        """``Artist – Title`` where the tags give them, else the file name."""
+        if self.title and self.artist:
+            return f"{self.artist} – {self.title}"
+        return self.title or self.name
 
 
 class InspectorPanel(QWidget):
@@ -203,7 +212,8 @@ class InspectorPanel(QWidget):
         v, n = self.view, self.notation
         if not v.path:
             return "Select a song to inspect it"
-        lines = [f"<b>{_html(v.name)}</b> — {v.status or 'queued'}"]
+        file_name = f" <small>({_html(v.name)})</small>" if v.heading != v.name else ""
+        lines = [f"<b>{_html(v.heading)}</b>{file_name} — {v.status or 'queued'}"]
         if v.chunks_total:
             done = len(v.chunks)
             lines[0] += f" ({done}/{v.chunks_total} chunks)" if done < v.chunks_total else ""

@@ -58,13 +58,19 @@ class QueueView(QTableView):
         self.setAcceptDrops(False)  # drops are handled by the window
         self.viewport().setAcceptDrops(False)
 
+    def show_bpm_in_range(self, shown: bool) -> None:
+        """The BPM (range) column, beside BPM, only while the user has a BPM range on (Settings)."""
+        self.setColumnHidden(int(Col.BPM_IN_RANGE), not shown)
+
     def configure_columns(self) -> None:
         header = self.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(int(Col.SONG), QHeaderView.ResizeMode.Stretch)
         widths = {Col.DURATION: 70, Col.STATUS: 130, Col.BPM: 64, Col.KEY: 82, Col.REF_BPM: 70, Col.REF_KEY: 82}
-        widths.update({Col.CAL_BPM: 72, Col.CAL_KEY: 82, Col.TIME: 70, Col.CONF: 76})
+        widths.update({Col.CAL_BPM: 72, Col.CAL_KEY: 82, Col.TIME: 70, Col.CONF: 76, Col.BPM_IN_RANGE: 82})
         for column, width in widths.items():
             self.setColumnWidth(int(column), width)
+        header.moveSection(header.visualIndex(int(Col.BPM_IN_RANGE)), header.visualIndex(int(Col.BPM)) + 1)
+        self.show_bpm_in_range(False)
         header.setSortIndicatorShown(True)
         self.sortByColumn(-1, Qt.SortOrder.AscendingOrder)  # queue order until the user sorts
