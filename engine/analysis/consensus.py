@@ -212,7 +212,9 @@ def song_tempo(
     if bpm <= 0:
         return SongTempo(None, 0.0, [], False)
     # a triplet groove's 3:2 level can out-periodic its beat; beats tracked at both decide (round 6)
-    bpm = tempo.beat_level(envelope, frame_rate, bpm, settings.min_bpm)
+    moved = tempo.beat_level(envelope, frame_rate, bpm, settings.min_bpm)
+    # and a dotted-eighth pattern's 2/3 level can out-periodic the beat of produced music (round 9)
+    bpm = moved if moved != bpm else tempo.upper_level(envelope, frame_rate, bpm, settings.max_bpm)
     voters = [c for c in chunks if c.features and c.features.bpm > 0]
     if voters:
         weights = np.array([c.features.seconds_of_audio for c in voters])

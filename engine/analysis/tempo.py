@@ -56,6 +56,10 @@ BEAT_TIGHTNESS = 100.0
 TRIPLE_LEVEL_RATIO = 0.6
 """The beat tracker moves a tempo to its 2/3 when the beats there vary less than this share of the
 variation at the tempo itself (round 6: dev prefers 0.5-0.8 equally, 0.6 is the middle)."""
+UPPER_LEVEL_PERIODICITY = 0.2
+"""The envelope's periodicity at 3/2 of the tempo needed before the beat check may move up to it
+(round 9): the four songs that move rightly on the dev sets repeat at 0.33-0.55 there, while chorales
+whose tracked beats look steadier at 3/2 by chance repeat at 0.07 or less; 0.2 is the middle of that gap."""
 GRID_POINTS_PER_OCTAVE = 232
 """Log-spaced tempo grid: 0.3 % steps, far finer than the 4 % an Acc1 hit allows."""
 
@@ -370,3 +374,23 @@ def beat_level(envelope: np.ndarray, frame_rate: float, bpm: float, min_bpm: flo
     here = beat_variation(envelope, track_beats(envelope, 60.0 * frame_rate / bpm))
     there = beat_variation(envelope, track_beats(envelope, 60.0 * frame_rate / lower))
     return lower if there < TRIPLE_LEVEL_RATIO * here else bpm
+
+
+def upper_level(envelope: np.ndarray, frame_rate: float, bpm: float, max_bpm: float) -> float:
+    """``bpm``, or 3/2 of it when the envelope repeats there and beats tracked there are steadier.
+
+    The opposite error of :func:`beat_level`, found on produced music (dev-tracker, round 9): a
+    pattern of dotted eighths (a bass or a delay every three sixteenths, two of them to a half bar) is
+    periodic at 2/3 of the beat, and the tempogram read 83.3 for 125. Beats tracked at the real beat
+    fall on onsets of steadier strength, as for the shuffle :func:`beat_level` moves down; the bar is
+    "steadier at all" (variation below that at ``bpm``: no fitted ratio), and the envelope must repeat
+    at the faster period (:data:`UPPER_LEVEL_PERIODICITY`).
+    """
+    upper = bpm * 1.5
+    if bpm <= 0 or upper > max_bpm:
+        return bpm
+    if periodicity_at(envelope, 60.0 * frame_rate / upper) < UPPER_LEVEL_PERIODICITY:
+        return bpm
+    here = beat_variation(envelope, track_beats(envelope, 60.0 * frame_rate / bpm))
+    there = beat_variation(envelope, track_beats(envelope, 60.0 * frame_rate / upper))
+    return upper if there < here else bpm
