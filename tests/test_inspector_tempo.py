@@ -88,11 +88,15 @@ def window(make_window, qtbot, monkeypatch) -> MainWindow:
     window.inspector.close()
 
 
-def analyse_and_select(qtbot, window: MainWindow, path: Path) -> str:
+def analyse(qtbot, window: MainWindow, paths: list[Path]) -> None:
+    """Both songs in one run: one pool start (most of the time these tests take)."""
     with qtbot.waitSignal(window.songsAdded, timeout=60_000):
-        window.add_paths([path])
+        window.add_paths(paths)
     with qtbot.waitSignal(window.controller.runFinished, timeout=RUN_TIMEOUT_MS):
         assert window.start(force=True)
+
+
+def select(qtbot, window: MainWindow, path: Path) -> str:
     song = str(path)
     window.table.setCurrentIndex(QModelIndex())
     row = window.model.row_of(song)
@@ -101,19 +105,23 @@ def analyse_and_select(qtbot, window: MainWindow, path: Path) -> str:
     return song
 
 
-def test_a_steady_song_says_so_and_its_clicks_fall_on_its_beats(qtbot, window, songs):
-    """Red when the player clicks tracked beats where the song has a grid (``song_grid`` not passed to
-    ``Player.load``): librosa's beats sit on 23 ms frames, off the true beats by more than 4 ms."""
-    path = analyse_and_select(qtbot, window, songs["steady"])
-    result, panel, player = window.results[path], window.inspector.panel, window.inspector.player
+def test_steady_and_rising_songs_say_what_they_are_and_the_steady_one_clicks_on_its_beats(qtbot, window, songs):
+    """The steady song: one curve point per chunk, "steady tempo", and clicks on its true beats to 4 ms over the
+    whole song; red when the player clicks tracked beats where the song has a grid (``song_grid`` not passed to
+    ``Player.load``: librosa's beats sit on 23 ms frames). The rising song: "tempo not constant", tracked beats
+    said as such, and a curve that rises as the song does; red when the words ignore ``tempo_stable`` or the
+    curve is not the chunks' tempos (the song's BPM drawn flat)."""
+    analyse(qtbot, window, [songs["steady"], songs["rising"]])
+    panel, player, tempo = window.inspector.panel, window.inspector.player, window.inspector.panel.tempo_view
+
+    path = select(qtbot, window, songs["steady"])
+    result = window.results[path]
     assert result.tempo_stable and result.chunks_total >= 4
-    tempo = panel.tempo_view
     times, bpms = tempo.curve.getData()
     assert len(times) == len(bpms) == result.chunks_total  # one point per chunk, at its middle
     assert list(times) == pytest.approx([(c.start_s + c.end_s) / 2 for c in result.chunks])
     assert tempo.words.text().startswith("steady tempo") and tempo.band.isVisible()
     assert panel.click_tempo.itemText(0).startswith("beat grid")
-
     QTest.keyClick(window, Qt.Key.Key_Space)
     qtbot.waitUntil(lambda: player.state in ("playing", "error", "unavailable"), timeout=120_000)
     assert player.state == "playing", player.message
@@ -125,14 +133,9 @@ def test_a_steady_song_says_so_and_its_clicks_fall_on_its_beats(qtbot, window, s
     assert np.max(np.abs(clicks - true_grid)) < ON_BEAT_S  # on the music's beats, first to last
     QTest.keyClick(window, Qt.Key.Key_Space)
 
-
-def test_a_rising_song_says_its_tempo_is_not_constant_and_draws_it_rising(qtbot, window, songs):
-    """Red when the words ignore ``tempo_stable`` or the curve is not the chunks' tempos (e.g. the song's BPM
-    drawn flat)."""
-    path = analyse_and_select(qtbot, window, songs["rising"])
-    result, panel = window.results[path], window.inspector.panel
+    path = select(qtbot, window, songs["rising"])
+    result = window.results[path]
     assert not result.tempo_stable
-    tempo = panel.tempo_view
     assert tempo.words.text().startswith("tempo not constant")
     assert "tracked beats, not a grid" in tempo.words.text()
     assert not tempo.band.isVisible()
