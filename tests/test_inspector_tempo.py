@@ -23,7 +23,7 @@ from gui.inspector.song_evidence import ChunkBar, tempo_curve
 from gui.main_window import MainWindow
 from gui.preferences import Preferences
 from gui.queue_model import Col
-from tests.audio import SR, write
+from tests.audio import write
 from tests.test_beat_grid import clicks_at, rising_beats, steady_beats
 
 SECONDS = 20.0

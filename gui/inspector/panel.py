@@ -283,6 +283,7 @@ class InspectorPanel(QWidget):
         set_title(self.plot, v.name or "no song")  # the chunk count is in the summary: no re-layout per chunk
 
     _timeline_shown: tuple = ()
+    _ranges_shown: tuple = ()
 
     def _show_tempo(self) -> None:
         v = self.view
@@ -291,7 +292,6 @@ class InspectorPanel(QWidget):
         if words and not times and v.cached:
             words += " (no tempo along the song: chunk tempos are not kept in the cache; analyse again to see it)"
         self.tempo_view.show_tempo(TempoShown(tuple(times), tuple(bpms), v.bpm, v.tempo_stable, v.bpm_error, words))
-    _ranges_shown: tuple = ()
 
     def _show_chunk_labels(self, chunks: list[ChunkBar], top: float) -> None:
         """One text item per chunk, reused from song to song (scene inserts are the costly part)."""

@@ -58,9 +58,9 @@ class TempoView(QWidget):
         self.curve = pg.PlotDataItem([], [], pen=pg.mkPen(CURVE_COLOUR, width=1.5), symbol="o", symbolSize=5)
         self.curve.setSymbolBrush(pg.mkBrush(CURVE_COLOUR))
         self.song_line = pg.InfiniteLine(angle=0, pen=pg.mkPen(STEADY_COLOUR, width=1))
-        self.band = pg.LinearRegionItem(
-            orientation="horizontal", movable=False, brush=pg.mkBrush(STEADY_COLOUR.red(), STEADY_COLOUR.green(), 80, 70)
-        )
+        band_colour = QColor(STEADY_COLOUR)
+        band_colour.setAlpha(70)
+        self.band = pg.LinearRegionItem(orientation="horizontal", movable=False, brush=pg.mkBrush(band_colour))
         for item in (self.band, self.song_line, self.curve):
             self.plot.addItem(item)
         self.song_line.hide()
