@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QModelIndex, Qt
+from PySide6.QtCore import QModelIndex, QPoint, QRect, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
@@ -111,6 +111,7 @@ def test_steady_and_rising_songs_say_what_they_are_and_the_steady_one_clicks_on_
     ``Player.load``: librosa's beats sit on 23 ms frames). The rising song: "tempo not constant", tracked beats
     said as such, and a curve that rises as the song does; red when the words ignore ``tempo_stable`` or the
     curve is not the chunks' tempos (the song's BPM drawn flat)."""
+    window.resize(1366, 768)
     analyse(qtbot, window, [songs["steady"], songs["rising"]])
     panel, player, tempo = window.inspector.panel, window.inspector.player, window.inspector.panel.tempo_view
 
@@ -122,6 +123,10 @@ def test_steady_and_rising_songs_say_what_they_are_and_the_steady_one_clicks_on_
     assert list(times) == pytest.approx([(c.start_s + c.end_s) / 2 for c in result.chunks])
     assert tempo.words.text().startswith("steady tempo") and tempo.band.isVisible()
     assert panel.click_tempo.itemText(0).startswith("beat grid")
+    QApplication.processEvents()
+    viewport = window.inspector.page.viewport()
+    for widget in (tempo.words, tempo.plot):  # at a glance: on screen in the tab at 1366×768, unscrolled
+        assert viewport.rect().contains(QRect(widget.mapTo(viewport, QPoint(0, 0)), widget.size()))
     QTest.keyClick(window, Qt.Key.Key_Space)
     qtbot.waitUntil(lambda: player.state in ("playing", "error", "unavailable"), timeout=120_000)
     assert player.state == "playing", player.message

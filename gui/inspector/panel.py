@@ -186,8 +186,10 @@ class InspectorPanel(QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         left = QVBoxLayout()
         left.setSpacing(2)
-        left.addWidget(self.plot, 1)
+        # the tempo first: the right column makes the panel taller than the tab at 1366×768, and what is
+        # at the bottom of this column is under the fold (the chunk plot's own seconds axis already was)
         left.addWidget(self.tempo_view)
+        left.addWidget(self.plot, 1)
         layout.addLayout(left, 3)
         layout.addLayout(right, 2)
 

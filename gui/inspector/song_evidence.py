@@ -136,12 +136,9 @@ def tempo_words(stable: bool | None, bpm: float | None, bpm_error: float | None,
         return ""
     if stable:
         error = f" ± {bpm_error:.2f}" if bpm_error is not None else ""
-        start = f", first beat at {grid_start_s:.3f} s" if grid_start_s is not None else ""
-        return f"steady tempo: one beat grid at {bpm:.2f}{error} BPM{start}; the click plays this grid"
-    return (
-        f"tempo not constant: no beat grid, the song's tempo {bpm:.1f} BPM is an average; "
-        "the click plays tracked beats, not a grid"
-    )
+        start = f" from {grid_start_s:.3f} s" if grid_start_s is not None else ""
+        return f"steady tempo — beat grid {bpm:.2f}{error} BPM{start}; the click plays the grid"
+    return f"tempo not constant — no grid ({bpm:.1f} BPM is an average); the click plays tracked beats, not a grid"
 
 
 def disagreement(bpm: float | None, key: str, ref_bpm: float | None, ref_key: str) -> tuple[str, str]:

@@ -1,6 +1,6 @@
 """The tempo along the song: one point per chunk, the song's tempo as a reference, and in words whether it is steady.
 
-A small pyqtgraph plot under the chunk timeline (its time axis linked to it), zoomed around the song's
+A small pyqtgraph plot above the chunk timeline (its time axis linked to it), zoomed around the song's
 tempo so that a drift of a few percent is visible at a glance, which the chunk bars, drawn from 0 BPM,
 cannot show. Where the engine fitted one constant beat grid (``tempo_stable=1``) the grid's BPM ± its
 standard error is drawn as a band; where it did not, the words say the tempo is not constant and that the
@@ -25,7 +25,10 @@ DRIFT_COLOUR = QColor(227, 179, 65)
 MIN_SPAN = 0.03
 """The plot shows at least the song's tempo ± 3 %: a steady song's chunk-to-chunk jitter (a few tenths of a
 BPM) stays flat, a 4 % rise fills the plot."""
-PLOT_HEIGHT = 90
+PLOT_HEIGHT = 64
+AXIS_WIDTH = 56
+"""Both plots' left axes get this width, so that their x-linked time axes also line up on screen."""
+"""Small, so that the chunk plot under it still shows its bars and labels in the tab at 1366×768."""
 
 
 @dataclass(frozen=True)
@@ -41,16 +44,18 @@ class TempoShown:
 
 
 class TempoView(QWidget):
-    """The tempo curve and its words, under the inspector's chunk timeline."""
+    """The tempo curve and its words, above the inspector's chunk timeline."""
 
     def __init__(self, timeline: pg.PlotWidget, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.plot = make_plot("", "BPM", "")
         self.plot.setMinimumHeight(PLOT_HEIGHT)
-        self.plot.setMaximumHeight(PLOT_HEIGHT + 30)
+        self.plot.setMaximumHeight(PLOT_HEIGHT + 16)
         self.plot.setAcceptDrops(False)
         self.plot.setMouseEnabled(x=False, y=False)
         self.plot.setXLink(timeline)
+        for plot in (self.plot, timeline):
+            plot.getPlotItem().getAxis("left").setWidth(AXIS_WIDTH)
         self.plot.setToolTip(
             "Tempo along the song: one point per chunk (moved by octaves to the song's level).\n"
             "Line: the song's BPM; green band: the beat grid's BPM ± its error, where the song has one."
@@ -71,8 +76,8 @@ class TempoView(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
-        layout.addWidget(self.plot)
         layout.addWidget(self.words)
+        layout.addWidget(self.plot)
         self.shown = TempoShown()
 
     def show_tempo(self, shown: TempoShown) -> None:
