@@ -244,7 +244,10 @@ def main() -> int:
             for count, stack in stacks:
                 print(f"  {count:3d}x {stack}")
     if playing is not None:
-        print(f"inspector: playback {playing.state}, {playing.position_s:.1f} s into {Path(playing.path).name}")
+        print(
+            f"inspector: playback {playing.state}, {playing.position_s:.1f} s into {Path(playing.path).name}, "
+            f"clicks on the {playing.clicks_follow or '(none)'}"
+        )
         window.inspector.close()
     window.controller.shutdown()
     window.close()
