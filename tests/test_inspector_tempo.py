@@ -64,6 +64,8 @@ def test_with_a_grid_the_player_clicks_the_grid_and_other_tempos_lock_to_its_fir
     assert player._click_samples.tolist() == list(range(250, 10_000, 500))
     player.set_click(True, 60.0)
     assert player.clicks_follow == "steady" and player._click_samples.tolist() == list(range(250, 10_000, 1000))
+    player.set_click(True, None)  # the song's own beats again, as the first entry of "Click at" asks
+    assert player.clicks_follow == "grid" and player._click_samples.size == 20
 
 
 @pytest.fixture(scope="module")

@@ -209,10 +209,11 @@ class Player(QObject):
 
     # -- click ------------------------------------------------------------------------------------
     def set_click(self, on: bool, bpm: float | None = None) -> None:
-        """Click on/off; ``bpm`` (default: the detected tempo) sets the grid, phase-locked to the beats."""
+        """Click on/off; ``bpm`` a steady tempo phase-locked to the song's beats, ``None`` the song's own beats
+        (its grid, else the tracked beats). Always set: choosing the song's own beats again after another tempo
+        must go back to them (a ``None`` that kept the last tempo left the click on the reference)."""
         self.click_on = on
-        if bpm is not None:
-            self.click_bpm = bpm
+        self.click_bpm = bpm
         self._update_clicks()
 
     def _update_clicks(self) -> None:
