@@ -1,7 +1,8 @@
 """Accuracy of the engine beside the naive librosa baseline and Essentia, per source, raw and calibrated.
 
     python bench/accuracy.py [--data DIR ...] [--workers N] [--no-baseline] [--no-essentia]
-                             [--no-calibration] [--flip-convention] [--save-answers F] [--load-answers F]
+                             [--no-calibration] [--flip-convention] [--save-answers F] [--load-answers F ...]
+                             [--no-engine]
 
 Data: ``dev/`` and ``dev-grooves/`` by default (each ``--data`` adds a set; sources are the
 ``source`` column of each ``ground_truth.csv``). Prints a markdown table (Acc1, Acc2, MAE, key
@@ -9,7 +10,9 @@ exact, MIREX; n songs) per system and source, each system raw and calibrated (cr
 every song's answer from a profile fitted on the other folds), then what each calibration kept
 and why. When the ``essentia`` package is importable (benchmark only, AGPL, ``pip install
 .[bench]``), Essentia's RhythmExtractor2013 + KeyExtractor (``edma`` and ``temperley``) run on
-the same files in the same run. Speed is per system: the engine with its worker pool, the
+the same files in the same run. Beside Acc1 and Acc2, each row has the precision of the hits: the median BPM error at
+the level that matched and the share of hits within 0.05 BPM (``engine.references.scoring``), over
+the Acc1 hits and over the Acc2 hits. Speed is per system: the engine with its worker pool, the
 others in one process.
 
 ``--flip-convention`` halves every reference BPM above 140, as a "half-time" DJ library files
@@ -67,8 +70,10 @@ def flip_convention(references: list[Reference]) -> list[Reference]:
 def table(systems: dict[str, tuple[dict[Path, tuple], float]], references: list[Reference]) -> str:
     audio_s = sum(ref.duration_s for ref in references)
     lines = [
-        "| system | source | n tempo | Acc1 | Acc2 | MAE BPM | n key | key exact | MIREX | × realtime |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| system | source | n tempo | Acc1 | Acc2 | MAE BPM | median BPM error (Acc1 hits) | within 0.05 BPM "
+        "(Acc1 hits) | median BPM error (Acc2 hits) | within 0.05 BPM (Acc2 hits) | n key | key exact | MIREX "
+        "| × realtime |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     sources = [*sorted({ref.source for ref in references}), "all"]
     for name, (results, wall) in systems.items():
@@ -79,6 +84,12 @@ def table(systems: dict[str, tuple[dict[Path, tuple], float]], references: list[
                 [(results[r.path][1], r.key) for r in subset if r.key is not None],
             )
             cells = [_fmt(v) for v in (scores.acc1, scores.acc2, scores.bpm_mae)]
+            cells += [
+                _fmt(scores.bpm_error_median_acc1),
+                _share(scores.bpm_precise_acc1),
+                _fmt(scores.bpm_error_median_acc2),
+                _share(scores.bpm_precise_acc2),
+            ]
             key_cells = [_fmt(v) for v in (scores.key_exact, scores.mirex)]
             speed = f"{audio_s / wall:.0f}×" if source == "all" and wall else ""
             lines.append(
@@ -86,6 +97,10 @@ def table(systems: dict[str, tuple[dict[Path, tuple], float]], references: list[
                 f"{' | '.join(key_cells)} | {speed} |"
             )
     return "\n".join(lines)
+
+
+def _share(value: float | None) -> str:
+    return "–" if value is None else f"{100 * value:.0f} %"
 
 
 def _fmt(value: float | None) -> str:
@@ -97,21 +112,29 @@ def main() -> None:
     parser.add_argument("--data", type=Path, action="append", help="a data set (repeatable); default dev + dev-grooves")
     parser.add_argument("--workers", type=int, default=None)
     parser.add_argument("--no-baseline", action="store_true")
+    parser.add_argument("--no-engine", action="store_true", help="only the other systems (merge with --load-answers)")
     parser.add_argument("--no-calibration", action="store_true", help="raw answers only")
     parser.add_argument("--no-essentia", action="store_true", help="skip Essentia even when it is installed")
     parser.add_argument(
         "--flip-convention", action="store_true", help=f"halve reference BPMs above {FLIP_ABOVE_BPM:.0f}"
     )
     parser.add_argument("--save-answers", type=Path, help="write every system's answers to this JSON file")
-    parser.add_argument("--load-answers", type=Path, help="take every system's answers from this file (no analysis)")
+    parser.add_argument(
+        "--load-answers",
+        type=Path,
+        action="append",
+        help="take systems' answers from this file (no analysis); repeatable, later files add systems",
+    )
     args = parser.parse_args()
     references = [ref for data in (args.data or [DEFAULT_DATA, GROOVES]) for ref in load_dev_set(data)]
     workers = args.workers or EngineOptions().workers
     if args.load_answers:
-        systems = load_answers(args.load_answers)
+        systems = {name: item for path in args.load_answers for name, item in load_answers(path).items()}
     else:
-        results, wall = run_engine_on(references, workers=workers)
-        systems = {f"engine ({workers} workers)": (engine_answers(results), wall)}
+        systems = {}
+        if not args.no_engine:
+            results, wall = run_engine_on(references, workers=workers)
+            systems[f"engine ({workers} workers)"] = (engine_answers(results), wall)
         if not args.no_baseline:
             systems["naive librosa (1 process)"] = run_naive(references)
         if not args.no_essentia:

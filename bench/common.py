@@ -47,7 +47,13 @@ def naive_analyse(path: Path) -> tuple[float, str]:
 
     from engine.analysis.keys import best_key, key_scores
 
-    y, sr = librosa.load(str(path), sr=22050, mono=True)
+    try:
+        y, sr = librosa.load(str(path), sr=22050, mono=True)
+    except Exception:  # m4a/AAC (dev-tracker): librosa has no decoder here; the engine's reader does the same job
+        from engine.analysis.decoding import probe, read_segment
+
+        sr = 22050
+        y = read_segment(path, 0.0, probe(path).duration_s, sr)
     tempo, _ = librosa.beat.beat_track(y=y, sr=sr)
     chroma = librosa.feature.chroma_cqt(y=y, sr=sr)
     key, _ = best_key(key_scores(chroma.mean(axis=1), profile="krumhansl"))

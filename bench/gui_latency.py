@@ -78,7 +78,8 @@ def inspect_and_play(window):
         index = window.model.index(0, int(Col.SONG))
         window.table.setCurrentIndex(window.proxy.mapFromSource(index))
         inspector.panel.click_box.setChecked(True)
-        inspector.play_from(0.0)  # as a user pressing Play: decoding and beat tracking start now
+        player.set_click(True, None)  # the song's own beats: its grid where it has one, else tracked beats
+        inspector.play_from(0.0)  # as a user pressing Play: decoding (and beat tracking without a grid) starts now
 
     def keep_playing() -> None:
         if player.state in ("ready", "paused"):
@@ -244,7 +245,10 @@ def main() -> int:
             for count, stack in stacks:
                 print(f"  {count:3d}x {stack}")
     if playing is not None:
-        print(f"inspector: playback {playing.state}, {playing.position_s:.1f} s into {Path(playing.path).name}")
+        print(
+            f"inspector: playback {playing.state}, {playing.position_s:.1f} s into {Path(playing.path).name}, "
+            f"clicks on the {playing.clicks_follow or '(none)'}"
+        )
         window.inspector.close()
     window.controller.shutdown()
     window.close()

@@ -12,6 +12,12 @@ RhythmExtractor2013 (multifeature), tempo only. Where a condition changes the te
 reference is scaled by that song's mean rate. Prints Acc1 / Acc2 per source for every system and
 condition, and each condition's Acc1 over all songs as a ratio of the same system's clean Acc1
 in the same run. Keys are not scored: several conditions move the pitch.
+
+A second table gives the exactness per condition: for each system the median BPM error at the
+matched level and the share within 0.05 BPM over its Acc2 hits, and for the engine the share of
+songs it calls ``tempo_stable`` and the precision over those. Where the tempo moves (``wander2``,
+``speedup4``) the reference is a mean and there is no exact tempo: those rows say how many songs
+the engine wrongly calls stable.
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ from pathlib import Path
 import numpy as np
 from common import DEFAULT_DATA, Reference, load_dev_set, naive_analyse, run_engine_on
 
-from engine.references.scoring import acc1, acc2
+from engine.references.scoring import acc1, acc2, bpm_error_at_level
 
 SAMPLE_RATE = 22050
 GROOVES = DEFAULT_DATA.parent / "dev-grooves"
@@ -153,10 +159,13 @@ def essentia_tempi(references: list[Reference]) -> dict[Path, float]:
     return {ref.path: float(rhythm(es.MonoLoader(filename=str(ref.path), sampleRate=44100)())[0]) for ref in references}
 
 
-def tempi(references: list[Reference], args: argparse.Namespace) -> dict[str, dict[Path, float]]:
-    """``{system: {path: bpm}}`` for every system this run compares."""
+def tempi(
+    references: list[Reference], args: argparse.Namespace, stable: dict[Path, bool]
+) -> dict[str, dict[Path, float]]:
+    """``{system: {path: bpm}}`` for every system this run compares; ``stable`` gets the engine's ``tempo_stable``."""
     engine, _wall = run_engine_on(references, workers=args.workers)
     found = {"engine": {path: result.bpm or 0.0 for path, result in engine.items()}}
+    stable.update({path: result.tempo_stable for path, result in engine.items()})
     if not args.no_baseline:
         found["naive librosa"] = {ref.path: naive_analyse(ref.path)[0] for ref in references}
     if not args.no_essentia:
@@ -174,6 +183,15 @@ def scores(references: list[Reference], answers: dict[Path, float], source: str 
     return hits1 / max(len(rows), 1), hits2 / max(len(rows), 1), len(rows)
 
 
+def precision(references: list[Reference], answers: dict[Path, float], only: set[Path] | None = None) -> str:
+    """``median error / share within 0.05 BPM (hits)`` over the Acc2 hits (among ``only`` when given)."""
+    errors = [bpm_error_at_level(answers.get(r.path, 0.0), r.bpm) for r in references if only is None or r.path in only]
+    hits = [e for e in errors if e is not None]
+    if not hits:
+        return "–"
+    return f"{np.median(hits):.3f} / {100 * np.mean(np.array(hits) <= 0.05 + 1e-9):.0f} % ({len(hits)})"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, action="append", help="a data set (repeatable); default dev + dev-grooves")
@@ -186,12 +204,20 @@ def main() -> None:
     sources = sorted({r.source for r in references})
     names = ["clean"] + [c for c in (args.condition or CONDITIONS) if c != "clean"]
     table: dict[str, dict[str, dict[str | None, tuple[float, float, int]]]] = {}
+    exact: dict[str, list[str]] = {}
     for name in names:
         description, transform = CONDITIONS[name]
         with tempfile.TemporaryDirectory(prefix=f"robustness-{name}-") as folder:
             changed = render(references, transform, Path(folder))
-            for system, answers in tempi(changed, args).items():
+            stable: dict[Path, bool] = {}
+            for system, answers in tempi(changed, args, stable).items():
                 table.setdefault(system, {})[name] = {s: scores(changed, answers, s) for s in [*sources, None]}
+                cells = [precision([r for r in changed if r.source == s], answers) for s in sources]
+                line = f"| {system} | {name} | {' | '.join(cells)} | {precision(changed, answers)} |"
+                if system == "engine":
+                    steady = {p for p, ok in stable.items() if ok}
+                    line += f" {len(steady)} of {len(changed)} | {precision(changed, answers, steady)} |"
+                exact.setdefault(system, []).append(line)
         print(f"done: {name} ({description})", flush=True)
     header = " | ".join(f"{s} ({table['engine']['clean'][s][2]})" for s in sources)
     print(f"\n| system | condition | {header} | all ({len(references)}) | Acc1 / clean |")
@@ -202,6 +228,11 @@ def main() -> None:
             cells = " | ".join(f"{a1:.3f} / {a2:.3f}" for a1, a2, _n in (by_source[s] for s in [*sources, None]))
             ratio = by_source[None][0] / clean if clean else float("nan")
             print(f"| {system} | {name}: {CONDITIONS[name][0]} | {cells} | {ratio:.3f} |")
+    print("\nExactness: median BPM error at the matched level / share within 0.05 BPM (Acc2 hits)")
+    print(f"\n| system | condition | {' | '.join(sources)} | all | engine: tempo_stable | engine: stable songs |")
+    print("|---" * (len(sources) + 5) + "|")
+    for lines in exact.values():
+        print("\n".join(lines))
 
 
 if __name__ == "__main__":

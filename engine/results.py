@@ -75,6 +75,9 @@ class ChunkFeatures:
     onset_envelope_high: np.ndarray | None = None
     onset_frames: np.ndarray | None = None
     """Frames of the onsets picked in this chunk (its start is frame 0), for the song's onset rate."""
+    beat_frames: np.ndarray | None = None
+    """Beats tracked in this chunk at its own tempo, in frames from its start to a fraction of a frame,
+    for the song's beat grid (:mod:`engine.analysis.grid`)."""
 
 
 @dataclass
@@ -128,6 +131,12 @@ class SongResult:
     onset_rate: float | None = None
     onset_high_share: float | None = None
     bpm_chunk_spread: float | None = None
+    tempo_stable: bool = False
+    """One constant beat grid explains the song (``engine.analysis.grid``); ``bpm`` is then the grid's."""
+    beat_grid_start_s: float | None = None
+    """The first beat of that grid at or after 0 s; ``None`` where the tempo is not stable."""
+    bpm_error: float | None = None
+    """Standard error of the grid's tempo in BPM; ``None`` where the tempo is not stable."""
     chunks_ok: int = 0
     chunks_total: int = 0
     analysis_s: float = 0.0
@@ -166,6 +175,9 @@ class SongResult:
             "onset_rate": _rounded(self.onset_rate, 3),
             "onset_high_share": _rounded(self.onset_high_share, 4),
             "bpm_chunk_spread": _rounded(self.bpm_chunk_spread, 4),
+            "beat_grid_start_s": _rounded(self.beat_grid_start_s, 4),
+            "tempo_stable": int(self.tempo_stable) if self.analysed else "",
+            "bpm_error": _rounded(self.bpm_error, 4),
             "chunks_ok": self.chunks_ok,
             "chunks_total": self.chunks_total,
             "analysis_s": round(self.analysis_s, 3),
@@ -238,6 +250,7 @@ def _features_json(features: ChunkFeatures | None) -> dict[str, Any] | None:
     data["chroma_tail"] = None
     data["onset_envelope_high"] = None
     data["onset_frames"] = None
+    data["beat_frames"] = None
     return data
 
 

@@ -139,6 +139,7 @@ def analyse_samples(
             seconds,
             onset_envelope_high=np.zeros(max(1, int(seconds * sr / HOP_LENGTH)), np.float32),
             onset_frames=np.zeros(0, np.int32),  # silence: no onsets, and its length still counts
+            beat_frames=np.zeros(0),
         )
     envelope, high = onset_envelopes_after(lead_in, y, sr)
     candidates = tempo.tempo_candidates(
@@ -162,6 +163,7 @@ def analyse_samples(
         chroma_tail=tail.astype(np.float64),
         onset_envelope_high=high,
         onset_frames=tempo.onset_frames(envelope, sr / HOP_LENGTH),
+        beat_frames=tempo.chunk_beats(envelope, sr / HOP_LENGTH, bpm),
     )
 
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
 
+from engine.analysis import grid as beat_grid
 from engine.analysis import keys, tempo
 from engine.analysis.chunk import HOP_LENGTH, SILENCE_DB
 from engine.analysis.chunking import ChunkSpan
@@ -54,6 +56,119 @@ def combined_loudness(chunks: list[ChunkResult]) -> float | None:
     return float(10 * np.log10(power)) if power > 0 else -120.0
 
 
+GRID_LEVELS = (1.0, 2.0, 3.0, 4.0, 0.5, 1 / 3, 0.25, 1.5, 2 / 3, 4 / 3, 0.75)
+"""Ratios of the chunks' beat rate to the song tempo a grid can be carried across (beats per song beat)."""
+
+
+ONSET_LATENCY_S = 0.0185
+"""How late the onset envelope's peak comes after the attack that causes it (its frames are centred,
+and the flux compares a frame with the one before). Measured on generated kicks, snares, hats and
+noise clicks at 100-140 BPM: 17.2-20.3 ms; subtracted so that the grid starts on the attack."""
+SPLITS = (1, 2, 3)
+"""Subdivisions of the tracked beat tried, in order, when the chunks' beats do not share one phase."""
+
+
+def _own_beats(chunk: ChunkResult, span: ChunkSpan, frame_rate: float) -> np.ndarray:
+    """The chunk's beats in its own region, in seconds of the song (the chunk's frames are on the song's grid)."""
+    frames = chunk.features.beat_frames if chunk.features else None
+    if frames is None or frames.size == 0:
+        return np.zeros(0)
+    first = (span.own_start_s - span.start_s) * frame_rate
+    last = (span.own_end_s - span.start_s) * frame_rate
+    own = frames[(frames >= first - 0.5) & (frames < last - 0.5)]
+    return span.start_s + own / frame_rate - ONSET_LATENCY_S
+
+
+def _beat_rate(chunk: ChunkResult, frame_rate: float) -> float:
+    """Beats per minute of the beats tracked in a chunk (median gap): the tracker may settle at a relative of the
+    chunk's tempo (every click of a click track), so the grid is fitted at the beats' own rate."""
+    frames = chunk.features.beat_frames if chunk.features else None
+    if frames is None or frames.size < 4:
+        return 0.0
+    return 60.0 * frame_rate / float(np.median(np.diff(frames)))
+
+
+def _beat_level(chunks: list[ChunkResult], frame_rate: float) -> tuple[float, list[ChunkResult]]:
+    """The beat rate most of the song's audio was tracked at, and the chunks tracked at it (within 4 %)."""
+    rates = {c.index: _beat_rate(c, frame_rate) for c in chunks}
+    voters = [c for c in chunks if rates[c.index] > 0]
+    if not voters:
+        return 0.0, []
+
+    def near(a: float, b: float) -> bool:
+        return abs(np.log(a / b)) <= 0.04
+
+    def seconds(c: ChunkResult) -> float:
+        return c.features.seconds_of_audio if c.features else 0.0
+
+    support = [sum(seconds(o) for o in voters if near(rates[o.index], rates[c.index])) for c in voters]
+    level = rates[voters[int(np.argmax(support))].index]
+    chosen = [c for c in voters if near(rates[c.index], level)]
+    return float(np.median([rates[c.index] for c in chosen])), chosen
+
+
+def _envelope_at(envelope: np.ndarray, times: np.ndarray, frame_rate: float) -> float:
+    """Mean onset strength at ``times`` (the peak within a frame of each)."""
+    frames = np.round(times * frame_rate).astype(int)
+    frames = frames[(frames >= 1) & (frames < envelope.size - 1)]
+    if frames.size == 0:
+        return 0.0
+    return float(np.maximum(np.maximum(envelope[frames - 1], envelope[frames]), envelope[frames + 1]).mean())
+
+
+def song_grid(
+    chunks: list[ChunkResult],
+    spans: dict[int, ChunkSpan],
+    envelope: np.ndarray,
+    frame_rate: float,
+    bpm: float,
+    duration_s: float,
+) -> beat_grid.BeatGrid | None:
+    """The song's constant beat grid at the level of ``bpm``, from the beats its workers tracked; ``None`` if none fits.
+
+    The workers track each chunk at its own tempo, which may be a metrical relative of the song's
+    (the beat check moves a shuffle to 2/3 of it, for one). The grid is fitted at the beats' own level,
+    where they are a regular series, then carried to the song's level: ``k`` beats per song beat. When
+    the song beat is longer than the tracked one, its phase is the offset whose grid points hold the
+    most onset strength (a song at half the tracked tempo lands on the beats, not between them).
+    Runs in the engine's thread: see :mod:`engine.analysis.grid` for why that costs nothing.
+    """
+    level, tracked = _beat_level(chunks, frame_rate)
+    if level <= 0 or bpm <= 0:
+        return None
+    times = np.concatenate([_own_beats(c, spans[c.index], frame_rate) for c in tracked])
+    fitted = None
+    for split in SPLITS:
+        # chunks tracked at a slower level than their pulse each pick a phase of their own (every other
+        # click here, the odd ones there): on a grid of half or a third of the period they agree again
+        fitted = beat_grid.fit_grid(times, 60.0 / level / split, duration_s)
+        if fitted is not None and fitted.inlier_share >= beat_grid.MIN_INLIER_SHARE:
+            break
+    if fitted is None:
+        return None
+    ratio = fitted.bpm / bpm
+    k = min(GRID_LEVELS, key=lambda r: abs(np.log(ratio / r)))
+    if abs(np.log(ratio / k)) > 0.04:
+        return None
+    period = fitted.period_s * k
+    # a song beat of k = p/q tracked beats meets a tracked beat every p of them: p phases to choose from
+    offsets = [fitted.start_s + j * fitted.period_s for j in range(Fraction(k).limit_denominator(4).numerator)]
+    if len(offsets) > 1:
+        points = np.arange(0.0, duration_s, period)
+        offsets = [max(offsets, key=lambda o: _envelope_at(envelope, o + points, frame_rate))]
+    start = offsets[0] % period
+    return beat_grid.BeatGrid(
+        period_s=period,
+        start_s=float(start),
+        period_error_s=fitted.period_error_s * k,
+        stable=fitted.stable,
+        beats_used=fitted.beats_used,
+        inlier_share=fitted.inlier_share,
+        coverage=fitted.coverage,
+        max_drift=fitted.max_drift,
+    )
+
+
 SONG_CANDIDATES = 8
 """Tempo candidates kept per song: enough that the octave, 2:3 and 3:4 relatives of the winner are
 usually among them, for calibration's octave choice (``engine.calibration.octave_rules``)."""
@@ -68,9 +183,13 @@ class SongTempo:
     onset_rate: float | None = None
     onset_high_share: float | None = None
     chunk_spread: float | None = None
+    grid: beat_grid.BeatGrid | None = None
+    """The constant beat grid at the song's tempo; the tempo is the grid's only where it is stable."""
 
 
-def song_tempo(chunks: list[ChunkResult], spans: dict[int, ChunkSpan], settings: AnalysisSettings) -> SongTempo:
+def song_tempo(
+    chunks: list[ChunkResult], spans: dict[int, ChunkSpan], settings: AnalysisSettings, duration_s: float | None = None
+) -> SongTempo:
     """Song tempo from the stitched envelope; confidence is how many chunks agree with it (octave-aware).
 
     Also the evidence calibration needs to choose between the tempo and its octave/2:3/3:4
@@ -94,7 +213,9 @@ def song_tempo(chunks: list[ChunkResult], spans: dict[int, ChunkSpan], settings:
     if bpm <= 0:
         return SongTempo(None, 0.0, [], False)
     # a triplet groove's 3:2 level can out-periodic its beat; beats tracked at both decide (round 6)
-    bpm = tempo.beat_level(envelope, frame_rate, bpm, settings.min_bpm)
+    moved = tempo.beat_level(envelope, frame_rate, bpm, settings.min_bpm)
+    # and a dotted-eighth pattern's 2/3 level can out-periodic the beat of produced music (round 9)
+    bpm = moved if moved != bpm else tempo.upper_level(envelope, frame_rate, bpm, settings.max_bpm)
     voters = [c for c in chunks if c.features and c.features.bpm > 0]
     if voters:
         weights = np.array([c.features.seconds_of_audio for c in voters])
@@ -108,7 +229,12 @@ def song_tempo(chunks: list[ChunkResult], spans: dict[int, ChunkSpan], settings:
     flux = float(np.sum(envelope))
     high_share = float(np.sum(high) / flux) if flux > 0 and high.size == envelope.size else 0.0
     rate = onset_rate(chunks, spans, frame_rate)
-    return SongTempo(bpm, confidence, candidates, unstable, rate, high_share, spread)
+    if duration_s is None:
+        duration_s = max(s.end_s for s in spans.values())
+    grid = song_grid(chunks, spans, envelope, frame_rate, bpm, duration_s)
+    if grid is not None and grid.stable:
+        bpm = grid.bpm  # the exact tempo; a song the grid does not explain keeps its tempogram tempo
+    return SongTempo(bpm, confidence, candidates, unstable, rate, high_share, spread, grid)
 
 
 def song_key(chunks: list[ChunkResult], last_index: int | None = None) -> tuple[str, float, list[float], bool]:
@@ -169,7 +295,7 @@ def combine(
             status=SongStatus.ERROR, error=f"the audio is silent ({loudness:.0f} dBFS)", loudness_db=loudness, **base
         )
     by_index = {s.index: s for s in spans}
-    found = song_tempo(good, by_index, settings)
+    found = song_tempo(good, by_index, settings, duration_s)
     key, key_confidence, scores, modulation = song_key(good, last_index=max(s.index for s in spans))
     partial = len(good) < len(spans)
     error = ""
@@ -191,5 +317,8 @@ def combine(
         loudness_db=loudness,
         key_modulation=modulation,
         tempo_unstable=found.unstable,
+        tempo_stable=found.grid.stable if found.grid is not None else False,
+        beat_grid_start_s=found.grid.start_s if found.grid is not None and found.grid.stable else None,
+        bpm_error=found.grid.bpm_error if found.grid is not None and found.grid.stable else None,
         **base,
     )

@@ -56,6 +56,10 @@ BEAT_TIGHTNESS = 100.0
 TRIPLE_LEVEL_RATIO = 0.6
 """The beat tracker moves a tempo to its 2/3 when the beats there vary less than this share of the
 variation at the tempo itself (round 6: dev prefers 0.5-0.8 equally, 0.6 is the middle)."""
+UPPER_LEVEL_PERIODICITY = 0.2
+"""The envelope's periodicity at 3/2 of the tempo needed before the beat check may move up to it
+(round 9): the four songs that move rightly on the dev sets repeat at 0.33-0.55 there, while chorales
+whose tracked beats look steadier at 3/2 by chance repeat at 0.07 or less; 0.2 is the middle of that gap."""
 GRID_POINTS_PER_OCTAVE = 232
 """Log-spaced tempo grid: 0.3 % steps, far finer than the 4 % an Acc1 hit allows."""
 
@@ -260,9 +264,10 @@ def track_beats(envelope: np.ndarray, period: float, tightness: float = BEAT_TIG
     looks back at least half a period, so half a period of frames is computed at once. Weak beats
     at both ends (an intro, a fade-out) are trimmed, as librosa does.
 
-    Not ``librosa.beat.beat_track``: this runs in the song's consensus, in the window's process, and
-    librosa's tracker would compile its numba kernels there on the first song, holding the GIL for
-    seconds while the window waits (the stall found in issue 15's latency work).
+    Not ``librosa.beat.beat_track``: this runs in the song's consensus (the beat checks), in the
+    window's process, and librosa's tracker would compile its numba kernels there on the first song,
+    holding the GIL for seconds while the window waits (the stall found in issue 15's latency work).
+    The workers run it too, once per chunk, for the beats of the song's grid (:func:`chunk_beats`).
     """
     x = np.asarray(envelope, dtype=float)
     spread = float(x.std()) if x.size else 0.0
@@ -315,6 +320,35 @@ def beat_variation(envelope: np.ndarray, beats: np.ndarray) -> float:
     return float(values.std() / mean) if mean > 0 else float("inf")
 
 
+def refine_peaks(envelope: np.ndarray, frames: np.ndarray) -> np.ndarray:
+    """``frames`` moved to the envelope's nearest peak (within a frame) and refined by a parabola through it.
+
+    Sub-frame beat times cost nothing and remove the frame's quantisation (11.6 ms) from the grid's
+    start; the period would average it out anyway over a few hundred beats.
+    """
+    x = np.asarray(envelope, dtype=float)
+    if frames.size == 0 or x.size < 3:
+        return np.asarray(frames, dtype=float)
+    near = np.clip(frames[:, None] + np.arange(-1, 2)[None, :], 0, x.size - 1)
+    peak = near[np.arange(frames.size), np.argmax(x[near], axis=1)]
+    inner = np.clip(peak, 1, x.size - 2)
+    left, mid, right = x[inner - 1], x[inner], x[inner + 1]
+    curve = left - 2 * mid + right
+    shift = np.where(curve < 0, 0.5 * (left - right) / np.where(curve < 0, curve, -1.0), 0.0)
+    return inner + np.clip(shift, -0.5, 0.5)
+
+
+def chunk_beats(envelope: np.ndarray, frame_rate: float, bpm: float) -> np.ndarray:
+    """Beats of one chunk at its own tempo, in frames to a fraction of a frame (empty without a tempo).
+
+    Run in the pool's workers: the dynamic-programming tracker is the expensive part of the song's
+    beat grid (:mod:`engine.analysis.grid`), so it never runs in the engine's (the window's) process.
+    """
+    if bpm <= 0:
+        return np.zeros(0)
+    return refine_peaks(envelope, track_beats(envelope, 60.0 * frame_rate / bpm))
+
+
 def periodicity_at(envelope: np.ndarray, lag: float) -> float:
     """Local autocorrelation of ``envelope`` at ``lag`` frames (:func:`local_autocorrelation`); <= 0: not periodic."""
     ac = local_autocorrelation(envelope, int(np.ceil(lag)) + 1)
@@ -341,3 +375,23 @@ def beat_level(envelope: np.ndarray, frame_rate: float, bpm: float, min_bpm: flo
     here = beat_variation(envelope, track_beats(envelope, 60.0 * frame_rate / bpm))
     there = beat_variation(envelope, track_beats(envelope, 60.0 * frame_rate / lower))
     return lower if there < TRIPLE_LEVEL_RATIO * here else bpm
+
+
+def upper_level(envelope: np.ndarray, frame_rate: float, bpm: float, max_bpm: float) -> float:
+    """``bpm``, or 3/2 of it when the envelope repeats there and beats tracked there are steadier.
+
+    The opposite error of :func:`beat_level`, found on produced music (dev-tracker, round 9): a
+    pattern of dotted eighths (a bass or a delay every three sixteenths, two of them to a half bar) is
+    periodic at 2/3 of the beat, and the tempogram read 83.3 for 125. Beats tracked at the real beat
+    fall on onsets of steadier strength, as for the shuffle :func:`beat_level` moves down; the bar is
+    "steadier at all" (variation below that at ``bpm``: no fitted ratio), and the envelope must repeat
+    at the faster period (:data:`UPPER_LEVEL_PERIODICITY`).
+    """
+    upper = bpm * 1.5
+    if bpm <= 0 or upper > max_bpm:
+        return bpm
+    if periodicity_at(envelope, 60.0 * frame_rate / upper) < UPPER_LEVEL_PERIODICITY:
+        return bpm
+    here = beat_variation(envelope, track_beats(envelope, 60.0 * frame_rate / bpm))
+    there = beat_variation(envelope, track_beats(envelope, 60.0 * frame_rate / upper))
+    return upper if there < here else bpm

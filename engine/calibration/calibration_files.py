@@ -24,7 +24,7 @@ from engine.calibration.profile import Profile, save_profile
 from engine.calibration.workflow import Matched
 from engine.csv_io import append_csv_row, write_csv, write_json
 from engine.references.keynotation import format_key
-from engine.references.scoring import key_relation, mirex_score, root_offset, tempo_ratio_class
+from engine.references.scoring import bpm_error_at_level, key_relation, mirex_score, root_offset, tempo_ratio_class
 from engine.version import APP_VERSION, ENGINE_VERSION
 
 RESULT_EXTRA_COLUMNS = ("ref_bpm", "ref_key", "match_method", "match_score", "bpm_calibrated", "key_calibrated")
@@ -42,8 +42,10 @@ COMPARISON_COLUMNS = (
     "bpm",
     "bpm_delta",
     "ratio_class",
+    "bpm_error_at_level",
     "bpm_calibrated",
     "ratio_class_calibrated",
+    "bpm_error_at_level_calibrated",
     "bpm_calibrated_cv",
     "ratio_class_calibrated_cv",
     "ref_key",
@@ -158,8 +160,10 @@ def comparison_rows(
                 "bpm": _bpm(detected),
                 "bpm_delta": _blank(round(detected - ref.bpm, 2) if detected and ref.bpm else None),
                 "ratio_class": _ratio(detected, ref.bpm),
+                "bpm_error_at_level": _level_error(detected, ref.bpm),
                 "bpm_calibrated": _bpm(bpm_cal),
                 "ratio_class_calibrated": _ratio(bpm_cal, ref.bpm),
+                "bpm_error_at_level_calibrated": _level_error(bpm_cal, ref.bpm),
                 "bpm_calibrated_cv": _bpm(cv_bpm.get(song.path)),
                 "ratio_class_calibrated_cv": _ratio(cv_bpm.get(song.path), ref.bpm),
                 "ref_key": ref.key or "",
@@ -359,6 +363,11 @@ def _blank(value: Any) -> Any:
 
 def _bpm(value: float | None) -> Any:
     return "" if value is None else round(float(value), 2)
+
+
+def _level_error(detected: float | None, reference: float | None) -> Any:
+    error = bpm_error_at_level(detected, reference) if detected and reference else None
+    return "" if error is None else round(error, 3)
 
 
 def _ratio(detected: float | None, reference: float | None) -> str:

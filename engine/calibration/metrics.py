@@ -20,13 +20,21 @@ KeyColumn = Sequence[str | None]
 
 
 def tempo_rows(reference: Sequence[float], columns: Mapping[str, TempoColumn]) -> list[dict[str, Any]]:
-    """Acc1, Acc2, MAE and ratio-class counts of each column against ``reference``."""
+    """Acc1, Acc2, MAE, precision and ratio-class counts of each column against ``reference``.
+
+    Precision (the BPM error at the matched level, its median and the share within 0.05 BPM) is over
+    the Acc1 hits and over the Acc2 hits: a tempo at the right level can still drift off a DJ's grid.
+    """
     scored = {name: score(list(zip(values, reference, strict=True)), []) for name, values in columns.items()}
     n = len(reference)
     rows = [
         _row("tempo_acc1", n, {c: s.acc1 for c, s in scored.items()}),
         _row("tempo_acc2", n, {c: s.acc2 for c, s in scored.items()}),
         _row("tempo_mae_bpm", n, {c: s.bpm_mae for c, s in scored.items()}),
+        _row("tempo_bpm_error_median_acc1", n, {c: s.bpm_error_median_acc1 for c, s in scored.items()}),
+        _row("tempo_within_0.05_acc1", n, {c: s.bpm_precise_acc1 for c, s in scored.items()}),
+        _row("tempo_bpm_error_median_acc2", n, {c: s.bpm_error_median_acc2 for c, s in scored.items()}),
+        _row("tempo_within_0.05_acc2", n, {c: s.bpm_precise_acc2 for c, s in scored.items()}),
     ]
     for ratio in RATIO_NAMES:
         rows.append(_row(f"tempo_ratio_{ratio}", n, {c: s.ratio_classes.get(ratio, 0) for c, s in scored.items()}))

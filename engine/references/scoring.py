@@ -28,6 +28,22 @@ def tempo_ratio_class(detected: float, reference: float, tolerance: float = TEMP
     return "other"
 
 
+def bpm_error_at_level(detected: float | None, reference: float | None) -> float | None:
+    """How far ``detected`` is from the reference at the level it matched (``|detected - factor · reference|``).
+
+    The exactness of a tempo, apart from its level: a DJ's grid drifts by this much whether the level
+    is the reference's or its double. ``None`` when the tempo matched no level (an Acc2 miss).
+    """
+    ratio = tempo_ratio_class(detected or 0.0, reference or 0.0)
+    if ratio == "other":
+        return None
+    return abs(float(detected or 0.0) - RATIO_CLASSES[ratio] * float(reference or 0.0))
+
+
+PRECISE_BPM = 0.05
+"""A tempo this close to the reference at its level is exact: a beat of drift takes over 20 minutes at 128 BPM."""
+
+
 def acc1(detected: float, reference: float) -> bool:
     return tempo_ratio_class(detected, reference) == "same"
 
@@ -101,6 +117,12 @@ class Scores:
     acc1: float | None = None
     acc2: float | None = None
     bpm_mae: float | None = None
+    bpm_error_median_acc1: float | None = None
+    """Median BPM error at the matched level (:func:`bpm_error_at_level`) over the Acc1 hits."""
+    bpm_precise_acc1: float | None = None
+    """Share of the Acc1 hits within :data:`PRECISE_BPM` of the reference."""
+    bpm_error_median_acc2: float | None = None
+    bpm_precise_acc2: float | None = None
     key_exact: float | None = None
     mirex: float | None = None
     ratio_classes: dict[str, int] = field(default_factory=dict)
@@ -114,9 +136,20 @@ class Scores:
             "acc1": self.acc1,
             "acc2": self.acc2,
             "bpm_mae": self.bpm_mae,
+            "bpm_error_median_acc1": self.bpm_error_median_acc1,
+            "bpm_precise_acc1": self.bpm_precise_acc1,
+            "bpm_error_median_acc2": self.bpm_error_median_acc2,
+            "bpm_precise_acc2": self.bpm_precise_acc2,
             "key_exact": self.key_exact,
             "mirex": self.mirex,
         }
+
+
+def _precision(errors: list[float]) -> tuple[float | None, float | None]:
+    """Median error and the share within :data:`PRECISE_BPM`; ``None`` without a hit."""
+    if not errors:
+        return None, None
+    return float(np.median(errors)), float(np.mean([e <= PRECISE_BPM + 1e-9 for e in errors]))
 
 
 def score(tempo_pairs: Iterable[tuple[float | None, float]], key_pairs: Iterable[tuple[str | None, str]]) -> Scores:
@@ -130,6 +163,11 @@ def score(tempo_pairs: Iterable[tuple[float | None, float]], key_pairs: Iterable
         result.acc1 = float(np.mean([c == "same" for c in classes]))
         result.acc2 = float(np.mean([c != "other" for c in classes]))
         result.bpm_mae = float(np.mean([abs(d - r) for d, r in tempo]))
+        errors = [bpm_error_at_level(d, r) for d, r in tempo]
+        level_hits = [e for e in errors if e is not None]
+        same_hits = [e for e, c in zip(errors, classes, strict=True) if c == "same" and e is not None]
+        result.bpm_error_median_acc1, result.bpm_precise_acc1 = _precision(same_hits)
+        result.bpm_error_median_acc2, result.bpm_precise_acc2 = _precision(level_hits)
     if keys:
         result.key_exact = float(np.mean([key_relation(r, d) == "same" for d, r in keys]))
         result.mirex = float(np.mean([mirex_score(r, d) for d, r in keys]))

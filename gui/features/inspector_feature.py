@@ -24,7 +24,7 @@ from gui.actions import ActionDef, ActionKey, Menu, Place, Section
 from gui.inspector.panel import InspectorPanel, SongView
 from gui.inspector.player import Player, output_problem
 from gui.inspector.review import DISAGREE_ROLE, ReviewNavigator
-from gui.inspector.song_evidence import chunk_bars, key_candidates, tempo_candidates
+from gui.inspector.song_evidence import chunk_bars, key_candidates, song_grid, tempo_candidates
 from gui.inspector.verdicts import VerdictStore
 from gui.queue_model import Col
 from gui.shell import Shell
@@ -200,6 +200,10 @@ class Inspector(QObject):
             view.chunks_total = result.chunks_total
             view.tempo = tempo_candidates(result)
             view.keys = key_candidates(result.key_scores)
+            if result.analysed:
+                view.tempo_stable = result.tempo_stable
+                view.beat_grid_start_s, view.bpm_error = result.beat_grid_start_s, result.bpm_error
+            view.cached = result.cached
         elif path in self.live:
             view.chunks = chunk_bars(self.live[path])
             view.duration_s, view.chunks_total = self.live_total.get(path, (view.duration_s, view.chunks_total))
@@ -359,7 +363,7 @@ class Inspector(QObject):
                 self.panel.player_note.setText("the song can be played once it has been analysed")
                 return False
             self._play_when_loaded = (self.path, seconds)
-            self.player.load(self.path, result.bpm)
+            self.player.load(self.path, result.bpm, song_grid(result))
             self.panel.player_note.setText("decoding the song…")
             return True
         ok = self.player.play(seconds)

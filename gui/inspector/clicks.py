@@ -1,11 +1,17 @@
-"""A click track for listening: clicks on the detected beats, or on a chosen tempo phase-locked to them.
+"""A click track for listening: clicks on the song's beat grid, on the detected beats, or on a chosen
+tempo phase-locked to them.
 
 Plain numpy (librosa for the beat tracking), no Qt: it runs off the GUI thread and is tested alone.
-A click at another tempo than the detected one keeps the first detected beat as its phase, so
+Where the engine fitted one constant grid to the song (``tempo_stable``), the clicks are that grid,
+``beat_grid_start_s + k · 60 / bpm``: a grid a fraction of a BPM off drifts audibly off the music, which is
+what the user listens for. Without a grid they are the beats librosa's tracker finds in the decoded song.
+A click at another tempo keeps the grid's start (or the first detected beat) as its phase, so
 ×2, ×½ and 2:3 grids line up with what the user hears and the wrong one is audible at once.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -22,6 +28,24 @@ def detect_beats(y: np.ndarray, sr: int) -> tuple[float | None, np.ndarray]:
     times = librosa.frames_to_time(frames, sr=sr)
     value = float(np.atleast_1d(tempo)[0]) if np.size(tempo) else None
     return (value if value and value > 0 else None), np.asarray(times, dtype=float)
+
+
+@dataclass(frozen=True)
+class BeatGrid:
+    """The song's fitted constant grid (``SongResult.beat_grid_start_s`` and ``bpm``)."""
+
+    start_s: float
+    bpm: float
+
+
+def grid_times(duration_s: float, grid: BeatGrid) -> np.ndarray:
+    """``start_s + k · 60 / bpm`` for every beat before ``duration_s`` (computed per beat: no summed drift)."""
+    if grid.bpm <= 0 or duration_s <= grid.start_s:
+        return np.zeros(0)
+    period = 60.0 / grid.bpm
+    count = int(np.floor((duration_s - grid.start_s) / period)) + 1
+    times = grid.start_s + np.arange(count) * period
+    return times[times < duration_s]
 
 
 def click_times(duration_s: float, bpm: float, beats: np.ndarray, detected_bpm: float | None = None) -> np.ndarray:

@@ -36,7 +36,10 @@ from gui.inspector.song_evidence import (
     confidence_text,
     local_time,
     show_key,
+    tempo_curve,
+    tempo_words,
 )
+from gui.inspector.tempo_view import TempoShown, TempoView
 from gui.widgets.plot_style import FAILED_COLOUR, TIMEOUT_COLOUR, make_plot, set_title
 
 OK_COLOUR = QColor(88, 166, 255)
@@ -71,6 +74,11 @@ class SongView:
     verdicts: dict[str, Correction] = field(default_factory=dict)
     title: str = ""
     artist: str = ""
+    tempo_stable: bool | None = None
+    """One constant beat grid explains the song; ``None`` until the song's result is known."""
+    beat_grid_start_s: float | None = None
+    bpm_error: float | None = None
+    cached: bool = False
 
     @property
     def name(self) -> str:
@@ -118,6 +126,7 @@ class InspectorPanel(QWidget):
         for line in (self.detected_line, self.ref_line, self.playhead):
             line.hide()
         self.plot.scene().sigMouseClicked.connect(self._plot_clicked)
+        self.tempo_view = TempoView(self.plot)
 
         self.tempo_table = _table(("BPM", "strength", "vs detected"))
         self.key_table = _table(("key", "score"))
@@ -184,7 +193,13 @@ class InspectorPanel(QWidget):
         right.addLayout(tables, 1)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
-        layout.addWidget(self.plot, 3)
+        left = QVBoxLayout()
+        left.setSpacing(2)
+        # the tempo first: the right column makes the panel taller than the tab at 1366×768, and what is
+        # at the bottom of this column is under the fold (the chunk plot's own seconds axis already was)
+        left.addWidget(self.tempo_view)
+        left.addWidget(self.plot, 1)
+        layout.addLayout(left, 3)
         layout.addLayout(right, 2)
 
     # -- showing ------------------------------------------------------------------------------------
@@ -197,6 +212,7 @@ class InspectorPanel(QWidget):
         self.view = view
         self._show_summary()
         self._show_timeline()
+        self._show_tempo()
         self._show_candidates(keep_click=same_song)
 
     def set_notation(self, notation: str) -> None:
@@ -281,6 +297,14 @@ class InspectorPanel(QWidget):
     _timeline_shown: tuple = ()
     _ranges_shown: tuple = ()
 
+    def _show_tempo(self) -> None:
+        v = self.view
+        times, bpms = tempo_curve(v.chunks, v.bpm)
+        words = tempo_words(v.tempo_stable, v.bpm, v.bpm_error, v.beat_grid_start_s)
+        if words and not times and v.cached:
+            words += " (no tempo along the song: chunk tempos are not kept in the cache; analyse again to see it)"
+        self.tempo_view.show_tempo(TempoShown(tuple(times), tuple(bpms), v.bpm, v.tempo_stable, v.bpm_error, words))
+
     def _show_chunk_labels(self, chunks: list[ChunkBar], top: float) -> None:
         """One text item per chunk, reused from song to song (scene inserts are the costly part)."""
         while len(self.labels) < len(chunks):
@@ -299,7 +323,7 @@ class InspectorPanel(QWidget):
 
     def _show_candidates(self, keep_click: bool) -> None:
         v = self.view
-        shown = (tuple(v.tempo), tuple(v.keys), v.bpm, v.ref_bpm, self.notation, v.path)
+        shown = (tuple(v.tempo), tuple(v.keys), v.bpm, v.ref_bpm, self.notation, v.path, v.tempo_stable)
         if shown == self._candidates_shown:
             return
         self._candidates_shown = shown
@@ -317,8 +341,10 @@ class InspectorPanel(QWidget):
         previous = self.click_tempo.currentData() if keep_click else None
         self.click_tempo.blockSignals(True)
         self.click_tempo.clear()
-        if v.bpm:
-            self.click_tempo.addItem(f"detected beats ({v.bpm:.1f})", None)
+        if v.bpm and v.tempo_stable:
+            self.click_tempo.addItem(f"beat grid ({v.bpm:.2f})", None)
+        elif v.bpm:
+            self.click_tempo.addItem(f"tracked beats, no grid ({v.bpm:.1f})", None)
         if v.ref_bpm:
             self.click_tempo.addItem(f"reference ({v.ref_bpm:g})", float(v.ref_bpm))
         for cand in v.tempo:

@@ -30,7 +30,7 @@ import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
 from shiboken6 import isValid
 
-from gui.inspector.clicks import click_sound, click_times, detect_beats
+from gui.inspector.clicks import BeatGrid, click_sound, click_times, detect_beats, grid_times
 from gui.tasks import run_task
 
 BLOCK = 1024
@@ -89,13 +89,14 @@ def output_problem() -> str | None:
     return None
 
 
-def _decode_song(path: str) -> tuple[int, np.ndarray, float | None, np.ndarray]:
-    """Off the GUI thread: the whole song as float32 at its own rate, and its beats."""
+def _decode_song(path: str, track_beats: bool = True) -> tuple[int, np.ndarray, float | None, np.ndarray]:
+    """Off the GUI thread: the whole song as float32 at its own rate, and its beats (tracked only for a
+    song without a beat grid: the grid's clicks need no tracker, and librosa's costs seconds of CPU)."""
     from engine.analysis.decoding import probe, read_segment
 
     info = probe(path)
     y = read_segment(path, 0.0, info.duration_s, info.samplerate).astype(np.float32)
-    bpm, beats = detect_beats(y, info.samplerate)
+    bpm, beats = detect_beats(y, info.samplerate) if track_beats else (None, np.zeros(0))
     return info.samplerate, y, bpm, beats
 
 
@@ -138,6 +139,9 @@ class Player(QObject):
         self.detected_bpm: float | None = None
         self.click_bpm: float | None = None
         self.click_on = False
+        self.grid: BeatGrid | None = None
+        self.clicks_follow = ""
+        """What the clicks play: "grid", "tracked beats", or "steady" (another tempo, phase-locked)."""
         self._click_samples = np.zeros(0, dtype=np.int64)
         self._blip = click_sound(self.samplerate)
         self.position = 0  # samples; written by the audio callback, read by the GUI thread
@@ -148,15 +152,16 @@ class Player(QObject):
         self._timer.timeout.connect(self._poll)
 
     # -- loading ------------------------------------------------------------------------------------
-    def load(self, path: str, detected_bpm: float | None = None) -> None:
-        """Decode and beat-track ``path`` off the GUI thread (:func:`gui.tasks.run_task`); :attr:`loaded` follows."""
-        if path == self.path and self.state not in ("idle", "error"):
+    def load(self, path: str, detected_bpm: float | None = None, grid: BeatGrid | None = None) -> None:
+        """Decode ``path`` off the GUI thread (:func:`gui.tasks.run_task`), beat-tracking it only where it has
+        no ``grid``; :attr:`loaded` follows."""
+        if path == self.path and self.state not in ("idle", "error") and grid == self.grid:
             self.detected_bpm = detected_bpm or self.detected_bpm
             return
         self.stop()
         self._generation += 1
         generation = self._generation
-        self.path, self.detected_bpm = path, detected_bpm
+        self.path, self.detected_bpm, self.grid = path, detected_bpm, grid
         self.audio = np.zeros(0, dtype=np.float32)
         self.position = 0
         self._set_state("loading")
@@ -165,7 +170,8 @@ class Player(QObject):
             if isValid(self):  # the window may have closed while this song was decoding: nobody to tell
                 self._on_decoded(generation, path, song, error)
 
-        run_task(lambda: _decode_song(path), decoded, owner=self)
+        track_beats = grid is None
+        run_task(lambda: _decode_song(path, track_beats), decoded, owner=self)
 
     def refuse(self, problem: str) -> None:
         """Nothing can play here (:func:`output_problem`): say so without decoding anything."""
@@ -179,7 +185,7 @@ class Player(QObject):
         self.path = ""
         self.audio = np.zeros(0, dtype=np.float32)
         self.beats = np.zeros(0)
-        self.beat_bpm = self.detected_bpm = None
+        self.beat_bpm = self.detected_bpm = self.grid = None
         self.position = 0
         self._click_samples = np.zeros(0, dtype=np.int64)
         self.message = ""
@@ -203,19 +209,33 @@ class Player(QObject):
 
     # -- click ------------------------------------------------------------------------------------
     def set_click(self, on: bool, bpm: float | None = None) -> None:
-        """Click on/off; ``bpm`` (default: the detected tempo) sets the grid, phase-locked to the beats."""
+        """Click on/off; ``bpm`` a steady tempo phase-locked to the song's beats, ``None`` the song's own beats
+        (its grid, else the tracked beats). Always set: choosing the song's own beats again after another tempo
+        must go back to them (a ``None`` that kept the last tempo left the click on the reference)."""
         self.click_on = on
-        if bpm is not None:
-            self.click_bpm = bpm
+        self.click_bpm = bpm
         self._update_clicks()
 
     def _update_clicks(self) -> None:
-        bpm = self.click_bpm or self.detected_bpm or self.beat_bpm
+        """Where the clicks fall, as sample positions, computed here once so the audio callback only looks them up.
+
+        The song's own beats are its fitted grid where it has one, else the tracked beats; another tempo is
+        phase-locked to the grid's first beat, else to the first tracked beat.
+        """
+        bpm = self.click_bpm or self.detected_bpm or (self.grid.bpm if self.grid else None) or self.beat_bpm
         if not self.click_on or not bpm or self.audio.size == 0:
             self._click_samples = np.zeros(0, dtype=np.int64)
+            self.clicks_follow = ""
             return
-        detected = self.beat_bpm if self.click_bpm is None else (self.detected_bpm or self.beat_bpm)
-        times = click_times(self.audio.size / self.samplerate, bpm, self.beats, detected)
+        duration = self.audio.size / self.samplerate
+        if self.grid is not None and self.click_bpm is None:
+            times, self.clicks_follow = grid_times(duration, self.grid), "grid"
+        elif self.grid is not None:
+            times, self.clicks_follow = click_times(duration, bpm, np.array([self.grid.start_s])), "steady"
+        else:
+            detected = self.beat_bpm if self.click_bpm is None else (self.detected_bpm or self.beat_bpm)
+            times = click_times(duration, bpm, self.beats, detected)
+            self.clicks_follow = "tracked beats" if self.click_bpm is None else "steady"
         self._click_samples = np.round(times * self.samplerate).astype(np.int64)
 
     @property

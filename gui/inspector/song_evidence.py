@@ -15,6 +15,7 @@ from engine.analysis.keys import KEY_LABELS
 from engine.references.keynotation import format_key
 from engine.references.scoring import key_relation, tempo_ratio_class
 from engine.results import ChunkResult, SongResult
+from gui.inspector.clicks import BeatGrid
 
 RELATIONS = (("same", 1.0), ("×2", 2.0), ("×½", 0.5), ("×3/2", 1.5), ("×⅔", 2 / 3), ("×3", 3.0), ("×⅓", 1 / 3))
 """A candidate's tempo over the detected one, with the name the inspector shows."""
@@ -100,6 +101,44 @@ def chunk_bars(chunks: Sequence[ChunkResult]) -> list[ChunkBar]:
             )
         )
     return bars
+
+
+def song_grid(result: SongResult) -> BeatGrid | None:
+    """The song's fitted beat grid, or ``None`` where one constant grid does not explain it (``tempo_stable=0``)."""
+    if not result.tempo_stable or result.beat_grid_start_s is None or not result.bpm:
+        return None
+    return BeatGrid(float(result.beat_grid_start_s), float(result.bpm))
+
+
+def tempo_curve(chunks: Sequence[ChunkBar], song_bpm: float | None) -> tuple[list[float], list[float]]:
+    """The tempo along the song: one point per chunk that found a tempo, at the chunk's middle.
+
+    Each chunk's BPM is moved by octaves to the song's level (a chunk that read half time is not a
+    tempo change; the chunk bars show its own reading), so the curve shows drift, not level flips.
+    """
+    times, bpms = [], []
+    for c in chunks:
+        if c.status != "ok" or not c.bpm:
+            continue
+        bpm = c.bpm
+        while song_bpm and bpm / song_bpm > 2**0.5:
+            bpm /= 2.0
+        while song_bpm and bpm / song_bpm < 2**-0.5:
+            bpm *= 2.0
+        times.append((c.start_s + c.end_s) / 2)
+        bpms.append(bpm)
+    return times, bpms
+
+
+def tempo_words(stable: bool | None, bpm: float | None, bpm_error: float | None, grid_start_s: float | None) -> str:
+    """What the tempo curve means, in words: steady (with its grid) or not constant (and what the click plays)."""
+    if stable is None or not bpm:
+        return ""
+    if stable:
+        error = f" ± {bpm_error:.2f}" if bpm_error is not None else ""
+        start = f" from {grid_start_s:.3f} s" if grid_start_s is not None else ""
+        return f"steady tempo — beat grid {bpm:.2f}{error} BPM{start}; the click plays the grid"
+    return f"tempo not constant — no grid ({bpm:.1f} BPM is an average); the click plays tracked beats, not a grid"
 
 
 def disagreement(bpm: float | None, key: str, ref_bpm: float | None, ref_key: str) -> tuple[str, str]:
