@@ -324,8 +324,13 @@ def _key_score(answers: Any, reference: Any) -> Scores:
 
 
 def _tempo_better(stage: str, after: Scores, before: Scores) -> bool:
-    if stage == "linear":  # a scaler must lower the error without costing a single Acc1 song
-        return (after.acc1 or 0) >= (before.acc1 or 0) and (after.bpm_mae or 0) < (before.bpm_mae or 0)
+    if stage == "linear":  # a scaler must lower the error without costing a single Acc1 song, nor exactness:
+        # a slope moves every tempo a little, and an exact tempo moved by 0.1 BPM is no longer on a DJ's grid
+        return (
+            (after.acc1 or 0) >= (before.acc1 or 0)
+            and (after.bpm_mae or 0) < (before.bpm_mae or 0)
+            and (after.bpm_precise_acc2 or 0) >= (before.bpm_precise_acc2 or 0) - 1e-9
+        )
     return (after.acc1 or 0) > (before.acc1 or 0)
 
 
