@@ -170,7 +170,8 @@ def test_a_linear_scaler_that_costs_exact_tempi_is_not_kept():
     raw = score([(o.song.bpm, o.row.bpm) for o in songs], [])
     assert raw.bpm_precise_acc2 == pytest.approx(0.4)
     stages = {s["stage"]: s for s in fit_calibration(songs).profile.stages}
-    assert not stages["linear"]["kept"], stages["linear"]["reason"]
+    assert not stages["linear"]["kept"]
+    assert stages["linear"]["reason"].startswith("rejected, costs exact tempi"), stages["linear"]["reason"]
 
 
 def test_key_shift_by_a_fifth_is_learned():

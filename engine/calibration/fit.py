@@ -366,6 +366,11 @@ def _reason(
     how = "cross-validated" if layouts == 1 else f"cross-validated ({layouts} fold layouts)"
     if domain == "tempo":
         text = f"{how} Acc1 {before.acc1:.3f} → {after.acc1:.3f}, MAE {before.bpm_mae:.2f} → {after.bpm_mae:.2f}"
+        exact_before, exact_after = before.bpm_precise_acc2 or 0.0, after.bpm_precise_acc2 or 0.0
+        text += f", within 0.05 BPM {exact_before:.0%} → {exact_after:.0%}"
+        if not accepted and exact_after < exact_before - 1e-9 and (after.bpm_mae or 0) < (before.bpm_mae or 0):
+            held_out = f"held-out songs better/worse {verdict.better}/{verdict.worse}"
+            return f"rejected, costs exact tempi: {text}; {held_out}"
     else:
         text = (
             f"{how} exact {before.key_exact:.3f} → {after.key_exact:.3f}, MIREX {before.mirex:.3f} → {after.mirex:.3f}"
