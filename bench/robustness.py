@@ -218,6 +218,7 @@ def main() -> None:
                     steady = {p for p, ok in stable.items() if ok}
                     line += f" {len(steady)} of {len(changed)} | {precision(changed, answers, steady)} |"
                 exact.setdefault(system, []).append(line)
+                print(f"exactness so far: {line}", flush=True)
         print(f"done: {name} ({description})", flush=True)
     header = " | ".join(f"{s} ({table['engine']['clean'][s][2]})" for s in sources)
     print(f"\n| system | condition | {header} | all ({len(references)}) | Acc1 / clean |")

@@ -98,8 +98,8 @@ def test_missing_beats_do_not_move_the_grid(analysed):
 
 
 def test_a_rising_tempo_is_not_stable_and_keeps_its_tempogram_tempo(analysed):
-    """120 BPM rising 4 % over the song: no grid explains it. Red when the drift check is left out (the song
-    then gets a 'stable' tempo to two decimals that is right at no point but one)."""
+    """120 BPM rising 4 % over the song: no grid explains it. Red when the drift check and the halves check are
+    left out (the song then gets a 'stable' tempo to two decimals that is right at no point but one)."""
     song = analysed["rising_4pc"]
     assert not song.tempo_stable
     assert song.beat_grid_start_s is None and song.bpm_error is None

@@ -158,6 +158,22 @@ def test_a_linear_scaler_is_kept_only_when_it_helps():
     assert not stages["linear"]["kept"]
 
 
+def test_a_linear_scaler_that_costs_exact_tempi_is_not_kept():
+    """Most songs 0.5 % fast, the rest exact to the hundredth: a slope brings the fast ones closer (lower MAE,
+    most held-out songs better) but moves every exact tempo off by 0.3 BPM. Red without the exactness check."""
+    rng = np.random.default_rng(11)
+    songs = []
+    for i in range(100):
+        true = float(rng.uniform(80, 160))
+        detected = true * (1.005 * float(rng.normal(1, 0.0005)) if i % 5 < 3 else 1.0) + float(rng.normal(0, 0.005))
+        songs.append(observation(i, detected, "C major", true, "C major"))
+    raw = score([(o.song.bpm, o.row.bpm) for o in songs], [])
+    assert raw.bpm_precise_acc2 == pytest.approx(0.4)
+    stages = {s["stage"]: s for s in fit_calibration(songs).profile.stages}
+    assert not stages["linear"]["kept"]
+    assert stages["linear"]["reason"].startswith("rejected, costs exact tempi"), stages["linear"]["reason"]
+
+
 def test_key_shift_by_a_fifth_is_learned():
     rng = np.random.default_rng(7)
     obs = []

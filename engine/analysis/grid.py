@@ -37,6 +37,9 @@ DRIFT_WINDOW = 8
 DRIFT_TOLERANCE = 0.06
 """Largest median offset of a stretch's beats from the grid, in beats, for a constant tempo (±28 ms at 128
 BPM: the grid stays on the beats to within what a DJ hears as tight)."""
+HALVES_TOLERANCE = 0.005
+"""Largest relative difference between the periods of the song's two halves (a 4 % rise differs by about 2 %;
+a constant tempo by a few hundredths of a percent)."""
 MIN_INLIER_SHARE = 0.75
 """At least this share of the tracked beats must sit on the grid."""
 MIN_COVERAGE = 0.6
@@ -159,6 +162,7 @@ def fit_grid(times: np.ndarray, period: float, duration_s: float) -> BeatGrid | 
         n_used / times.size >= MIN_INLIER_SHARE
         and coverage >= MIN_COVERAGE
         and drift <= DRIFT_TOLERANCE
+        and _halves_agree(index[near], times[near], period)
     )
     return BeatGrid(
         period_s=float(period),
@@ -170,6 +174,21 @@ def fit_grid(times: np.ndarray, period: float, duration_s: float) -> BeatGrid | 
         coverage=coverage,
         max_drift=drift,
     )
+
+
+def _halves_agree(index: np.ndarray, times: np.ndarray, period: float) -> bool:
+    """The periods fitted to the first and the second half of the beats differ by at most :data:`HALVES_TOLERANCE`.
+
+    A steady rise bends the beats into a parabola that a straight line can follow within the drift
+    tolerance on a short song; its halves still have different periods.
+    """
+    middle = np.median(index)
+    periods = []
+    for half in (index <= middle, index > middle):
+        if np.count_nonzero(half) < MIN_BEATS // 2 or np.ptp(index[half]) == 0:
+            return True  # too few beats to tell: the other checks decide
+        periods.append(float(np.polyfit(index[half], times[half], 1)[0]))
+    return abs(periods[0] - periods[1]) <= HALVES_TOLERANCE * period
 
 
 def _max_drift(index: np.ndarray, offsets: np.ndarray) -> float:

@@ -339,8 +339,13 @@ def _key_score(answers: Any, reference: Any) -> Scores:
 
 
 def _tempo_better(stage: str, after: Scores, before: Scores) -> bool:
-    if stage == "linear":  # a scaler must lower the error without costing a single Acc1 song
-        return (after.acc1 or 0) >= (before.acc1 or 0) and (after.bpm_mae or 0) < (before.bpm_mae or 0)
+    if stage == "linear":  # a scaler must lower the error without costing a single Acc1 song, nor exactness:
+        # a slope moves every tempo a little, and an exact tempo moved by 0.1 BPM is no longer on a DJ's grid
+        return (
+            (after.acc1 or 0) >= (before.acc1 or 0)
+            and (after.bpm_mae or 0) < (before.bpm_mae or 0)
+            and (after.bpm_precise_acc2 or 0) >= (before.bpm_precise_acc2 or 0) - 1e-9
+        )
     return (after.acc1 or 0) > (before.acc1 or 0)
 
 
@@ -376,6 +381,11 @@ def _reason(
     how = "cross-validated" if layouts == 1 else f"cross-validated ({layouts} fold layouts)"
     if domain == "tempo":
         text = f"{how} Acc1 {before.acc1:.3f} → {after.acc1:.3f}, MAE {before.bpm_mae:.2f} → {after.bpm_mae:.2f}"
+        exact_before, exact_after = before.bpm_precise_acc2 or 0.0, after.bpm_precise_acc2 or 0.0
+        text += f", within 0.05 BPM {exact_before:.0%} → {exact_after:.0%}"
+        if not accepted and exact_after < exact_before - 1e-9 and (after.bpm_mae or 0) < (before.bpm_mae or 0):
+            held_out = f"held-out songs better/worse {verdict.better}/{verdict.worse}"
+            return f"rejected, costs exact tempi: {text}; {held_out}"
     else:
         text = (
             f"{how} exact {before.key_exact:.3f} → {after.key_exact:.3f}, MIREX {before.mirex:.3f} → {after.mirex:.3f}"

@@ -214,7 +214,12 @@ def describe(result: SongResult) -> str:
     name = Path(result.path).name
     if not result.analysed:
         return f"{name}: error: {result.error}"
-    bpm = f"{result.bpm:.1f} BPM" if result.bpm else "no tempo"
+    if not result.bpm:
+        bpm = "no tempo"
+    elif result.tempo_stable:  # the beat grid's exact tempo; a tempogram reading is good to a few tenths
+        bpm = f"{result.bpm:.2f} BPM, steady"
+    else:
+        bpm = f"{result.bpm:.1f} BPM"
     key = result.key or "no key"
     cached = ", cached" if result.cached else ""
     partial = f", partial: {result.error}" if result.status is SongStatus.PARTIAL else ""
