@@ -91,10 +91,10 @@ class TempoView(QWidget):
         if reference:
             self.song_line.setValue(reference)
             self.song_line.setPen(pg.mkPen(STEADY_COLOUR if shown.stable else DRIFT_COLOUR, width=1))
-        grid = bool(shown.stable and reference and shown.bpm_error is not None)
-        self.band.setVisible(grid)
-        if grid and reference and shown.bpm_error is not None:  # ``grid`` says so; spelt out for the type check
-            self.band.setRegion((reference - shown.bpm_error, reference + shown.bpm_error))
+        error = shown.bpm_error
+        self.band.setVisible(bool(shown.stable and reference and error is not None))
+        if shown.stable and reference is not None and error is not None:
+            self.band.setRegion((reference - error, reference + error))
         centre = reference or (sum(shown.bpms) / len(shown.bpms) if shown.bpms else 120.0)
         far = max([abs(b - centre) for b in shown.bpms] + [0.0])
         half = max(MIN_SPAN * centre, 1.25 * far)
