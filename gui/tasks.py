@@ -82,7 +82,10 @@ class _Job(QRunnable):
                 result, error = self._function(), None
         except Exception as exc:  # handed to the callback, which tells the user
             result, error = None, exc
-        self._relay.done.emit(self._reply, result, error)
+        try:
+            self._relay.done.emit(self._reply, result, error)
+        except RuntimeError:  # "Signal source has been deleted": the application is quitting; nobody to tell
+            pass
 
 
 class _Pools:
