@@ -126,3 +126,14 @@ def test_stop_and_rebuild_while_workers_are_still_starting_leave_nothing_running
     assert pool.rebuilds == 2 and pool.running
     pool.stop(kill=False)
     assert worker_processes() == [] or alive([p.pid for p in worker_processes()]) == []
+
+
+def test_a_stopping_pool_starts_no_new_worker():
+    """Once ``stop`` has closed the guard, pebble's last loop turn cannot start a worker it would never kill."""
+    from engine.run.pool import _GuardedSpawnContext, _SpawnGuard
+
+    context = _GuardedSpawnContext(_SpawnGuard())
+    assert context.guard.close() == []
+    with pytest.raises(OSError, match=r"^the pool is stopping: no new worker is started$"):
+        context.Process(target=os.getpid).start()
+    assert worker_processes() == []
