@@ -35,6 +35,7 @@ from engine.errors import EngineError
 from engine.references.keynotation import KeyNotationError, parse_key
 from engine.references.tags import title_and_artist
 from engine.settings import BpmRange
+from engine.wording import plural
 
 VALUES = ("analysed", "calibrated", "verified")
 ONLY = ("all", "agreeing", "verified")
@@ -97,7 +98,7 @@ class Selection:
 
     def summary(self) -> str:
         reasons = "; ".join(f"{n} {reason}" for reason, n in sorted(self.left_out.items()))
-        return f"{len(self.songs)} songs chosen" + (f" (left out: {reasons})" if reasons else "")
+        return f"{plural(len(self.songs), 'song')} chosen" + (f" (left out: {reasons})" if reasons else "")
 
 
 def select(results_dir: str | os.PathLike[str], choice: Choice) -> Selection:
@@ -113,9 +114,7 @@ def select(results_dir: str | os.PathLike[str], choice: Choice) -> Selection:
     if choice.needs_verdicts or choice.only == "agreeing":  # agreement is with the corrected reference
         selection.corrections = find_corrections(folder, choice.corrections)
         if selection.corrections is None and choice.only == "verified":
-            raise SelectionError(
-                f"no verdicts found for {folder} (reference_corrections.csv); pass --corrections FILE"
-            )
+            raise SelectionError(f"no verdicts found for {folder} (reference_corrections.csv); pass --corrections FILE")
         if selection.corrections is None and choice.values == "verified":
             selection.notes.append("no verdicts found (reference_corrections.csv): every value is the analysed one")
     if selection.corrections is not None:

@@ -25,9 +25,9 @@ from engine.calibration.session import CalibrationSession, song_for
 from engine.results import SongResult
 from engine.run import events as ev
 from engine.settings import AnalysisSettings
+from engine.wording import plural
 from gui.queue_model import QueueModel
 from gui.tasks import run_task
-from gui.wording import plural
 
 LIVE_METRICS_MS = 1500
 """During a run with a reference, metrics and counts are refreshed at most this often (matching is O(songs))."""

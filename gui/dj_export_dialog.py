@@ -41,8 +41,8 @@ from engine.references.writers.preview import ExportPreview, preview_export
 from engine.results import SongResult
 from engine.selection import Choice, Selection, select
 from engine.settings import BpmRange
+from engine.wording import plural
 from gui.tasks import run_task, run_write
-from gui.wording import plural
 
 PROGRAMS = {
     "rekordbox": ("rekordbox", "rekordbox XML (*.xml)", ".xml"),

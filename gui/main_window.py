@@ -30,6 +30,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QMainWindow, QMessageBox, QSplitter, QWidget
 
 from engine.run.events import RunSummary
+from engine.wording import plural
 from gui import tasks
 from gui.about import help_actions
 from gui.actions import ActionDef, ActionKey, Menu, Place, Section
@@ -48,7 +49,6 @@ from gui.queue_model import QueueModel
 from gui.run_stats import RunStats
 from gui.settings_dialog import SettingsDialog
 from gui.shell import Shell
-from gui.wording import plural
 from gui.workspace import Workspace
 
 WRITES_WAIT_S = 60.0

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from engine.results import ChunkStatus, SongStatus
 from engine.run import events as ev
-from gui.wording import plural
+from engine.wording import plural
 
 
 @dataclass

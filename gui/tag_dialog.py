@@ -40,8 +40,8 @@ from engine.tagging.batch import Tagger
 from engine.tagging.journal import Journal, JournalBusy
 from engine.tagging.notation import NOTATIONS
 from engine.tagging.tag_plan import Plan, Wanted, build_plan
+from engine.wording import plural
 from gui.tasks import run_task, run_write
-from gui.wording import plural
 
 PREVIEW_ROWS_SHOWN = 5000
 """Rows put in the preview table; the summary line counts all of them (a 50,000-row table is slow)."""

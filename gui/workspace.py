@@ -29,12 +29,12 @@ from engine.references.readers import REFERENCE_SUFFIXES
 from engine.results import SongResult, SongStatus
 from engine.run import events as ev
 from engine.run.discovery import Discovery, discover
+from engine.wording import plural
 from gui.calibration_jobs import CalibrationJobs
 from gui.engine_thread import EngineController, RunRequest
 from gui.preferences import Preferences
 from gui.queue_model import SORT_ROLE, QueueModel
 from gui.tasks import run_task
-from gui.wording import plural
 
 
 class StartRefused(Enum):

@@ -13,12 +13,12 @@ from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QFileDialog
 
 from engine.calibration.session import CalibrationSession
+from engine.wording import plural
 from gui.actions import ActionDef, ActionKey, Menu, Place, Section, bind_button
 from gui.shell import Shell
 from gui.widgets.calibration_panel import CalibrationPanel
 from gui.widgets.calibration_plots import CalibrationPlots
 from gui.widgets.pairing_panel import REFERENCE_FILTER
-from gui.wording import plural
 from gui.workspace import Workspace
 
 

@@ -9,9 +9,9 @@ from PySide6.QtCore import QObject, Qt, QUrl
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
+from engine.wording import plural
 from gui.actions import ActionDef, ActionKey, Menu, Place, Section
 from gui.shell import Shell
-from gui.wording import plural
 from gui.workspace import Workspace
 
 

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QFrame, QScrollArea
 from engine.calibration.corrections import corrections_path_for
 from engine.results import ChunkResult, SongResult
 from engine.run import events as ev
+from engine.wording import plural
 from gui.actions import ActionDef, ActionKey, Menu, Place, Section
 from gui.inspector.panel import InspectorPanel, SongView
 from gui.inspector.player import Player, output_problem
@@ -28,7 +29,6 @@ from gui.inspector.song_evidence import chunk_bars, key_candidates, song_grid, t
 from gui.inspector.verdicts import VerdictStore
 from gui.queue_model import Col
 from gui.shell import Shell
-from gui.wording import plural
 from gui.workspace import Workspace
 
 CURRENT_SONG_PLOT = "currentSongPlot"

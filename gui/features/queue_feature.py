@@ -12,12 +12,12 @@ from PySide6.QtGui import QDesktopServices, QKeySequence
 from PySide6.QtWidgets import QApplication, QFileDialog
 
 from engine.run.discovery import AUDIO_EXTENSIONS
+from engine.wording import plural
 from gui.actions import ActionDef, ActionKey, Menu, Place, Section, bind_button, reveal_text
 from gui.queue_model import KEY_COLOURS, KEY_LEGEND, TEMPO_COLOURS, TEMPO_LEGEND
 from gui.shell import Shell
 from gui.tasks import run_task
 from gui.widgets.colour_legend import ColourLegend
-from gui.wording import plural
 from gui.workspace import Workspace
 
 

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QLabel
 
 from engine.results import ChunkStatus, SongStatus
 from engine.run import events as ev
+from engine.wording import plural
 from gui.actions import ActionDef, ActionKey, Menu, Place
 from gui.run_stats import RunStats, finished_text, format_seconds
 from gui.shell import Shell
@@ -26,7 +27,6 @@ from gui.widgets.plot_style import WorkerPalette
 from gui.widgets.pool_view import PoolView
 from gui.widgets.progress_bar import DeferredProgressBar
 from gui.widgets.run_plot import RunPlot
-from gui.wording import plural
 from gui.workspace import StartRefused, Workspace
 
 TICK_MS = 250

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine.calibration.metrics import MetricRow
-from gui.wording import plural
+from engine.wording import plural
 
 METRIC_COLUMNS = ("Metric", "Raw", "Calibrated (CV)", "In-sample", "n")
 

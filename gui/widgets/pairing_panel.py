@@ -31,8 +31,8 @@ from PySide6.QtWidgets import (
 
 from engine.errors import EngineError
 from engine.references.readers import REFERENCE_SUFFIXES, ReferenceRow
+from engine.wording import plural
 from gui.pairing_decisions import PairingReview
-from gui.wording import plural
 
 SONG_ROLE = Qt.ItemDataRole.UserRole
 ROW_ROLE = Qt.ItemDataRole.UserRole + 1

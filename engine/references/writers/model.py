@@ -17,6 +17,7 @@ import defusedxml.ElementTree as SafeET
 
 from engine.references.keynotation import format_key, tonic_and_mode
 from engine.selection import OutgoingSong
+from engine.wording import plural
 
 NOTATIONS = ("classic", "camelot", "openkey")
 DJ_NAMES = ("C", "Db", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
@@ -94,8 +95,8 @@ class ExportReport:
     notes: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
-        parts = [f"{self.updated} tracks updated", f"{self.added} added", f"{self.kept} kept as they were"]
+        parts = [f"{plural(self.updated, 'track')} updated", f"{self.added} added", f"{self.kept} kept as they were"]
         if self.locked:
             parts.append(f"{self.locked} locked in Traktor and left alone")
-        parts.append(f"{self.grids} beat grids written")
+        parts.append(f"{plural(self.grids, 'beat grid')} written")
         return f"{self.format} collection written to {self.path}: " + ", ".join(parts)

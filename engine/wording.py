@@ -1,4 +1,4 @@
-"""How the window words things a user reads: counts that are grammatical ("1 song", "2 songs")."""
+"""How the product words a count a user reads, in the window and on the command line: "1 song", "2 songs"."""
 
 from __future__ import annotations
 

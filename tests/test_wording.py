@@ -1,0 +1,22 @@
+"""Counts a user reads are grammatical on the command line too: "1 song chosen", "1 beat grid written"."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from engine.references.writers.model import ExportReport
+from engine.selection import OutgoingSong, Selection
+
+
+def test_one_song_and_one_grid_are_counted_in_the_singular() -> None:
+    song = OutgoingSong(path="/m/a.flac", title="A", artist="B", duration_s=40.0, bpm=127.37, key="Am")
+    assert Selection(songs=[song]).summary() == "1 song chosen"
+    report = ExportReport(path=Path("/tmp/c.xml"), format="rekordbox", added=1, grids=1, updated=1)
+    summary = report.summary()
+    assert "1 track updated" in summary and "1 beat grid written" in summary, summary
+
+
+def test_many_are_counted_in_the_plural() -> None:
+    assert Selection(songs=[]).summary() == "0 songs chosen"
+    summary = ExportReport(path=Path("/tmp/c.xml"), format="traktor", updated=2, grids=3).summary()
+    assert "2 tracks updated" in summary and "3 beat grids written" in summary, summary
