@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from enum import Enum
+from enum import Enum, StrEnum
 from typing import Any
 
 import numpy as np
@@ -16,7 +16,7 @@ class ChunkStatus(str, Enum):
     ERROR = "error"  # the audio of this chunk could not be decoded
 
 
-class SongStatus(str, Enum):
+class SongStatus(StrEnum):
     """Where a song is, the one status enum of the engine and of every front end.
 
     The engine's results are ``DONE``, ``PARTIAL`` or ``ERROR``; a front end's queue also shows the

@@ -131,7 +131,7 @@ class CalibrationJobs(QObject):
                 self.session.adopt_match(None)
                 self.show()
             return
-        songs = [song_for(p, self.results.get(p)) for p in self.model.paths()]
+        paths, results = self.model.paths(), dict(self.results)
         session = self.session
         self._match_generation += 1
         generation = self._match_generation
@@ -140,6 +140,7 @@ class CalibrationJobs(QObject):
             from engine.references.scoring import preload
 
             preload()  # the GUI thread scores the match next; it must not stall importing mir_eval
+            songs = [song_for(p, results.get(p)) for p in paths]  # tempo evidence per song: not on the GUI thread
             return session.match(songs)
 
         def done(matched: Any, error: BaseException | None) -> None:

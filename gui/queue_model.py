@@ -262,7 +262,7 @@ class QueueModel(QAbstractTableModel):
         if col == Col.STATUS:
             if row.status is SongStatus.ANALYSING and row.chunks_total:
                 return f"analysing {row.chunks_done}/{row.chunks_total}"
-            return f"{row.status} (cached)" if row.cached and row.analysed else str(row.status)
+            return f"{row.status.value} (cached)" if row.cached and row.analysed else row.status.value
         if col == Col.BPM:
             return _fmt_bpm(row.bpm)
         if col == Col.KEY:

@@ -253,7 +253,6 @@ def test_queue_model_update_many_signals_only_rows_that_change(qtbot):
     """Start marks every song queued; songs that already are must not repaint the table."""
     from gui.queue_model import Col, QueueModel
 
-
     model = QueueModel()
     model.add_paths([f"/music/track {i}.wav" for i in range(5)])
     model.update(2, status=SongStatus.DONE, bpm=120.0)
@@ -277,3 +276,34 @@ def test_the_finished_line_names_the_engine_start_up_the_elapsed_clock_also_coun
     summary = ev.RunSummary(songs_total=10, songs_done=10, audio_seconds=400.0, wall_seconds=1.3)
     assert finished_text(summary, 29.4).endswith("in 0:01, after 0:28 starting the engine")
     assert finished_text(summary, 2.0) == "Run finished: 10 done, 0 partial, 0 failed (0 from cache) in 0:01"
+
+
+def test_cells_show_plain_status_words_a_mark_on_corrected_references_and_every_colour_is_in_the_legend(qtbot):
+    from PySide6.QtCore import Qt
+
+    from gui.queue_model import KEY_COLOURS, KEY_LEGEND, TEMPO_COLOURS, TEMPO_LEGEND, Col, QueueModel
+    from gui.widgets.colour_legend import CORRECTED_MARK, ColourLegend
+
+    model = QueueModel()
+    model.add_paths(["/music/a.wav", "/music/b.wav"])
+    model.update(0, status=SongStatus.DONE, bpm=96.0, ref_bpm=96.0, ref_key="A minor", match_method="file name")
+    model.update(0, ref_corrected=frozenset({"bpm"}))
+    model.update(1, status=SongStatus.DONE, bpm=96.0, ref_bpm=192.0, match_method="file name")
+
+    def text(row: int, col: Col, role: int = Qt.ItemDataRole.DisplayRole) -> str:
+        return model.data(model.index(row, int(col)), role)
+
+    assert text(0, Col.STATUS) == "done"  # the word, not "SongStatus.DONE"
+    assert text(0, Col.REF_BPM) == f"96.0 {CORRECTED_MARK}" and "corrected" in text(
+        0, Col.REF_BPM, Qt.ItemDataRole.ToolTipRole
+    )
+    assert text(0, Col.REF_KEY) == "A minor"  # only the field the verdict changed is marked
+    assert text(1, Col.REF_BPM) == "192.0"
+    legend = ColourLegend(
+        [(TEMPO_COLOURS[k], t) for k, t in TEMPO_LEGEND], [(KEY_COLOURS[k], t) for k, t in KEY_LEGEND]
+    )
+    qtbot.addWidget(legend)
+    explained = {c.rgba() for c, _ in legend.entries}
+    used = {c.rgba() for c in (*TEMPO_COLOURS.values(), *KEY_COLOURS.values())}
+    assert used <= explained, "a cell colour the legend does not explain"
+    assert CORRECTED_MARK in legend.label.text()

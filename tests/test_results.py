@@ -22,8 +22,9 @@ def test_done_and_partial_songs_are_analysed_and_errors_are_not(status, analysed
         ("done", SongStatus.DONE, False),
         (" partial ", SongStatus.PARTIAL, False),
         ("error", SongStatus.ERROR, True),
-        ("", None, False),
-        ("queued", None, False),
+        ("", SongStatus.DONE, False),  # a hand-edited row without a status: an answer, scored (one meaning)
+        ("checked", SongStatus.DONE, False),
+        ("queued", SongStatus.QUEUED, False),  # the window's state before a result: matched, never scored
     ],
 )
 def test_a_results_csv_status_is_read_into_the_enum(cell, status, failed):

@@ -29,7 +29,7 @@ class ColourLegend(QWidget):
             + " &nbsp; ".join(parts)
             + " &nbsp;&nbsp;│&nbsp;&nbsp; Key vs reference: "
             + " &nbsp; ".join(keys)
-            + f" &nbsp;&nbsp;│&nbsp;&nbsp; {CORRECTED_MARK} reference corrected by you"
+            + f" &nbsp;&nbsp;│&nbsp;&nbsp; {CORRECTED_MARK} corrected by you"
         )
         self.label.setObjectName("colourLegend")
         self.label.setWordWrap(True)
