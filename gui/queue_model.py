@@ -95,6 +95,7 @@ FIELD_COLUMNS: dict[str, tuple[Col, ...]] = {
     "chunks_done": (Col.STATUS,),
     "chunks_total": (Col.STATUS,),
     "bpm": (Col.BPM, Col.BPM_IN_RANGE),
+    "tempo_stable": (Col.BPM, Col.BPM_IN_RANGE),  # two decimals where the tempo is exact
     "title": (Col.SONG,),
     "artist": (Col.SONG,),
     "key": (Col.BPM, Col.KEY),  # the disagreements filter reads the BPM column
@@ -139,6 +140,8 @@ class SongRow:
     error: str = ""
     cached: bool = False
     confidence: float | None = None  # the lower of the BPM and key confidences
+    tempo_stable: bool = False
+    """One constant beat grid explains the song: its BPM is exact and shown to two decimals, as DJ software does."""
     title: str = ""
     artist: str = ""
     """From the song's tags once it is analysed (``SongResult``); until then the queue shows the file name."""
@@ -180,8 +183,19 @@ def _fmt_duration(seconds: float | None) -> str:
     return f"{minutes}:{secs:02d}"
 
 
-def _fmt_bpm(bpm: float | None) -> str:
-    return "" if bpm is None or bpm <= 0 else f"{bpm:.1f}"
+def _fmt_bpm(bpm: float | None, exact: bool = False) -> str:
+    """Two decimals for a tempo measured exactly (a steady beat grid), one where a second would look
+    more precise than the number is."""
+    if bpm is None or bpm <= 0:
+        return ""
+    return f"{bpm:.2f}" if exact else f"{bpm:.1f}"
+
+
+def _fmt_reference_bpm(bpm: float | None) -> str:
+    """A reference BPM as its source gave it, to at most two decimals (``128``, ``99.5``, ``127.37``)."""
+    if bpm is None or bpm <= 0:
+        return ""
+    return f"{bpm:.2f}".rstrip("0").rstrip(".")
 
 
 class QueueModel(QAbstractTableModel):
@@ -256,7 +270,7 @@ class QueueModel(QAbstractTableModel):
         if col == Col.SONG:
             return row.display_name
         if col == Col.BPM_IN_RANGE:
-            return _fmt_bpm(self.bpm_in_range(row))
+            return _fmt_bpm(self.bpm_in_range(row), row.tempo_stable)
         if col == Col.DURATION:
             return _fmt_duration(row.duration_s)
         if col == Col.STATUS:
@@ -264,11 +278,11 @@ class QueueModel(QAbstractTableModel):
                 return f"analysing {row.chunks_done}/{row.chunks_total}"
             return f"{row.status.value} (cached)" if row.cached and row.analysed else row.status.value
         if col == Col.BPM:
-            return _fmt_bpm(row.bpm)
+            return _fmt_bpm(row.bpm, row.tempo_stable)
         if col == Col.KEY:
             return self._key(row.key)
         if col == Col.REF_BPM:
-            text = _fmt_bpm(row.ref_bpm)
+            text = _fmt_reference_bpm(row.ref_bpm)
             return f"{text} {CORRECTED_MARK}" if text and "bpm" in row.ref_corrected else text
         if col == Col.REF_KEY:
             text = self._key(row.ref_key)

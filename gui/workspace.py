@@ -210,6 +210,7 @@ class Workspace(QObject):
                 "status": result.status,
                 "duration_s": result.duration_s or self.model.song(row).duration_s,
                 "bpm": result.bpm,
+                "tempo_stable": result.tempo_stable,
                 "key": result.key,
                 "analysis_s": result.analysis_s,
                 "error": result.error,

@@ -199,8 +199,9 @@ def test_the_queue_and_inspector_show_title_and_artist_and_the_bpm_range_beside_
     header = w.table.horizontalHeader()
     assert header.visualIndex(int(Col.BPM_IN_RANGE)) == header.visualIndex(int(Col.BPM)) + 1
     bpm = float(library.rows[str(tagged)]["bpm"])
-    assert model.data(model.index(row, int(Col.BPM))) == f"{bpm:.1f}"  # the analysed BPM stays visible
-    assert model.data(model.index(row, int(Col.BPM_IN_RANGE))) == f"{bpm / 2:.1f}"
+    shown = "{:.2f}" if library.rows[str(tagged)].get("tempo_stable") == "1" else "{:.1f}"  # exact: two decimals
+    assert model.data(model.index(row, int(Col.BPM))) == shown.format(bpm)  # the analysed BPM stays visible
+    assert model.data(model.index(row, int(Col.BPM_IN_RANGE))) == shown.format(bpm / 2)
     assert Preferences.load().bpm_range == BpmRange(60, 100)  # stored with the other preferences
 
     w.inspector.show_path(str(tagged))

@@ -294,11 +294,11 @@ def test_cells_show_plain_status_words_a_mark_on_corrected_references_and_every_
         return model.data(model.index(row, int(col)), role)
 
     assert text(0, Col.STATUS) == "done"  # the word, not "SongStatus.DONE"
-    assert text(0, Col.REF_BPM) == f"96.0 {CORRECTED_MARK}" and "corrected" in text(
+    assert text(0, Col.REF_BPM) == f"96 {CORRECTED_MARK}" and "corrected" in text(
         0, Col.REF_BPM, Qt.ItemDataRole.ToolTipRole
     )
     assert text(0, Col.REF_KEY) == "A minor"  # only the field the verdict changed is marked
-    assert text(1, Col.REF_BPM) == "192.0"
+    assert text(1, Col.REF_BPM) == "192"  # as the reference gave it, unmarked
     legend = ColourLegend(
         [(TEMPO_COLOURS[k], t) for k, t in TEMPO_LEGEND], [(KEY_COLOURS[k], t) for k, t in KEY_LEGEND]
     )
@@ -307,3 +307,19 @@ def test_cells_show_plain_status_words_a_mark_on_corrected_references_and_every_
     used = {c.rgba() for c in (*TEMPO_COLOURS.values(), *KEY_COLOURS.values())}
     assert used <= explained, "a cell colour the legend does not explain"
     assert CORRECTED_MARK in legend.label.text()
+
+
+def test_an_exact_tempo_shows_two_decimals_and_a_reference_as_given(qtbot):
+    """DJ software shows two exact decimals; a tempo with no steady grid keeps one, never a precise-looking guess."""
+    from gui.queue_model import Col, QueueModel
+
+    model = QueueModel()
+    model.add_paths(["/music/steady.wav", "/music/drifting.wav"])
+    model.update(0, status="done", bpm=127.37, tempo_stable=True, ref_bpm=127.37)
+    model.update(1, status="done", bpm=117.64, tempo_stable=False, ref_bpm=128.0)
+
+    def cell(row: int, col: Col) -> str:
+        return model.data(model.index(row, int(col)))
+
+    assert cell(0, Col.BPM) == "127.37" and cell(1, Col.BPM) == "117.6"
+    assert cell(0, Col.REF_BPM) == "127.37" and cell(1, Col.REF_BPM) == "128"

@@ -9,10 +9,9 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from engine.tagging.plan import Wanted, build_plan
-
 from engine.tagging.batch import Tagger
 from engine.tagging.journal import Journal
+from engine.tagging.tag_plan import Wanted, build_plan
 from tests.tagfiles import make
 
 

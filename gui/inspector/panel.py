@@ -233,7 +233,7 @@ class InspectorPanel(QWidget):
         if v.chunks_total:
             done = len(v.chunks)
             lines[0] += f" ({done}/{v.chunks_total} chunks)" if done < v.chunks_total else ""
-        detected = f"{v.bpm:.1f} BPM" if v.bpm else "no BPM"
+        detected = (f"{v.bpm:.2f} BPM" if v.tempo_stable else f"{v.bpm:.1f} BPM") if v.bpm else "no BPM"
         if v.bpm_confidence is not None and v.bpm:
             detected += f" (confidence {confidence_text(v.bpm_confidence)})"
         key = show_key(v.key, n) or "no key"
