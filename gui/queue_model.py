@@ -95,7 +95,7 @@ FIELD_COLUMNS: dict[str, tuple[Col, ...]] = {
     "chunks_done": (Col.STATUS,),
     "chunks_total": (Col.STATUS,),
     "bpm": (Col.BPM, Col.BPM_IN_RANGE),
-    "tempo_stable": (Col.BPM, Col.BPM_IN_RANGE),  # two decimals where the tempo is exact
+    "tempo_stable": (Col.BPM, Col.BPM_IN_RANGE, Col.CAL_BPM),  # two decimals where the tempo is exact
     "title": (Col.SONG,),
     "artist": (Col.SONG,),
     "key": (Col.BPM, Col.KEY),  # the disagreements filter reads the BPM column
@@ -287,8 +287,8 @@ class QueueModel(QAbstractTableModel):
         if col == Col.REF_KEY:
             text = self._key(row.ref_key)
             return f"{text} {CORRECTED_MARK}" if text and "key" in row.ref_corrected else text
-        if col == Col.CAL_BPM:
-            return _fmt_bpm(row.cal_bpm)
+        if col == Col.CAL_BPM:  # octave rules keep an exact tempo exact; a scaler that costs exactness is not kept
+            return _fmt_bpm(row.cal_bpm, row.tempo_stable)
         if col == Col.CAL_KEY:
             return self._key(row.cal_key)
         if col == Col.CONF:

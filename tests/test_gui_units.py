@@ -315,11 +315,12 @@ def test_an_exact_tempo_shows_two_decimals_and_a_reference_as_given(qtbot):
 
     model = QueueModel()
     model.add_paths(["/music/steady.wav", "/music/drifting.wav"])
-    model.update(0, status="done", bpm=127.37, tempo_stable=True, ref_bpm=127.37)
-    model.update(1, status="done", bpm=117.64, tempo_stable=False, ref_bpm=128.0)
+    model.update(0, status="done", bpm=127.37, tempo_stable=True, ref_bpm=127.37, cal_bpm=63.685)
+    model.update(1, status="done", bpm=117.64, tempo_stable=False, ref_bpm=128.0, cal_bpm=117.64)
 
     def cell(row: int, col: Col) -> str:
         return model.data(model.index(row, int(col)))
 
     assert cell(0, Col.BPM) == "127.37" and cell(1, Col.BPM) == "117.6"
     assert cell(0, Col.REF_BPM) == "127.37" and cell(1, Col.REF_BPM) == "128"
+    assert cell(0, Col.CAL_BPM) == "63.69" and cell(1, Col.CAL_BPM) == "117.6"  # a halved exact tempo is exact
