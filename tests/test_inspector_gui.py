@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QApplication
 from engine.calibration.corrections import FILE_NAME
 from engine.frontends.demo import DemoSong, render_song, write_reference_csv
 from gui.actions import ActionKey
+from gui.inspector.panel import NO_POSITION
 from gui.inspector.player import AUDIO_ENV, NULL_SINK
 from gui.main_window import MainWindow
 from gui.preferences import Preferences
@@ -171,6 +172,12 @@ def test_look_listen_halve_undo_redo_restart_and_fit(qtbot, make_window, song_fo
     panel.seekRequested.emit(2.0)  # a click on the timeline plays from there
     assert inspector.player.state == "playing" and inspector.player.position_s >= 2.0
     QTest.keyClick(window, Qt.Key.Key_Space)
+
+    # another song: its player line shows no position and no length until it is decoded, never this one's
+    assert panel.position_label.text() != NO_POSITION
+    select(qtbot, window, next(s.file for s in SONGS if s.file != DOUBLED.file))
+    assert panel.position_label.text() == NO_POSITION and inspector.player.state == "idle"
+    path = select(qtbot, window, DOUBLED.file)
 
     # correct: halve the reference BPM with its key, undo, redo
     acc_before = tempo_acc1(window.session.calibration)
