@@ -153,3 +153,26 @@ def test_steady_and_rising_songs_say_what_they_are_and_the_steady_one_clicks_on_
     assert bpms[-1] - bpms[0] == pytest.approx(rise, rel=0.5)
     low, high = tempo.plot.getPlotItem().vb.viewRange()[1]
     assert low <= min(bpms) and max(bpms) <= high and high - low < 0.2 * RISE_FROM  # zoomed to show it
+
+
+def test_the_tempo_words_keep_their_height_so_new_words_do_not_re_lay_out_the_plots(qtbot):
+    """A label that grew with its words re-laid out the inspector and every plot in it (stalls of 70-85 ms
+    in bench/gui_latency.py); its height is fixed, and the whole text stays in the tooltip."""
+    import pyqtgraph as pg
+
+    from gui.inspector.tempo_view import TempoShown, TempoView
+
+    view = TempoView(pg.PlotWidget())
+    qtbot.addWidget(view)
+    view.resize(300, 200)
+    view.show()
+    qtbot.waitExposed(view)
+    view.show_tempo(TempoShown((5.0,), (120.0,), 120.0, True, 0.01, "steady tempo"))
+    QApplication.processEvents()
+    short = view.words.height()
+    long_words = "tempo not constant — no grid (117.6 BPM is an average); the click plays tracked beats, not a grid"
+    view.show_tempo(TempoShown((5.0, 15.0), (115.0, 124.0), 117.6, False, None, long_words))
+    QApplication.processEvents()
+    assert view.words.height() == short and view.words.toolTip() == long_words
+    two_lines = 2 * view.words.fontMetrics().lineSpacing()
+    assert view.words.minimumHeight() == view.words.maximumHeight() >= two_lines  # it cannot grow or shrink
