@@ -36,6 +36,10 @@ THREAD_ENV_VARS = (
     "NUMBA_NUM_THREADS",
 )
 WORKER_NICE = 5
+WARM_UP_LOCK = ".workers-warming-up.lock"
+"""A file in the numba cache folder held by the one worker warming up at a time (see :func:`_warm_up_alone`)."""
+WARM_UP_LOCK_WAIT_S = 120.0
+"""How long a worker waits for another's warm-up before it warms up anyway: every wait is bounded."""
 STOP_WAIT_S = 5.0
 """How long ``stop`` waits for killed workers to be gone. SIGKILL acts at once; this only bounds a process
 held in the kernel (a hung network mount), which is then left to the operating system."""
@@ -135,8 +139,34 @@ def _worker_initializer(notices: Any, warm_up: Callable[[], None] | None, numba_
     _lower_priority()
     _route_native_stderr()
     if warm_up is not None:
-        warm_up()
+        _warm_up_alone(warm_up, numba_cache_dir)
     notices.put(("ready", os.getpid(), None, time.time()))
+
+
+def _warm_up_alone(warm_up: Callable[[], None], numba_cache_dir: str | None) -> None:
+    """Warm up while no other worker does: numba's cache must have one writer at a time.
+
+    A warm-up imports librosa, whose gufuncs compile and save themselves to the numba cache when the
+    cache has no entry a spawned process accepts. Two workers doing that at once each number their
+    entries from the same index and overwrite each other's files; a later process then loads one
+    signature's index entry with another's machine code and segfaults in ``onset_detect`` (seen in a
+    full test run: every pool after it died while starting; librosa issue 1998 is the same hazard).
+    An OS file lock beside the cache serialises the warm-ups across pools and processes; the OS frees
+    it when its holder dies. Loading from a good cache takes a second or two, so the wait is short.
+    """
+    from filelock import FileLock, Timeout
+
+    lock = FileLock(os.path.join(numba_cache_dir, WARM_UP_LOCK)) if numba_cache_dir else None
+    try:
+        if lock is not None:
+            lock.acquire(timeout=WARM_UP_LOCK_WAIT_S)
+    except (Timeout, OSError):  # a cache folder we cannot lock, or a warm-up that hangs: go on without
+        lock = None
+    try:
+        warm_up()
+    finally:
+        if lock is not None:
+            lock.release()
 
 
 def run_task(token: Any, function: Callable[..., Any], args: tuple) -> tuple[Any, int, float]:
