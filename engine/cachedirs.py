@@ -17,6 +17,7 @@ import os
 import stat
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 APP_FOLDER = "CalibrationStudio"
@@ -120,10 +121,22 @@ def prepare_compute_caches() -> None:
     os.environ.setdefault("LIBROSA_CACHE_DIR", user_cache_subdir("LIBROSA_CACHE_DIR", "librosa"))
 
 
-def jit_marker() -> Path:
-    """Marks a numba cache already filled by this combination of libraries and engine.
+ENGINE_WARM_UP = "engine.analysis.chunk.warm_up"
+"""The warm-up that fills numba's cache for real analysis; a marker left by any other names it."""
 
-    Call after :func:`prepare_compute_caches`.
+
+def callable_name(function: Callable[..., object] | None) -> str:
+    """``module.qualname`` of a function (or of the function inside a ``functools.partial``)."""
+    inner = getattr(function, "func", function)
+    return f"{getattr(inner, '__module__', '?')}.{getattr(inner, '__qualname__', type(inner).__name__)}"
+
+
+def jit_marker(warm_up: Callable[..., object] | None = None) -> Path:
+    """Marks a numba cache already filled by this combination of libraries, engine and warm-up.
+
+    Call after :func:`prepare_compute_caches`. A marker left after another warm-up than the engine's
+    own (a test's stand-in that compiles nothing) carries that warm-up's name, so it can never make
+    the real one look done: the real pool's workers would then all compile, and write, at once.
     """
     from importlib.metadata import version
 
@@ -140,4 +153,6 @@ def jit_marker() -> Path:
         # numba keys a frozen app's cache on the executable, so an updated app starts cold again.
         app = os.stat(sys.executable)
         stamp += f"-app{int(app.st_mtime)}-{app.st_size}"
+    if warm_up is not None and callable_name(warm_up) != ENGINE_WARM_UP:
+        stamp += "-by-" + hashlib.sha1(callable_name(warm_up).encode()).hexdigest()[:10]
     return Path(os.environ["NUMBA_CACHE_DIR"]) / f".warm-{stamp}"

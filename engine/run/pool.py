@@ -144,7 +144,7 @@ def _worker_initializer(notices: Any, warm_up: Callable[[], None] | None, numba_
 
 
 def _warm_up_alone(warm_up: Callable[[], None], numba_cache_dir: str | None) -> None:
-    """Warm up while no other worker does: numba's cache must have one writer at a time.
+    """Warm up while no other worker does, until a warm-up has shown that numba's cache is complete.
 
     A warm-up imports librosa, whose gufuncs compile and save themselves to the numba cache when the
     cache has no entry a spawned process accepts. Two workers doing that at once each number their
@@ -152,21 +152,67 @@ def _warm_up_alone(warm_up: Callable[[], None], numba_cache_dir: str | None) -> 
     signature's index entry with another's machine code and segfaults in ``onset_detect`` (seen in a
     full test run: every pool after it died while starting; librosa issue 1998 is the same hazard).
     An OS file lock beside the cache serialises the warm-ups across pools and processes; the OS frees
-    it when its holder dies. Loading from a good cache takes a second or two, so the wait is short.
+    it when its holder dies.
+
+    The lock costs a whole warm-up (imports included, ~8 s) per extra worker on every pool start, so
+    it is held only while it can matter: a warm-up under the lock that wrote nothing into the cache
+    leaves a marker (:func:`_settled_marker`), and later workers of the same libraries, engine and
+    warm-up warm up side by side, as they only read.
     """
     from filelock import FileLock, Timeout
 
-    lock = FileLock(os.path.join(numba_cache_dir, WARM_UP_LOCK)) if numba_cache_dir else None
+    if not numba_cache_dir:
+        warm_up()
+        return
+    settled = _settled_marker(warm_up)
+    if os.path.exists(settled):
+        warm_up()
+        return
+    lock: FileLock | None = None
     try:
-        if lock is not None:
-            lock.acquire(timeout=WARM_UP_LOCK_WAIT_S)
+        lock = FileLock(os.path.join(numba_cache_dir, WARM_UP_LOCK))
+        lock.acquire(timeout=WARM_UP_LOCK_WAIT_S)
     except (Timeout, OSError):  # a cache folder we cannot lock, or a warm-up that hangs: go on without
         lock = None
     try:
+        before = _last_write(numba_cache_dir)
         warm_up()
+        if lock is not None and _last_write(numba_cache_dir) == before:
+            _touch(settled)
     finally:
         if lock is not None:
             lock.release()
+
+
+def _touch(path: str) -> None:
+    try:
+        with open(path, "a", encoding="utf-8"):
+            pass
+    except OSError:
+        pass  # no marker: the next workers take the lock again, which is only slower
+
+
+def _settled_marker(warm_up: Callable[[], None]) -> str:
+    """The file that says ``warm_up`` found everything it compiles already in the cache (see :func:`_warm_up_alone`)."""
+    from engine.cachedirs import jit_marker
+
+    marker = jit_marker(warm_up)
+    return str(marker.with_name(".workers" + marker.name))
+
+
+def _last_write(folder: str) -> tuple[int, int]:
+    """(number of files, newest modification in ns) under ``folder``: changes whenever numba saves an entry."""
+    count = newest = 0
+    for root, _dirs, files in os.walk(folder):
+        for name in files:
+            if name == WARM_UP_LOCK or name.startswith((".warm-", ".workers.warm-")):
+                continue
+            try:
+                newest = max(newest, os.stat(os.path.join(root, name)).st_mtime_ns)
+            except OSError:
+                continue
+            count += 1
+    return count, newest
 
 
 def run_task(token: Any, function: Callable[..., Any], args: tuple) -> tuple[Any, int, float]:

@@ -275,7 +275,7 @@ class Engine:
             yield ev.WarmUp("parent", 0, 1, 0.0)
             prepare_compute_caches()
             if self._warm_up is not None:
-                marker = jit_marker()
+                marker = jit_marker(self._warm_up)
                 if not marker.exists():
                     # numba compiles and writes its cache here, once, before any worker reads it
                     # (concurrent writers can corrupt it: librosa issue 1998).
