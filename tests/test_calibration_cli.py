@@ -183,6 +183,8 @@ def test_calibrate_refits_without_the_audio(analysed, tmp_path):
         done = run_cli("calibrate", str(folder), "--min-songs", "3", "--out", str(tmp_path / "p.json"))
         assert done.returncode == 0, done.stderr
         assert (tmp_path / "p.json").is_file()
+        assert (folder / "profile.json").is_file()  # analyze's own calibration: now older than metrics.csv
+        assert f"{folder / 'profile.json'} is an earlier calibration's" in done.stderr  # so the user knows
         assert len(read_csv(folder / "comparison.csv")) == 4
         results = read_csv(folder / "results.csv")
         assert len(results) == 4 and all(r["match_method"] for r in results)

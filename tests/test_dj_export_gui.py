@@ -207,6 +207,7 @@ def test_the_queue_and_inspector_show_title_and_artist_and_the_bpm_range_beside_
     w.inspector.show_path(str(tagged))
     text = w.inspector.panel.summary.text()
     assert "Sigur Rós – Hoppípolla" in text and tagged.name in text
+    assert "Sigur Rós – Hoppípolla" in w.inspector.panel.plot.getPlotItem().titleLabel.text  # as the header says
 
 
 def test_the_settings_dialog_edits_the_bpm_range_and_refuses_lo_above_hi(qtbot, settings_dir):

@@ -176,3 +176,14 @@ def test_the_tempo_words_keep_their_height_so_new_words_do_not_re_lay_out_the_pl
     assert view.words.height() == short and view.words.toolTip() == long_words
     two_lines = 2 * view.words.fontMetrics().lineSpacing()
     assert view.words.minimumHeight() == view.words.maximumHeight() >= two_lines  # it cannot grow or shrink
+
+
+def test_the_player_says_it_finds_beats_only_for_a_song_without_a_grid(qtbot, tmp_path, monkeypatch):
+    """A grid song's clicks need no beat tracker, so its player must not claim to be finding beats."""
+    monkeypatch.setenv(AUDIO_ENV, NULL_SINK)
+    path = write(tmp_path / "steady.wav", clicks_at(steady_beats(GRID_BPM, GRID_START, 4.0), 4.0))
+    player = Player()
+    player.load(str(path), GRID_BPM, BeatGrid(GRID_START, GRID_BPM))
+    assert player.message == "decoding…"
+    qtbot.waitUntil(lambda: player.state == "ready", timeout=30_000)
+    assert player.message == ""

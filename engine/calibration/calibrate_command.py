@@ -212,7 +212,17 @@ def run_calibrate(args: argparse.Namespace) -> int:
     except ExportError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return ExitCode.FAILED
-    say([f"profile written to {args.out or folder / 'profile.json'}"])
+    lines = [f"profile written to {args.out or folder / 'profile.json'}"]
+    if (
+        args.out is not None
+        and args.out.resolve() != (folder / "profile.json").resolve()
+        and (folder / "profile.json").exists()
+    ):
+        lines.append(
+            f"note: {folder / 'profile.json'} is an earlier calibration's; metrics.csv and comparison.csv "
+            f"in {folder} now describe {args.out}"
+        )
+    say(lines)
     return ExitCode.OK
 
 

@@ -182,6 +182,7 @@ class _State:
                 self.pair(song, r, "path")
 
     def by_file_name(self) -> None:
+        ambiguous: set[int] = set()  # rows already noted: the stem pass meets them again
         for use_stem in (False, True):
             names: dict[str, list[int]] = defaultdict(list)
             for s in self.free_songs:
@@ -201,7 +202,8 @@ class _State:
                     else (candidates[0] if candidates else None)
                 )
                 if song is None:
-                    if len(candidates) > 1:
+                    if len(candidates) > 1 and r not in ambiguous:
+                        ambiguous.add(r)
                         self.report.notes.append(
                             f"{row.describe()}: {len(candidates)} songs have this file name; left unmatched"
                         )

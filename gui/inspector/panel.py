@@ -268,7 +268,7 @@ class InspectorPanel(QWidget):
 
     def _show_timeline(self) -> None:
         v = self.view
-        shown = (tuple(v.chunks), v.bpm, v.ref_bpm, v.duration_s, v.name, self.notation)
+        shown = (tuple(v.chunks), v.bpm, v.ref_bpm, v.duration_s, v.heading, self.notation)
         if shown == self._timeline_shown:
             return
         self._timeline_shown = shown
@@ -292,7 +292,8 @@ class InspectorPanel(QWidget):
             self._ranges_shown = ranges
             self.plot.setXRange(0, span, padding=0.02)
             self.plot.setYRange(0, top, padding=0)
-        set_title(self.plot, v.name or "no song")  # the chunk count is in the summary: no re-layout per chunk
+        # named as the header names it; the chunk count is in the summary: no re-layout per chunk
+        set_title(self.plot, v.heading or "no song")
 
     _timeline_shown: tuple = ()
     _ranges_shown: tuple = ()
@@ -357,8 +358,7 @@ class InspectorPanel(QWidget):
 
     def show_player(self, state: str, message: str, position_s: float, duration_s: float) -> None:
         self.play_button.setText("Pause" if state == "playing" else "Play")
-        words = {"loading": "decoding and finding beats…", "unavailable": message, "error": message}
-        self.player_note.setText(words.get(state, message))
+        self.player_note.setText(message)
         if duration_s:
             self.position_label.setText(f"{_clock(position_s)} / {_clock(duration_s)}")
             self.playhead.setVisible(True)

@@ -164,6 +164,7 @@ class Player(QObject):
         self.path, self.detected_bpm, self.grid = path, detected_bpm, grid
         self.audio = np.zeros(0, dtype=np.float32)
         self.position = 0
+        self.message = "decoding…" if grid is not None else "decoding and finding beats…"
         self._set_state("loading")
 
         def decoded(song: Any, error: BaseException | None) -> None:
@@ -204,6 +205,7 @@ class Player(QObject):
         self._blip = click_sound(sr)
         self.position = min(self.position, y.size)
         self._update_clicks()
+        self.message = ""
         self._set_state("ready")
         self.loaded.emit(path)
 
