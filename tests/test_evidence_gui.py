@@ -70,6 +70,17 @@ def test_try_with_demo_songs_renders_loads_runs_fits_and_exports(qtbot, make_win
     assert len(read_csv(out / "results.csv")) == 14 and len(read_csv(out / "comparison.csv")) == 14
     metrics = {r["metric"]: r for r in read_csv(out / "metrics.csv")}
     assert metrics["tempo_acc1"]["n"] == "14" and metrics["tempo_acc1"]["calibrated_cv"] != ""
+    shown = {
+        window.panel.metrics.item(r, 0).text(): [window.panel.metrics.item(r, c).text() for c in (1, 2)]
+        for r in range(window.panel.metrics.rowCount())
+    }
+    for label, metric in (
+        ("±BPM (Acc2)", "tempo_bpm_error_median_acc2"),
+        ("≤0.05 (Acc1)", "tempo_within_0.05_acc1"),
+    ):
+        # the tempo's exactness is in the window's table too, the same numbers as metrics.csv (issue 23)
+        in_csv = [f"{float(metrics[metric][column]):.3f}" for column in ("raw", "calibrated_cv")]
+        assert shown[label] == in_csv, (label, shown, metrics[metric])
     profile = json.loads((out / "profile.json").read_text())
     assert profile["n_songs"] == 14 and profile["cross_validation"]["tempo"]["scheme"] == "leave-one-out"
 

@@ -86,6 +86,19 @@ HEADLINE = (
     HeadlineMetric("key_mirex", "key MIREX", "MIREX"),
 )
 """The headline scores, the one definition the command line, run.json, history.csv and the window share."""
+PRECISION = (
+    HeadlineMetric(
+        "tempo_bpm_error_median_acc1", "median BPM error at the matched level, over the Acc1 hits", "±BPM (Acc1)"
+    ),
+    HeadlineMetric("tempo_within_0.05_acc1", "share of the Acc1 hits within 0.05 BPM", "≤0.05 (Acc1)"),
+    HeadlineMetric(
+        "tempo_bpm_error_median_acc2", "median BPM error at the matched level, over the Acc2 hits", "±BPM (Acc2)"
+    ),
+    HeadlineMetric("tempo_within_0.05_acc2", "share of the Acc2 hits within 0.05 BPM", "≤0.05 (Acc2)"),
+)
+"""How exact the tempo is where its level is right: a DJ beatmatches by the number (issue 23)."""
+WINDOW_METRICS = (*HEADLINE[:2], *PRECISION, *HEADLINE[2:])
+"""What the window's metrics table shows: the level, then its exactness, then the key."""
 TEMPO_HEADLINE = tuple(m for m in HEADLINE if m.name.startswith("tempo_"))
 KEY_HEADLINE = tuple(m for m in HEADLINE if m.name.startswith("key_"))
 
@@ -105,13 +118,15 @@ class MetricRow(NamedTuple):
     calibrated_cv: float | None
     calibrated_in_sample: float | None
     n: int
+    description: str = ""
+    """What the number is, in words (the window's tooltip)."""
 
 
-def headline_view(rows: Sequence[Mapping[str, Any]]) -> list[MetricRow]:
-    """The :data:`HEADLINE` scores of a metrics table (a fit's, or raw-only rows), in their fixed order."""
+def headline_view(rows: Sequence[Mapping[str, Any]], metrics: Sequence[HeadlineMetric] = HEADLINE) -> list[MetricRow]:
+    """The ``metrics`` of a metrics table (a fit's, or raw-only rows), in their fixed order."""
     by_metric = {r["metric"]: r for r in rows}
     view = []
-    for metric in HEADLINE:
+    for metric in metrics:
         row = by_metric.get(metric.name)
         if row is not None:
             view.append(
@@ -121,6 +136,7 @@ def headline_view(rows: Sequence[Mapping[str, Any]]) -> list[MetricRow]:
                     _number(row.get("calibrated_cv")),
                     _number(row.get("calibrated_in_sample")),
                     int(row.get("n", 0)),
+                    metric.label,
                 )
             )
     return view

@@ -26,7 +26,7 @@ from typing import Any, NamedTuple
 
 from engine.calibration.dataset import AnalysedSong, CalibratedValue, calibrated_value
 from engine.calibration.fit import Calibration
-from engine.calibration.metrics import HEADLINE, MetricRow, headline_view, key_rows, tempo_rows
+from engine.calibration.metrics import HEADLINE, WINDOW_METRICS, MetricRow, headline_view, key_rows, tempo_rows
 from engine.calibration.plan import CalibrationPlan
 from engine.calibration.profile import Profile, load_profile, save_profile
 from engine.calibration.workflow import Matched
@@ -170,9 +170,10 @@ class CalibrationSession(CalibrationPlan):
 
     # -- the metrics view ------------------------------------------------------------------------
     def metrics_view(self) -> list[MetricRow]:
-        """The headline scores: from the fit (raw, cross-validated, in-sample) or, before one, raw only."""
+        """The headline scores and the tempo's exactness: from the fit (raw, cross-validated, in-sample) or,
+        before one, raw only."""
         if self.calibration is not None:
-            return headline_view(self.calibration.metrics)
+            return headline_view(self.calibration.metrics, WINDOW_METRICS)
         analysed = self.analysed_observations()
         tempo = [o for o in analysed if o.has_tempo]
         keyed = [o for o in analysed if o.has_key]
@@ -181,7 +182,7 @@ class CalibrationSession(CalibrationPlan):
             rows += tempo_rows([o.row.bpm or 0.0 for o in tempo], {"raw": [o.song.bpm for o in tempo]})
         if keyed:
             rows += key_rows([o.row.key or "" for o in keyed], {"raw": [o.song.key for o in keyed]})
-        return headline_view(rows)
+        return headline_view(rows, WINDOW_METRICS)
 
     def tempo_pairs(self, calibrated: bool = False) -> list[tuple[float, float]]:
         """(reference, detected) BPM of the analysed matched songs, for a scatter plot."""

@@ -122,7 +122,7 @@ class CalibrationFeature(QObject):
         self.panel.set_counts(counts.matched, counts.unmatched_songs, counts.unmatched_rows, "\n".join(lines))
         note = ""
         if session.calibration is not None:
-            note = "Calibrated (CV): each song predicted by a profile fitted without it."
+            note = "Cal. (CV): each song predicted by a profile fitted without it."
             note += "".join(f"\n{n}" for n in session.calibration.notes)
         elif self.ws.calibration.fit_error:
             note = self.ws.calibration.fit_error

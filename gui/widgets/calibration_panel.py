@@ -27,7 +27,8 @@ from PySide6.QtWidgets import (
 from engine.calibration.metrics import MetricRow
 from engine.wording import plural
 
-METRIC_COLUMNS = ("Metric", "Raw", "Calibrated (CV)", "In-sample", "n")
+METRIC_COLUMNS = ("Metric", "Raw", "Cal. (CV)", "In-sample", "n")
+"""Short headers: the panel is a side column, and each header's tooltip says what it means."""
 
 
 def _fmt(value: float | None) -> str:
@@ -63,10 +64,15 @@ class CalibrationPanel(QWidget):
         self.metrics.verticalHeader().setVisible(False)
         self.metrics.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.metrics.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.metrics.setTextElideMode(Qt.TextElideMode.ElideNone)  # a cut label hides which metric it is
         for column in range(1, len(METRIC_COLUMNS)):
             self.metrics.horizontalHeader().setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        rows = self.metrics.verticalHeader()
+        rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        rows.setDefaultSectionSize(self.fontMetrics().height() + 8)  # eight metrics fit without a scroll bar
         tips = {
-            2: "Each song predicted by a profile fitted without it: the honest number",
+            1: "The engine's own answers",
+            2: "Calibrated, cross-validated: each song predicted by a profile fitted without it: the honest number",
             3: "Fitted and scored on the same songs: optimistic",
         }
         for column, tip in tips.items():
@@ -132,6 +138,7 @@ class CalibrationPanel(QWidget):
                 item = QTableWidgetItem(text)
                 if c:
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                item.setToolTip(row.description)
                 if c == 2 and cv is not None:
                     font = item.font()
                     font.setBold(True)
