@@ -226,6 +226,8 @@ def main() -> None:
                     line += f" {len(steady)} of {len(changed)} | {precision(changed, answers, steady)} |"
                 exact.setdefault(system, []).append(line)
                 print(f"exactness so far: {line}", flush=True)
+                level = " | ".join(f"{a1:.3f} / {a2:.3f}" for a1, a2, _n in table[system][name].values())
+                print(f"Acc1 / Acc2 so far (per source, then all): | {system} | {name} | {level} |", flush=True)
         print(f"done: {name} ({description})", flush=True)
     header = " | ".join(f"{s} ({table['engine']['clean'][s][2]})" for s in sources)
     print(f"\n| system | condition | {header} | all ({len(references)}) | Acc1 / clean |")
