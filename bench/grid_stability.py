@@ -76,6 +76,11 @@ def is_stable(found: consensus.SongTempo | None) -> bool:
     return bool(found and found.grid and found.grid.stable)
 
 
+def exactness(found: list[consensus.SongTempo | None], rows: list, picked: list[int]) -> str:
+    """:func:`precision` over the songs ``picked`` (the Acc2 hits among them count)."""
+    return precision([bpm_error_at_level(found[i].bpm if found[i] else 0.0, rows[i][0].bpm) for i in picked])  # type: ignore[union-attr]
+
+
 def rescore_all(rows: list, settings: AnalysisSettings, local_check: bool) -> list[consensus.SongTempo | None]:
     """Every song's consensus again; without ``local_check`` the local-tempo check never objects."""
     kept = beat_grid._local_deviation
@@ -94,8 +99,11 @@ def score(args: argparse.Namespace) -> None:
         with open(path, "rb") as handle:
             for name, rows in pickle.load(handle).items():
                 saved.setdefault(name, []).extend(rows)
-    print("| condition | source | songs | stable before | stable now | precision, stable songs (before) | (now) |")
-    print("|---|---|---|---|---|---|---|")
+    print(
+        "| condition | source | songs | stable before | stable now | precision, stable songs (before) | (now) "
+        "| precision, all Acc2 hits (before) | (now) |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
     notes = []
     for name, rows in saved.items():
         before, now = rescore_all(rows, settings, False), rescore_all(rows, settings, True)
@@ -109,10 +117,16 @@ def score(args: argparse.Namespace) -> None:
                 cells = []
                 for found in (before, now):
                     stable = [i for i in picked if is_stable(found[i])]
-                    errors = [bpm_error_at_level(found[i].bpm, rows[i][0].bpm) for i in stable if reliable]  # type: ignore[union-attr]
-                    cells += [str(len(stable)), precision(errors) if reliable else "–"]
+                    cells += [
+                        str(len(stable)),
+                        exactness(found, rows, stable if reliable else []),
+                        exactness(found, rows, picked if reliable else []),
+                    ]
                 label = source if reliable else f"{source} (no reliable label)"
-                print(f"| {name} | {label} | {len(picked)} | {cells[0]} | {cells[2]} | {cells[1]} | {cells[3]} |")
+                print(
+                    f"| {name} | {label} | {len(picked)} | {cells[0]} | {cells[3]} | {cells[1]} | {cells[4]} "
+                    f"| {cells[2]} | {cells[5]} |"
+                )
                 # a constant song called unstable, or a moving one called stable
                 odd = [i for i in picked if reliable and is_stable(now[i]) == (name in MOVING)]
                 notes += [f"{name} {source} {Path(str(rows[i][0].path)).name}: {describe(now[i])}" for i in odd]
