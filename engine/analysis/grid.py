@@ -226,9 +226,10 @@ def _local_deviation(times: np.ndarray, start: float, period: float) -> float:
     position = (np.sort(times) - start) / period  # in beats of the grid
     index = np.round(position)
     worst = 0.0
-    for low in np.arange(index.min(), index.max() + 1, LOCAL_WINDOW // 2):
-        inside = (index >= low) & (index < low + LOCAL_WINDOW)
-        judged = _run_slope(index[inside], position[inside] - index[inside])
+    offset = position - index
+    lows = np.arange(index[0], index[-1] + 1, LOCAL_WINDOW // 2)
+    for first, last in zip(np.searchsorted(index, lows), np.searchsorted(index, lows + LOCAL_WINDOW), strict=True):
+        judged = _run_slope(index[first:last], offset[first:last])
         if judged is None:
             continue
         slope, slope_error, span = judged
@@ -250,7 +251,7 @@ def _run_slope(index: np.ndarray, offset: np.ndarray) -> tuple[float, float, flo
     if np.count_nonzero(keep) < MIN_LOCAL_BEATS:
         return None
     index, offset, run = index[keep], offset[keep], run[keep]
-    runs = np.unique(run, return_inverse=True)[1]
+    runs = np.concatenate([[0], np.cumsum(np.diff(run) > 0)])  # the kept runs, numbered 0, 1, 2 …
     count = np.bincount(runs)
     dk = index - (np.bincount(runs, index) / count)[runs]
     dy = offset - (np.bincount(runs, offset) / count)[runs]
