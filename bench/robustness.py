@@ -1,7 +1,7 @@
 """Tempo accuracy under recording conditions the rendered dev sets lack, per source, beside the baselines.
 
     python bench/robustness.py [--data DIR ...] [--condition NAME ...] [--workers N]
-                               [--no-baseline] [--no-essentia]
+                               [--no-baseline] [--no-essentia] [--every K] [--source NAME ...]
 
 The dev sets are MIDI renders: clean, full-band, dry, unclipped and metronomic. The music the
 product meets is recorded: hiss, an old or radio band limit, a hall, a loud master, a drummer
@@ -199,8 +199,15 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=None)
     parser.add_argument("--no-baseline", action="store_true")
     parser.add_argument("--no-essentia", action="store_true")
+    parser.add_argument("--every", type=int, default=1, help="every k-th song of each data set only (a shorter run)")
+    parser.add_argument("--source", action="append", help="only songs of this source (repeatable), e.g. mma")
     args = parser.parse_args()
-    references = [r for d in (args.data or [DEFAULT_DATA, GROOVES]) for r in load_dev_set(d) if r.bpm is not None]
+    references = [
+        r
+        for d in (args.data or [DEFAULT_DATA, GROOVES])
+        for r in load_dev_set(d)[:: args.every]
+        if r.bpm is not None and (not args.source or r.source in args.source)
+    ]
     sources = sorted({r.source for r in references})
     names = ["clean"] + [c for c in (args.condition or CONDITIONS) if c != "clean"]
     table: dict[str, dict[str, dict[str | None, tuple[float, float, int]]]] = {}
@@ -219,6 +226,8 @@ def main() -> None:
                     line += f" {len(steady)} of {len(changed)} | {precision(changed, answers, steady)} |"
                 exact.setdefault(system, []).append(line)
                 print(f"exactness so far: {line}", flush=True)
+                level = " | ".join(f"{a1:.3f} / {a2:.3f}" for a1, a2, _n in table[system][name].values())
+                print(f"Acc1 / Acc2 so far (per source, then all): | {system} | {name} | {level} |", flush=True)
         print(f"done: {name} ({description})", flush=True)
     header = " | ".join(f"{s} ({table['engine']['clean'][s][2]})" for s in sources)
     print(f"\n| system | condition | {header} | all ({len(references)}) | Acc1 / clean |")

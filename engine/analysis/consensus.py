@@ -168,6 +168,7 @@ def song_grid(
         inlier_share=fitted.inlier_share,
         coverage=fitted.coverage,
         max_drift=fitted.max_drift,
+        local_deviation=fitted.local_deviation,
     )
 
 

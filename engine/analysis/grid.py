@@ -14,14 +14,18 @@ through (index, time) is refitted a few times with Huber weights. Its slope's st
 ``bpm_error`` a user sees.
 
 ``stable`` says whether one constant grid explains the song: the beats cover most of it, nearly all
-of them lie on the grid, and the grid never drifts from the beats by more than :data:`DRIFT_TOLERANCE`
-of a beat over any stretch of :data:`DRIFT_WINDOW` beats. A tempo that rises or wanders, or a drummer
-without a click, fails that, and the song keeps its tempogram tempo.
+of them lie on the grid, the grid never drifts from the beats by more than :data:`DRIFT_TOLERANCE`
+of a beat over any stretch of :data:`DRIFT_WINDOW` beats, the song's two halves have the same period,
+and no stretch of :data:`LOCAL_WINDOW` beats has a tempo of its own (:func:`_local_deviation`: the
+local tempo, followed through the beats that left the grid, may differ from the grid's only by what
+moves the grid off them by the drift tolerance, plus what the beats' jitter explains). A tempo that
+rises or wanders, or a drummer without a click, fails that, and the song keeps its tempogram tempo.
 
 Where it runs: in the song's consensus (:mod:`engine.analysis.consensus`), i.e. the engine's thread,
-which in the window is a thread of the window's process. It is a few vectorised numpy operations on a
-few hundred beat times (well under a millisecond of a 5-minute song); the beat tracking itself, the
-expensive part, runs in the pool's workers, chunk by chunk.
+which in the window is a thread of the window's process. It is vectorised numpy work on a few hundred
+beat times, linear in their number (about 10 ms for a 5-minute song on a loaded machine, of which the
+local-tempo check is 4 ms); the beat tracking itself, the expensive part, runs in the pool's workers,
+chunk by chunk.
 """
 
 from __future__ import annotations
@@ -40,6 +44,18 @@ BPM: the grid stays on the beats to within what a DJ hears as tight)."""
 HALVES_TOLERANCE = 0.005
 """Largest relative difference between the periods of the song's two halves (a 4 % rise differs by about 2 %;
 a constant tempo by a few hundredths of a percent)."""
+LOCAL_WINDOW = 16
+"""Grid beats per stretch whose own period is compared with the song's (four bars of 4/4); stretches overlap by half."""
+LOCAL_Z = 3.0
+"""Standard errors of a stretch's own tempo (from its beats' scatter about their own line) allowed on top of the
+drift tolerance, so that a short or sparse stretch is judged by what its jitter can tell."""
+MIN_LOCAL_BEATS = 8
+"""A stretch with fewer beats than this in runs of two or more (two bars) is not judged."""
+PHASE_JUMP = 0.1
+"""A change of a beat's offset from the grid by more than this share of a beat from one tracked beat to the
+next is a jump of the tracker (onto a syncopation and back), not a tempo: a tempo moves consecutive beats by
+its own relative change (0.02 of a beat for a 2 % wander), and a tight tracker's beat-to-beat jitter is
+a few hundredths of a beat."""
 MIN_INLIER_SHARE = 0.75
 """At least this share of the tracked beats must sit on the grid."""
 MIN_COVERAGE = 0.6
@@ -67,6 +83,9 @@ class BeatGrid:
     coverage: float
     max_drift: float
     """Largest median offset of a :data:`DRIFT_WINDOW`-beat stretch from the grid, in beats."""
+    local_deviation: float = 0.0
+    """Largest departure of a stretch's own period from the grid's, as a share of what it allows (see
+    :func:`_local_deviation`); above 1 the tempo moves."""
 
     @property
     def bpm(self) -> float:
@@ -101,13 +120,27 @@ def _weighted_line(index: np.ndarray, times: np.ndarray, weights: np.ndarray) ->
     return mean_t - slope * mean_n, slope
 
 
+def _on_grid(times: np.ndarray, start: float, period: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each beat's grid index (by rounding), its offset from that grid point (seconds) and whether it is on the grid."""
+    index = np.round((times - start) / period)
+    residual = times - (start + index * period)
+    return index, residual, np.abs(residual) <= INLIER_SHARE * period
+
+
+def _slope_error(index: np.ndarray, residual: np.ndarray) -> float:
+    """The standard error of a least-squares slope through beats at ``index`` with these residuals (seconds)."""
+    spread_n = index - index.mean()
+    if not np.any(spread_n):
+        return float("inf")
+    sigma = float(np.sqrt(np.sum(residual**2) / max(index.size - 2, 1)))
+    return sigma / float(np.sqrt(np.sum(spread_n**2)))
+
+
 def _huber_line(times: np.ndarray, start: float, period: float) -> tuple[float, float] | None:
     """Refit ``start + k · period`` to ``times``: indices by rounding, far beats dropped, Huber weights; ``None``
     when too few beats are on the grid."""
     for _ in range(4):
-        index = np.round((times - start) / period)
-        residual = times - (start + index * period)
-        near = np.abs(residual) <= INLIER_SHARE * period
+        index, residual, near = _on_grid(times, start, period)
         if np.count_nonzero(near) < MIN_BEATS or np.unique(index[near]).size < 2:
             return None
         scale = max(1.4826 * float(np.median(np.abs(residual[near]))), 1e-4 * period)
@@ -143,26 +176,22 @@ def fit_grid(times: np.ndarray, period: float, duration_s: float) -> BeatGrid | 
         if inside.size == times.size:
             break
         reach *= 2
-    index = np.round((times - start) / period)
-    residual = times - (start + index * period)
-    near = np.abs(residual) <= INLIER_SHARE * period
+    index, residual, near = _on_grid(times, start, period)
     n_used = int(np.count_nonzero(near))
     if n_used < MIN_BEATS:
         return None
-    # the standard error of a least-squares slope, from the beats on the grid
-    spread_n = index[near] - index[near].mean()
-    dof = max(n_used - 2, 1)
-    sigma = float(np.sqrt(np.sum(residual[near] ** 2) / dof))
-    period_error = sigma / float(np.sqrt(np.sum(spread_n**2))) if np.any(spread_n) else float("inf")
+    period_error = _slope_error(index[near], residual[near])
     first = start + index[near].min() * period
     first -= np.floor(first / period) * period  # the first grid beat at or after 0 s
     coverage = float((times[near].max() - times[near].min()) / duration_s)
     drift = _max_drift(index[near], residual[near] / period)
+    local = _local_deviation(times, start, period)
     stable = (
         n_used / times.size >= MIN_INLIER_SHARE
         and coverage >= MIN_COVERAGE
         and drift <= DRIFT_TOLERANCE
         and _halves_agree(index[near], times[near], period)
+        and local <= 1.0
     )
     return BeatGrid(
         period_s=float(period),
@@ -173,7 +202,68 @@ def fit_grid(times: np.ndarray, period: float, duration_s: float) -> BeatGrid | 
         inlier_share=n_used / times.size,
         coverage=coverage,
         max_drift=drift,
+        local_deviation=local,
     )
+
+
+def _local_deviation(times: np.ndarray, start: float, period: float) -> float:
+    """How far the local tempo leaves the grid's: the largest ``|b_w| / allowed_w`` over stretches ``w``.
+
+    ``b_w`` is the slope of the beats' offsets from the grid against their grid index in a stretch of
+    :data:`LOCAL_WINDOW` grid beats: the stretch's own tempo relative to the song's (+0.01: its beats come
+    1 % of a beat later each beat). Every tracked beat in the stretch counts, not only those near the
+    song's grid, so a drifting tempo cannot hide as beats that left the grid and were dropped as strays.
+    A jump of more than :data:`PHASE_JUMP` of a beat between consecutive beats is not a tempo: the tracker
+    moved onto a syncopation or an off-beat for a while and back, at the song's tempo. So the slope is
+    fitted within the runs between such jumps (one slope, an offset per run): it follows the tempo and
+    forgives the tracker's phase jumps, including a drift's own wrap at half a beat.
+
+    ``allowed_w = DRIFT_TOLERANCE / span_w + LOCAL_Z · σ(b_w)``: the tempo difference that moves the grid
+    off the stretch's beats by the drift tolerance over its ``span_w`` beats, plus what the beats' own jitter
+    about their runs' lines explains (``σ(b_w)``, the least-squares slope's standard error). A constant tempo
+    stays well under 1; above 1 the tempo moved. 0 when no stretch could be judged (then the drift and halves
+    checks decide).
+    """
+    position = (np.sort(times) - start) / period  # in beats of the grid
+    index = np.round(position)
+    worst = 0.0
+    offset = position - index
+    lows = np.arange(index[0], index[-1] + 1, LOCAL_WINDOW // 2)
+    for first, last in zip(np.searchsorted(index, lows), np.searchsorted(index, lows + LOCAL_WINDOW), strict=True):
+        judged = _run_slope(index[first:last], offset[first:last])
+        if judged is None:
+            continue
+        slope, slope_error, span = judged
+        worst = max(worst, abs(slope) / (DRIFT_TOLERANCE / span + LOCAL_Z * slope_error))
+    return worst
+
+
+def _run_slope(index: np.ndarray, offset: np.ndarray) -> tuple[float, float, float] | None:
+    """One least-squares slope of ``offset`` against ``index`` with an intercept per run between phase jumps.
+
+    Returns the slope, its standard error and the span (in beats) of the runs that carry it; ``None`` when
+    fewer than :data:`MIN_LOCAL_BEATS` beats lie in runs of two or more.
+    """
+    if index.size < MIN_LOCAL_BEATS:
+        return None
+    run = np.concatenate([[0], np.cumsum(np.abs(np.diff(offset)) > PHASE_JUMP)])
+    sizes = np.bincount(run)
+    keep = sizes[run] >= 2
+    if np.count_nonzero(keep) < MIN_LOCAL_BEATS:
+        return None
+    index, offset, run = index[keep], offset[keep], run[keep]
+    runs = np.concatenate([[0], np.cumsum(np.diff(run) > 0)])  # the kept runs, numbered 0, 1, 2 …
+    count = np.bincount(runs)
+    dk = index - (np.bincount(runs, index) / count)[runs]
+    dy = offset - (np.bincount(runs, offset) / count)[runs]
+    spread = float(dk @ dk)
+    dof = index.size - count.size - 1
+    if spread <= 0 or dof < 2:
+        return None
+    slope = float(dk @ dy) / spread
+    residual = dy - slope * dk
+    slope_error = float(np.sqrt(residual @ residual / dof / spread))
+    return slope, slope_error, float(np.ptp(index)) + 1.0
 
 
 def _halves_agree(index: np.ndarray, times: np.ndarray, period: float) -> bool:
