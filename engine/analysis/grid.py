@@ -18,10 +18,10 @@ of them lie on the grid, and the grid never drifts from the beats by more than :
 of a beat over any stretch of :data:`DRIFT_WINDOW` beats. A tempo that rises or wanders, or a drummer
 without a click, fails that, and the song keeps its tempogram tempo.
 
-Where it runs: in the song's consensus (:mod:`engine.analysis.consensus`), i.e. the engine's thread,
-which in the window is a thread of the window's process. It is a few vectorised numpy operations on a
-few hundred beat times (well under a millisecond of a 5-minute song); the beat tracking itself, the
-expensive part, runs in the pool's workers, chunk by chunk.
+Where it runs: in the song's consensus (:mod:`engine.analysis.consensus`), which the engine runs in a
+pool worker once the song's chunks are back (:mod:`engine.run.runner`), never in the window's process.
+It is a few vectorised numpy operations on a few hundred beat times; the beat tracking itself, the
+expensive part, runs in the pool's workers too, chunk by chunk.
 """
 
 from __future__ import annotations
