@@ -11,12 +11,12 @@ import os
 import signal
 import time
 from pathlib import Path
+from typing import Any
 
 from engine import faults as probes
 from engine.analysis.chunk import analyse_chunk
-from engine.analysis.chunking import ChunkSpan
 from engine.analysis.consensus import combine
-from engine.results import ChunkFeatures, ChunkResult, SongResult
+from engine.results import ChunkFeatures, SongResult
 from engine.settings import AnalysisSettings
 
 FAULT_KINDS = (
@@ -118,18 +118,10 @@ def warm_up_that_kills_workers() -> None:
         os._exit(3)
 
 
-def faulty_combine(
-    path: str,
-    duration_s: float,
-    spans: list[ChunkSpan],
-    chunks: list[ChunkResult],
-    settings: AnalysisSettings,
-    analysis_s: float,
-    *,
-    faults: dict[str, str],
-    marker_dir: str,
-) -> SongResult:
+def faulty_combine(path: str, *args: Any, faults: dict[str, str], marker_dir: str) -> SongResult:
     """The real combine (consensus and beat-grid fit) of a song's chunks, with the fault ``faults[path]`` injected.
+
+    Takes :func:`engine.analysis.consensus.combine`'s arguments (path, duration, spans, chunks, settings, seconds).
 
     It first leaves ``combined-<pid>-<n>`` in ``marker_dir``: which process combined the song, seen from
     inside the combine itself, so a test can tell the engine's process from a pool worker.
@@ -140,4 +132,4 @@ def faulty_combine(
     kind = faults.get(str(path))
     if kind:
         inject(kind, marker_dir)
-    return combine(path, duration_s, spans, chunks, settings, analysis_s)
+    return combine(path, *args)
