@@ -23,6 +23,7 @@ from tests.audio import song
 from tests.faults import faulty_combine
 
 SETTINGS = AnalysisSettings(chunk_seconds=4.0)
+PAUSE_S = 2.0
 
 
 @pytest.fixture(scope="module")
@@ -57,10 +58,27 @@ def results_by_path(events):
 def test_each_song_is_combined_in_a_pool_worker_and_keeps_its_chunks(tmp_path, songs, no_stray_workers):
     """The combine of every song ran in one of the pool's workers, not in this (the engine's) process; red
     when ``_combine`` calls ``self._combine_function`` in the engine's thread. Its start notice is not taken
-    for a chunk's: every song has exactly one ChunkStarted per chunk."""
-    with make_engine(tmp_path) as engine:
-        events = list(engine.run(songs[:2]))
+    for a chunk's: every song has exactly one ChunkStarted per chunk. A pause that comes as the first song's
+    last chunk finishes holds its combine until the resume (no new task while paused); red without the
+    ``_wait_while_paused`` before the combine is submitted."""
+    engine = make_engine(tmp_path)
+    seen_while_paused: list[dict[str, set[int]]] = []
+
+    def resume_later() -> None:
+        threading.Event().wait(PAUSE_S)
+        seen_while_paused.append(combined_in(tmp_path))
+        engine.resume()
+
+    events: list[ev.Event] = []
+    with engine:
+        for event in engine.run(songs[:2]):
+            events.append(event)
+            chunks = [e for e in events if isinstance(e, ev.ChunkFinished) and e.index == 0]
+            if isinstance(event, ev.ChunkFinished) and event.index == 0 and len(chunks) == started_total(events):
+                engine.pause()  # the song's chunks are all back; its combine is next
+                threading.Thread(target=resume_later).start()
         workers = {e.result.worker_pid for e in events if isinstance(e, ev.ChunkFinished)}
+    assert seen_while_paused == [{}]  # nothing was combined while paused
     results = results_by_path(events)
     where = combined_in(tmp_path)
     assert set(where) == {str(s) for s in songs[:2]}
@@ -72,6 +90,11 @@ def test_each_song_is_combined_in_a_pool_worker_and_keeps_its_chunks(tmp_path, s
     for index, path in enumerate(songs[:2]):
         started = [e for e in events if isinstance(e, ev.ChunkStarted) and e.index == index]
         assert sorted(e.chunk_index for e in started) == list(range(results[str(path)].chunks_total))
+
+
+def started_total(events: list[ev.Event]) -> int:
+    """The first song's chunk count, from its SongStarted."""
+    return next(e.chunks_total for e in events if isinstance(e, ev.SongStarted) and e.index == 0)
 
 
 FAULTS = {
