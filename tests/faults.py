@@ -1,4 +1,4 @@
-"""Chunk functions that misbehave on purpose, for the tests and the soak benchmark (``bench/soak.py``).
+"""Chunk (and combine) functions that misbehave on purpose, for the tests and the soak benchmark (``bench/soak.py``).
 
 Each wraps the real analysis and injects one fault into the first chunk of the songs named in
 ``faults`` (or in the file name), so the engine's recovery is exercised through the real pool,
@@ -11,10 +11,12 @@ import os
 import signal
 import time
 from pathlib import Path
+from typing import Any
 
 from engine import faults as probes
 from engine.analysis.chunk import analyse_chunk
-from engine.results import ChunkFeatures
+from engine.analysis.consensus import combine
+from engine.results import ChunkFeatures, SongResult
 from engine.settings import AnalysisSettings
 
 FAULT_KINDS = (
@@ -114,3 +116,20 @@ def warm_up_that_kills_workers() -> None:
 
     if multiprocessing.parent_process() is not None:
         os._exit(3)
+
+
+def faulty_combine(path: str, *args: Any, faults: dict[str, str], marker_dir: str) -> SongResult:
+    """The real combine (consensus and beat-grid fit) of a song's chunks, with the fault ``faults[path]`` injected.
+
+    Takes :func:`engine.analysis.consensus.combine`'s arguments (path, duration, spans, chunks, settings, seconds).
+
+    It first leaves ``combined-<pid>-<n>`` in ``marker_dir``: which process combined the song, seen from
+    inside the combine itself, so a test can tell the engine's process from a pool worker.
+    """
+    marker = Path(marker_dir)
+    n = len(list(marker.glob(f"combined-{os.getpid()}-*")))
+    (marker / f"combined-{os.getpid()}-{n}").write_text(str(path))
+    kind = faults.get(str(path))
+    if kind:
+        inject(kind, marker_dir)
+    return combine(path, *args)

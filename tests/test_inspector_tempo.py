@@ -79,8 +79,8 @@ def songs(tmp_path_factory) -> dict[str, Path]:
 
 @pytest.fixture
 def window(make_window, qtbot, monkeypatch) -> MainWindow:
-    """A real window on two workers, 5 s chunks (four per song), no cache (it keeps no chunk tempos), the null
-    audio sink, active (Space needs that)."""
+    """A real window on two workers, 5 s chunks (four per song), no cache (every run analyses), the null audio
+    sink, active (Space needs that)."""
     Preferences(workers=2, chunk_seconds=CHUNK_S, use_cache=False).save()
     monkeypatch.setenv(AUDIO_ENV, NULL_SINK)
     window = make_window()
@@ -187,3 +187,28 @@ def test_the_player_says_it_finds_beats_only_for_a_song_without_a_grid(qtbot, tm
     assert player.message == "decoding…"
     qtbot.waitUntil(lambda: player.state == "ready", timeout=30_000)
     assert player.message == ""
+
+
+def test_a_song_read_from_the_results_cache_draws_the_same_tempo_curve_and_words_as_when_it_was_analysed(
+    qtbot, make_window, songs, monkeypatch
+):
+    """The results cache keeps each chunk's span, status and tempo (``SongResult.to_json``), so a song read back
+    from it shows the curve it showed when it was analysed: the same points, the same words, the same chunk bars.
+    Red when the cache keeps no chunks (``to_json`` writing ``"chunks": []``): no curve, and the words say
+    nothing is wrong."""
+    Preferences(workers=2, chunk_seconds=CHUNK_S, use_cache=True).save()
+    monkeypatch.setenv(AUDIO_ENV, NULL_SINK)
+    window = make_window()
+    analyse(qtbot, window, [songs["rising"]])
+    panel, tempo = window.inspector.panel, window.inspector.panel.tempo_view
+    path = select(qtbot, window, songs["rising"])
+    fresh, fresh_bars = tempo.shown, panel.view.chunks
+    assert not window.results[path].cached and len(fresh.times) == window.results[path].chunks_total >= 4
+    window.table.setCurrentIndex(QModelIndex())
+    with qtbot.waitSignal(window.controller.runFinished, timeout=RUN_TIMEOUT_MS):
+        assert window.start(force=False, paths=[path])  # read back from the database, not re-analysed
+    select(qtbot, window, songs["rising"])
+    assert window.results[path].cached
+    assert tempo.shown == fresh and list(tempo.curve.getData()[1]) == pytest.approx(fresh.bpms)
+    assert panel.view.chunks == fresh_bars
+    window.inspector.close()

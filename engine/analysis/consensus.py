@@ -131,7 +131,7 @@ def song_grid(
     where they are a regular series, then carried to the song's level: ``k`` beats per song beat. When
     the song beat is longer than the tracked one, its phase is the offset whose grid points hold the
     most onset strength (a song at half the tracked tempo lands on the beats, not between them).
-    Runs in the engine's thread: see :mod:`engine.analysis.grid` for why that costs nothing.
+    Runs in a pool worker with the rest of :func:`combine` (:mod:`engine.run.runner`).
     """
     level, tracked = _beat_level(chunks, frame_rate)
     if level <= 0 or bpm <= 0:

@@ -21,11 +21,11 @@ local tempo, followed through the beats that left the grid, may differ from the 
 moves the grid off them by the drift tolerance, plus what the beats' jitter explains). A tempo that
 rises or wanders, or a drummer without a click, fails that, and the song keeps its tempogram tempo.
 
-Where it runs: in the song's consensus (:mod:`engine.analysis.consensus`), i.e. the engine's thread,
-which in the window is a thread of the window's process. It is vectorised numpy work on a few hundred
-beat times, linear in their number (about 10 ms for a 5-minute song on a loaded machine, of which the
-local-tempo check is 4 ms); the beat tracking itself, the expensive part, runs in the pool's workers,
-chunk by chunk.
+Where it runs: in the song's consensus (:mod:`engine.analysis.consensus`), which the engine runs in a
+pool worker once the song's chunks are back (:mod:`engine.run.runner`), never in the window's process.
+It is vectorised numpy work on a few hundred beat times, linear in their number (about 10 ms for a
+5-minute song on a loaded machine, of which the local-tempo check is 4 ms); the beat tracking itself,
+the expensive part, runs in the pool's workers too, chunk by chunk.
 """
 
 from __future__ import annotations

@@ -264,10 +264,11 @@ def track_beats(envelope: np.ndarray, period: float, tightness: float = BEAT_TIG
     looks back at least half a period, so half a period of frames is computed at once. Weak beats
     at both ends (an intro, a fade-out) are trimmed, as librosa does.
 
-    Not ``librosa.beat.beat_track``: this runs in the song's consensus (the beat checks), in the
-    window's process, and librosa's tracker would compile its numba kernels there on the first song,
-    holding the GIL for seconds while the window waits (the stall found in issue 15's latency work).
-    The workers run it too, once per chunk, for the beats of the song's grid (:func:`chunk_beats`).
+    Not ``librosa.beat.beat_track``: this was written when the song's consensus (the beat checks) ran in
+    the window's process, where librosa's tracker compiled its numba kernels on the first song, holding
+    the GIL for seconds while the window waited (the stall found in issue 15's latency work). The
+    consensus now runs in a pool worker (:mod:`engine.run.runner`); the workers also run this once per
+    chunk, for the beats of the song's grid (:func:`chunk_beats`).
     """
     x = np.asarray(envelope, dtype=float)
     spread = float(x.std()) if x.size else 0.0

@@ -3,6 +3,10 @@
 Keyed by file identity (resolved path, size, mtime in ns), engine version and the analysis
 settings fingerprint, so an edited file or changed settings never reuse an old result.
 Content hashing was measured as too costly for its benefit (``docs/benchmarks.md``).
+
+A row is the song's :meth:`~engine.results.SongResult.to_json`: its values and its chunks (span, status,
+tempo, key, timing; not their arrays), so a song read back shows the same chunk bars and tempo curve in
+the inspector, and the same ``chunks.csv`` rows, as when it was analysed.
 """
 
 from __future__ import annotations

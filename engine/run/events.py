@@ -53,11 +53,11 @@ class RecoveryReason(StrEnum):
     """Why the pool had to replace workers (a ``StrEnum``: its value is the text logs show)."""
 
     TIMEOUT = "timeout"
-    """A chunk passed its deadline; pebble killed its worker and started a new one."""
+    """A task (a chunk, or a song's combine) passed its deadline; pebble killed its worker and started a new one."""
     WORKER_DIED = "worker died"
     """A worker exited on its own (SIGKILL, a segfault, an abort); pebble started a new one."""
     POOL_REBUILT = "pool rebuilt"
-    """The watchdog: a chunk far past its deadline that pebble never reported; the whole pool was rebuilt."""
+    """The watchdog: a task far past its deadline that pebble never reported; the whole pool was rebuilt."""
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,10 @@
 """The sequential runner: one song at a time, its chunks in parallel in the one pool.
 
-Every wait here is bounded. pebble enforces each chunk's deadline by killing its worker;
-a watchdog above it rebuilds the whole pool if even that does not come back, so no failure
-of a worker can stall the run. The runner is a generator of events, safe to drive from any
+The engine's own thread (the window's process) only schedules: a song's chunks run in the pool,
+and so does combining them into the song's result (the consensus and the beat-grid fit, issue 23),
+one more task once the chunks are back. Every wait here is bounded. pebble enforces each task's
+deadline by killing its worker; a watchdog above it rebuilds the whole pool if even that does not
+come back, so no failure of a worker can stall the run. The runner is a generator of events, safe to drive from any
 single thread (the CLI's main thread or the GUI's QThread); ``cancel``/``pause``/``resume``
 may be called from any other thread.
 """
@@ -27,6 +29,8 @@ from engine.run.cache import SessionCache, file_identity
 from engine.settings import AnalysisSettings, EngineOptions
 
 ChunkFunction = Callable[[str, float, float, AnalysisSettings], ChunkFeatures]
+CombineFunction = Callable[[str, float, list[ChunkSpan], list[ChunkResult], AnalysisSettings, float], SongResult]
+"""``engine.analysis.consensus.combine``'s signature: (path, duration, spans, chunks, settings, analysis seconds)."""
 
 POLL_SECONDS = 0.1
 WARM_UP_TIMEOUT = 300.0
@@ -37,6 +41,7 @@ MAX_ATTEMPTS = 2
 MAX_FAILED_WORKER_STARTS = 4
 """Workers that may die during their warm-up before the engine gives up starting the pool."""
 FILE_CHANGED = "the file changed while it was being analysed; analyse it again"
+COMBINE_FAILED = "its chunks were analysed, but combining them into the song's tempo and key failed"
 
 
 class _Cancelled(Exception):
@@ -83,6 +88,18 @@ class _SongRun:
         self.by_token.clear()
 
 
+@dataclass(frozen=True)
+class _Failure:
+    """Why a task in the pool gave no answer, and what the engine does about it."""
+
+    status: ChunkStatus
+    text: str
+    retry: bool
+    """Worth a second attempt (the worker died, or the task raised), if it has one left."""
+    recovery: ev.PoolRecovered | None
+    pid: int | None
+
+
 @dataclass
 class _Tally:
     done: int = 0
@@ -122,6 +139,23 @@ def _default_chunk_function() -> ChunkFunction:
     return analyse_chunk
 
 
+def _default_combine_function() -> CombineFunction:
+    from engine.analysis.consensus import combine
+
+    return combine
+
+
+def combine_in_worker(combine: CombineFunction, args: tuple) -> SongResult:
+    """The task a song's last step runs as, in a pool worker: ``combine(*args)``, returned without its chunks.
+
+    The engine still holds the chunks it sent (with their onset envelopes and beats); sending them back
+    would double what crosses the pipe for nothing, so it puts its own back on the result.
+    """
+    result = combine(*args)
+    result.chunks = []
+    return result
+
+
 class Engine:
     """Analyses songs; owns the pool (created once, reused for every run) and the results cache."""
 
@@ -131,10 +165,12 @@ class Engine:
         options: EngineOptions | None = None,
         chunk_function: ChunkFunction | None = None,
         warm_up: Callable[[], None] | None = None,
+        combine_function: CombineFunction | None = None,
     ):
         self.settings = settings or AnalysisSettings()
         self.options = options or EngineOptions()
         self._chunk_function = chunk_function or _default_chunk_function()
+        self._combine_function = combine_function or _default_combine_function()
         if warm_up is None and chunk_function is None:
             from engine.analysis.chunk import warm_up as default_warm_up
 
@@ -321,10 +357,73 @@ class Engine:
         yield ev.SongStarted(index, path, info.duration_s, len(spans))
         song = _SongRun(index, path, deque((span, 1) for span in spans))
         yield from self._run_chunks(song, tally)
-        from engine.analysis.consensus import combine
+        result = yield from self._combine(song, info.duration_s, spans, tally)
+        result.analysis_s = time.monotonic() - began
+        return result
 
-        chunks = list(song.chunks.values())
-        return combine(path, info.duration_s, spans, chunks, self.settings, time.monotonic() - began)
+    def _combine(
+        self, song: _SongRun, duration_s: float, spans: list[ChunkSpan], tally: _Tally
+    ) -> Generator[ev.Event, None, SongResult]:
+        """The song's result from its chunks, computed in the pool like them, under the same rules.
+
+        A deadline (a chunk's), pebble's kill and replacement of a worker that passes it, one retry for a
+        worker that dies or a combine that raises, the watchdog, cancel at every poll, and no new task
+        while paused. A combine that fails for good fails this song alone, with its chunks kept.
+        """
+        chunks = sorted(song.chunks.values(), key=lambda c: c.index)
+        if not any(c.status is ChunkStatus.OK for c in chunks):
+            # nothing to combine: the song's error is its chunks' errors, worded where combine words them
+            return self._combine_function(song.path, duration_s, spans, chunks, self.settings, 0.0)
+        args = (song.path, duration_s, spans, chunks, self.settings, 0.0)
+        deadline = self.options.deadline_for(max(span.seconds for span in spans))
+        attempt = 1
+        while True:
+            self._wait_while_paused()
+            if not self._pool.running:
+                yield from self._ensure_pool()
+            token = next(self._tokens)
+            submitted, pid = time.monotonic(), None
+            future = self._pool.submit(token, combine_in_worker, (self._combine_function, args), timeout=deadline)
+            while not future.done():
+                self._check_cancel()
+                wait([future], timeout=POLL_SECONDS)
+                for notice in self._pool.poll_notices():
+                    if notice.kind == "start" and notice.token == token:
+                        pid = notice.pid
+                if not future.done() and time.monotonic() - submitted > deadline + WATCHDOG_GRACE:
+                    future.cancel()
+                    self._pool.rebuild()
+                    tally.replacements += 1
+                    text = "no answer from its worker after its deadline; pool rebuilt"
+                    yield ev.PoolRecovered(ev.RecoveryReason.POOL_REBUILT, pid, text)
+                    return self._combine_failed(song.path, duration_s, spans, chunks, text)
+            value, failure = self._outcome(future, pid)
+            if failure is None:
+                result: SongResult = value[0]
+                result.chunks = chunks
+                return result
+            if failure.recovery is not None:
+                tally.replacements += 1
+                yield failure.recovery
+            if not (failure.retry and attempt < MAX_ATTEMPTS):
+                text = failure.text + (f" ({attempt} attempts)" if attempt > 1 else "")
+                return self._combine_failed(song.path, duration_s, spans, chunks, text)
+            attempt += 1
+
+    @staticmethod
+    def _combine_failed(
+        path: str, duration_s: float, spans: list[ChunkSpan], chunks: list[ChunkResult], text: str
+    ) -> SongResult:
+        """The song fails with the step named; its chunks stay on it (the inspector and chunks.csv show them)."""
+        return SongResult(
+            path=path,
+            status=SongStatus.ERROR,
+            error=f"{COMBINE_FAILED}: {text}",
+            duration_s=duration_s,
+            chunks_ok=sum(1 for c in chunks if c.status is ChunkStatus.OK),
+            chunks_total=len(spans),
+            chunks=chunks,
+        )
 
     def _submit(self, path: str, span: ChunkSpan, attempt: int) -> tuple[Any, _InFlight]:
         token = next(self._tokens)
@@ -399,8 +498,6 @@ class Engine:
 
     def _classify(self, path: str, item: _InFlight, future: Any) -> tuple[ChunkResult, bool, ev.PoolRecovered | None]:
         """Turn a finished future into a chunk result; say whether to retry and what the pool went through."""
-        from pebble import ProcessExpired
-
         span = item.span
         elapsed = time.monotonic() - (item.started or item.submitted)
 
@@ -418,28 +515,39 @@ class Engine:
                 **extra,
             )
 
+        value, failure = self._outcome(future, item.pid)
+        if failure is not None:
+            retry = failure.retry and item.attempt < MAX_ATTEMPTS
+            return make(failure.status, failure.text, pid=failure.pid), retry, failure.recovery
+        features, pid, seconds = value
+        result = make(ChunkStatus.OK, pid=pid, features=features)
+        result.seconds = seconds
+        return result, False, None
+
+    def _outcome(self, future: Any, pid: int | None) -> tuple[Any, _Failure | None]:
+        """A finished task's ``(value, pid, seconds)``, or why it has none: the same rules for every task."""
+        from pebble import ProcessExpired
+
         try:
-            features, pid, seconds = future.result(timeout=0)
+            return future.result(timeout=0), None
         except TimeoutError as exc:
-            if not exc.args or exc.args[0] != "Task timeout":  # raised by the chunk function itself
-                return make(ChunkStatus.FAILED, f"TimeoutError: {exc}"), item.attempt < MAX_ATTEMPTS, None
+            if not exc.args or exc.args[0] != "Task timeout":  # raised by the task itself
+                return None, _Failure(ChunkStatus.FAILED, f"TimeoutError: {exc}", True, None, pid)
             limit = exc.args[1] if len(exc.args) > 1 else None
             text = f"timed out after {limit:.0f} s; worker replaced" if limit else "timed out; worker replaced"
-            return make(ChunkStatus.TIMEOUT, text), False, ev.PoolRecovered(ev.RecoveryReason.TIMEOUT, item.pid, text)
+            return None, _Failure(
+                ChunkStatus.TIMEOUT, text, False, ev.PoolRecovered(ev.RecoveryReason.TIMEOUT, pid, text), pid
+            )
         except ProcessExpired as exc:
             text = f"worker process died ({_signal_name(exc.exitcode)})"
-            retry = item.attempt < MAX_ATTEMPTS
             recovery = ev.PoolRecovered(ev.RecoveryReason.WORKER_DIED, exc.pid, text)
-            return make(ChunkStatus.FAILED, text, pid=exc.pid), retry, recovery
+            return None, _Failure(ChunkStatus.FAILED, text, True, recovery, exc.pid)
         except AudioDecodeError as exc:
-            return make(ChunkStatus.ERROR, str(exc)), False, None
+            return None, _Failure(ChunkStatus.ERROR, str(exc), False, None, pid)
         except NestedPoolError as exc:
-            return make(ChunkStatus.FAILED, str(exc)), False, None
+            return None, _Failure(ChunkStatus.FAILED, str(exc), False, None, pid)
         except Exception as exc:  # MemoryError, a bug in analysis, a broken pool: retry once
             text = f"{type(exc).__name__}: {exc}".rstrip(": ")
             if not self._pool.running:
                 self._pool.rebuild()
-            return make(ChunkStatus.FAILED, text), item.attempt < MAX_ATTEMPTS, None
-        result = make(ChunkStatus.OK, pid=pid, features=features)
-        result.seconds = seconds
-        return result, False, None
+            return None, _Failure(ChunkStatus.FAILED, text, True, None, pid)

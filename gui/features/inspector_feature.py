@@ -203,7 +203,6 @@ class Inspector(QObject):
             if result.analysed:
                 view.tempo_stable = result.tempo_stable
                 view.beat_grid_start_s, view.bpm_error = result.beat_grid_start_s, result.bpm_error
-            view.cached = result.cached
         elif path in self.live:
             view.chunks = chunk_bars(self.live[path])
             view.duration_s, view.chunks_total = self.live_total.get(path, (view.duration_s, view.chunks_total))

@@ -78,7 +78,6 @@ class SongView:
     """One constant beat grid explains the song; ``None`` until the song's result is known."""
     beat_grid_start_s: float | None = None
     bpm_error: float | None = None
-    cached: bool = False
 
     @property
     def name(self) -> str:
@@ -302,8 +301,6 @@ class InspectorPanel(QWidget):
         v = self.view
         times, bpms = tempo_curve(v.chunks, v.bpm)
         words = tempo_words(v.tempo_stable, v.bpm, v.bpm_error, v.beat_grid_start_s)
-        if words and not times and v.cached:
-            words += " (no tempo along the song: chunk tempos are not kept in the cache; analyse again to see it)"
         self.tempo_view.show_tempo(TempoShown(tuple(times), tuple(bpms), v.bpm, v.tempo_stable, v.bpm_error, words))
 
     def _show_chunk_labels(self, chunks: list[ChunkBar], top: float) -> None:
