@@ -1,4 +1,5 @@
-"""The tag journal's own promises: "last" skips undone batches, refusals are recorded for a person to read.
+"""The tag journal's own promises: "last" skips undone batches, refusals are recorded for a person to read,
+a torn last row or an empty file loses no batch, an unknown batch is a clear error.
 
 Written for the survivors of the (unfinished) mutation run on ``engine/tagging/journal.py``
 (docs/reliability.md). Real files and the real writer; the journal read back as CSV.
@@ -8,6 +9,9 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
+
+import pytest
+from mutagen.flac import FLAC
 
 from engine.tagging.batch import Tagger
 from engine.tagging.journal import Journal
@@ -43,3 +47,39 @@ def test_a_file_refused_during_the_batch_is_recorded_with_its_reason(tmp_path: P
     assert [(r["batch"], r["path"], r["note"]) for r in rows] == [
         (report.batch, str(songs[1]), "the file is gone (moved or deleted)")
     ]
+
+
+def test_a_row_torn_by_a_power_cut_does_not_swallow_the_next_batch(tmp_path: Path) -> None:
+    """The journal's last line cut mid-row (no newline): the next batch starts on a line of its own, whole."""
+    journal = Journal(tmp_path / "journal.csv")
+    tagger = Tagger(journal)
+    first, second = make(tmp_path / "m" / "a.flac"), make(tmp_path / "m" / "b.flac")
+    batch_a = tagger.write(build_plan([Wanted(str(first), 99.0, "G major")], "classic")).batch
+    with open(journal.path, "a", encoding="utf-8") as handle:
+        handle.write(f"{batch_a},2026-12-07T02:00:00+00:00,written,{first}")  # power lost mid-row
+
+    batch_b = tagger.write(build_plan([Wanted(str(second), 101.0, "A minor")], "classic")).batch
+    [found] = [b for b in journal.batches() if b.batch == batch_b]
+    assert [(p.field, p.new) for p in found.planned] == [("bpm", ["101"]), ("key", ["Am"])]
+    tagger.undo(batch_b)
+    assert FLAC(str(second)).tags.get("BPM") is None and FLAC(str(second)).tags.get("INITIALKEY") is None
+    with open(journal.path, newline="", encoding="utf-8") as handle:
+        times = [row["time"] for row in csv.DictReader(handle) if row["batch"] == batch_b]
+    assert times and all(t.endswith("+00:00") for t in times), "journal times are UTC, with the offset"
+
+
+def test_an_empty_journal_file_gets_its_header_and_works(tmp_path: Path) -> None:
+    """A 0-byte journal (a crash before the first row, or a user who emptied it) is started afresh."""
+    journal = Journal(tmp_path / "journal.csv")
+    journal.path.write_bytes(b"")
+    song = make(tmp_path / "m" / "a.flac")
+    batch = Tagger(journal).write(build_plan([Wanted(str(song), 99.0, "G major")], "classic")).batch
+    assert journal.path.read_text(encoding="utf-8").splitlines()[0].startswith("batch,time,action,path")
+    assert journal.find("last").batch == batch
+
+
+def test_undo_of_a_batch_that_is_not_in_the_journal_says_so(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "journal.csv")
+    Tagger(journal).write(build_plan([Wanted(str(make(tmp_path / "m" / "a.flac")), 99.0, "G major")], "classic"))
+    with pytest.raises(LookupError, match=r"no tag batch '20990101-000000-beef' in "):
+        Tagger(journal).undo("20990101-000000-beef")
