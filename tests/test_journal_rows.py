@@ -50,21 +50,33 @@ def test_a_file_refused_during_the_batch_is_recorded_with_its_reason(tmp_path: P
 
 
 def test_a_row_torn_by_a_power_cut_does_not_swallow_the_next_batch(tmp_path: Path) -> None:
-    """The journal's last line cut mid-row (no newline): the next batch starts on a line of its own, whole."""
+    """The journal's last row cut by a power loss, three ways: between cells, inside a quoted cell (the
+    ``begin`` note's JSON), inside a character of a path. The next batch starts on a row of its own, whole,
+    and its undo restores every field it wrote."""
     journal = Journal(tmp_path / "journal.csv")
     tagger = Tagger(journal)
-    first, second = make(tmp_path / "m" / "a.flac"), make(tmp_path / "m" / "b.flac")
-    batch_a = tagger.write(build_plan([Wanted(str(first), 99.0, "G major")], "classic")).batch
-    with open(journal.path, "a", encoding="utf-8") as handle:
-        handle.write(f"{batch_a},2026-12-07T02:00:00+00:00,written,{first}")  # power lost mid-row
+    songs = [make(tmp_path / "m" / f"{name}.flac") for name in ("a", "b", "c", "d")]
+    stamp = "2026-12-07T02:00:00+00:00"
+    tears = [
+        f"{{batch}},{stamp},written,{songs[0]}".encode(),  # cut before its size
+        f'20261207-020000-dead,{stamp},begin,,,,,,,,,"{{{{""kind"": ""wri'.encode(),  # cut inside the JSON
+        f"20261207-020001-beef,{stamp},plan,{tmp_path}/Bj".encode() + "ö".encode()[:1],  # cut inside "ö"
+    ]
+    batches = []
+    for index, song in enumerate(songs):
+        batches.append(tagger.write(build_plan([Wanted(str(song), 99.0 + index, "A minor")], "classic")).batch)
+        if index < len(tears):
+            with open(journal.path, "ab") as handle:
+                handle.write(tears[index].replace(b"{batch}", batches[-1].encode()))
 
-    batch_b = tagger.write(build_plan([Wanted(str(second), 101.0, "A minor")], "classic")).batch
-    [found] = [b for b in journal.batches() if b.batch == batch_b]
-    assert [(p.field, p.new) for p in found.planned] == [("bpm", ["101"]), ("key", ["Am"])]
-    tagger.undo(batch_b)
-    assert FLAC(str(second)).tags.get("BPM") is None and FLAC(str(second)).tags.get("INITIALKEY") is None
-    with open(journal.path, newline="", encoding="utf-8") as handle:
-        times = [row["time"] for row in csv.DictReader(handle) if row["batch"] == batch_b]
+    planned = {b.batch: [(p.field, p.new) for p in b.planned] for b in journal.batches()}
+    for index, batch in enumerate(batches):
+        assert planned[batch] == [("bpm", [str(99 + index)]), ("key", ["Am"])], f"batch {index} lost a field"
+    for batch, song in zip(reversed(batches), reversed(songs), strict=True):
+        tagger.undo(batch)
+        assert FLAC(str(song)).tags.get("BPM") is None and FLAC(str(song)).tags.get("INITIALKEY") is None
+    with open(journal.path, newline="", encoding="utf-8", errors="replace") as handle:
+        times = [row["time"] for row in csv.DictReader(handle) if row["batch"] == batches[-1]]
     assert times and all(t.endswith("+00:00") for t in times), "journal times are UTC, with the offset"
 
 
