@@ -8,11 +8,14 @@ Written for the survivors of the (unfinished) mutation run on ``engine/tagging/j
 from __future__ import annotations
 
 import csv
+import os
+import sys
 from pathlib import Path
 
 import pytest
 from mutagen.flac import FLAC
 
+from engine.frontends.cli import main as cli_main
 from engine.tagging.batch import Tagger
 from engine.tagging.journal import Journal
 from engine.tagging.tag_plan import Wanted, build_plan
@@ -95,3 +98,38 @@ def test_undo_of_a_batch_that_is_not_in_the_journal_says_so(tmp_path: Path) -> N
     Tagger(journal).write(build_plan([Wanted(str(make(tmp_path / "m" / "a.flac")), 99.0, "G major")], "classic"))
     with pytest.raises(LookupError, match=r"no tag batch '20990101-000000-beef' in "):
         Tagger(journal).undo("20990101-000000-beef")
+
+
+def test_the_old_values_are_on_disk_before_the_first_file_is_replaced(tmp_path: Path, monkeypatch) -> None:
+    """The plan rows are fsync'ed before any file is touched: a power cut after a file was replaced
+    always finds its old values in the journal. ``os.fsync`` and ``os.replace`` are watched; the real
+    calls are still made."""
+    journal = Journal(tmp_path / "journal.csv")
+    songs = [make(tmp_path / "m" / f"{i}.flac") for i in range(2)]
+    events: list[tuple[str, str]] = []
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def fsync(fd: int) -> None:
+        events.append(("fsync", os.readlink(f"/proc/self/fd/{fd}") if sys.platform == "linux" else str(fd)))
+        real_fsync(fd)
+
+    def replace(src, dst, **kwargs) -> None:
+        events.append(("replace", str(dst)))
+        real_replace(src, dst, **kwargs)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "replace", replace)
+    Tagger(journal).write(build_plan([Wanted(str(p), 99.0, "G major") for p in songs], "classic"))
+    first_replace = events.index(("replace", str(songs[0])))
+    if sys.platform == "linux":
+        assert ("fsync", str(journal.path)) in events[:first_replace], events
+
+
+def test_the_journal_list_shows_each_batch_with_its_start_time_and_state(tmp_path: Path, capsys) -> None:
+    journal = Journal(tmp_path / "journal.csv")
+    batch = Tagger(journal).write(build_plan([Wanted(str(make(tmp_path / "m" / "a.flac")), 99.0, "G major")])).batch
+    with open(journal.path, newline="", encoding="utf-8") as handle:
+        [started] = [r["time"] for r in csv.DictReader(handle) if r["batch"] == batch and r["action"] == "begin"]
+    capsys.readouterr()
+    assert cli_main(["tag", "--list", "--journal", str(journal.path)]) == 0
+    assert f"{batch}  {started}  write" in capsys.readouterr().out

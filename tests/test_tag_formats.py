@@ -15,12 +15,10 @@ Real files (``tests/tagfiles.py``), the real writer; read back with mutagen, nev
 
 from __future__ import annotations
 
+import struct
 from pathlib import Path
 
 import pytest
-import os
-import struct
-
 from mutagen.flac import FLAC
 from mutagen.id3 import COMM, ID3, Encoding
 from mutagen.mp3 import MP3
