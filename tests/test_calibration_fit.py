@@ -378,3 +378,36 @@ def test_a_convention_with_few_songs_behind_it_does_not_hang_on_one_fold_layout(
     such libraries). Judged on several layouts it is learned in every one."""
     kept = [bool(fit_calibration(marginal_set(seed)).profile.tempo) for seed in range(10)]
     assert all(kept), kept
+
+
+def test_each_stage_report_says_why_it_was_kept_or_not():
+    """The stage reports in profile.json, as a person reads them: what was kept and why, what found nothing."""
+    calibration = fit_calibration(half_tempo_set(40, seed=1))
+    stages = {s["stage"]: s for s in calibration.profile.stages if s["domain"] == "tempo"}
+    fields = {"domain", "stage", "kept", "reason", "min_support", "cv_before", "cv_after", "sign_test", "corrections"}
+    assert all(set(s) == fields and s["min_support"] == 5 for s in stages.values())
+    assert stages["fold"]["kept"]
+    assert stages["fold"]["reason"].startswith("kept: cross-validated (5 fold layouts) Acc1 ")
+    assert stages["fold"]["cv_before"]["acc1"] < stages["fold"]["cv_after"]["acc1"]
+    assert not stages["range factor"]["corrections"] and not stages["range factor"]["kept"]
+    assert stages["range factor"]["reason"] == "no rule on all 40 songs fixes at least 5 more songs than it breaks"
+    assert stages["range factor"]["sign_test"] == {"songs_better": 0, "songs_worse": 0, "p_value": 1.0}
+
+
+def drifting_half_tempo_set(n: int, seed: int) -> list[Observation]:
+    """Every song read 3 % slow, and the fast ones (140 BPM up) at half tempo as well: two errors, two stages."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for i in range(n):
+        true = float(np.exp(rng.uniform(math.log(90), math.log(180))))
+        detected = true * 0.97 * float(rng.normal(1.0, 0.002))
+        out.append(observation(i, detected / 2 if true >= 140 else detected, "C major", true, "C major"))
+    return out
+
+
+def test_stages_kept_one_after_the_other_are_all_in_the_profile():
+    """The fold fixes the octave, then a linear scaler the 3 %: the profile applies both, in that order."""
+    calibration = fit_calibration(drifting_half_tempo_set(40, seed=2))
+    assert [c["type"] for c in calibration.profile.tempo] == ["fold", "linear"]
+    assert calibration.profile.calibrate_bpm(150.0 * 0.97 / 2) == pytest.approx(150.0, rel=0.005)
+    assert calibration.profile.calibrate_bpm(100.0 * 0.97) == pytest.approx(100.0, rel=0.005)

@@ -137,3 +137,33 @@ def test_feature_answers_out_of_fold_come_from_a_line_fitted_without_the_song():
         np.mean(np.abs(np.array(cv) - refs)), abs=2e-3
     )
     assert rows["feature_loudness_db_mae"]["calibrated_cv"] > rows["feature_loudness_db_mae"]["calibrated_in_sample"]
+
+
+def test_the_window_is_given_each_fitted_songs_own_out_of_fold_answer_and_a_new_song_the_profiles():
+    """``answers_for``, what the window shows beside each song: for a song the profile was fitted on, its
+    in-sample and out-of-fold answers (here they differ: 190 and 95); for a song it never saw, the
+    profile's answer in both places. A song without a tempo reference has no out-of-fold BPM: the
+    profile's answer stands in."""
+    obs = edge_set()
+    edge = len(obs) - 1
+    no_tempo_reference = Observation(
+        AnalysedSong("/songs/x.wav", "done", 90.0, "C major"),
+        ReferenceRow(99, "ref.csv", file="x.wav", key="C major"),
+        "file name",
+    )
+    calibration = fit_calibration([*obs, no_tempo_reference])
+    assert calibration.answers_for(obs[edge].song)[:2] == (pytest.approx(190.0), pytest.approx(95.0))
+    for i, o in enumerate(calibration.observations):
+        assert calibration.answers_for(o.song) == (
+            calibration.bpm_in_sample[i],
+            calibration.bpm_cv[i] if calibration.bpm_cv[i] is not None else calibration.bpm_in_sample[i],
+            calibration.key_in_sample[i],
+            calibration.key_cv[i],
+        ), o.song.path
+    assert calibration.answers_for(no_tempo_reference.song)[:2] == (pytest.approx(180.0), pytest.approx(180.0))
+    assert calibration.answers_for(AnalysedSong("/songs/new.wav", "done", 85.0, "D minor")) == (
+        pytest.approx(170.0),
+        pytest.approx(170.0),
+        "D minor",
+        "D minor",
+    )

@@ -87,6 +87,10 @@ def test_octave_choice_learns_a_convention_that_depends_on_onset_rate():
     profile = Profile.from_json(calibration.profile.to_json())
     answers = [profile.calibrate_bpm(o.song.bpm, o.song.tempo_evidence) for o in unseen]
     assert acc1(answers, [o.row.bpm for o in unseen]) >= 0.9
+    # and through what the window shows beside a song analysed after the fit: its evidence is used too
+    later = [AnalysedSong(f"/later/{i}.wav", "done", o.song.bpm, "", tempo_evidence=o.song.tempo_evidence)
+             for i, o in enumerate(unseen)]
+    assert [calibration.answers_for(s).bpm_cv for s in later] == pytest.approx(answers)
     # without evidence (a result from an older engine) the choice leaves the song alone
     assert profile.calibrate_bpm(100.0) == pytest.approx(100.0)
 

@@ -183,7 +183,12 @@ class TagFile:
 
 
 def display(raw: Raw) -> str:
-    """The text a person sees for a field value; empty for an absent tag."""
+    """The text a person sees for a field value; empty for an absent tag.
+
+    An MP4 atom's bytes that are not UTF-8 (another program's Latin-1, say) travel in ``raw`` as
+    surrogates, so that undo writes them back exactly; here they become U+FFFD, since no terminal,
+    window or UTF-8 journal can hold a surrogate (it made the whole batch fail before any file).
+    """
     if raw is None:
         return ""
     parts: list[str] = []
@@ -191,7 +196,7 @@ def display(raw: Raw) -> str:
         if isinstance(item, dict) and "text" in item:
             parts.extend(item["text"])
         elif isinstance(item, dict):
-            parts.append(item["data"])
+            parts.append(item["data"].encode("utf-8", "surrogateescape").decode("utf-8", "replace"))
         else:
             parts.append(str(item))
     return "; ".join(parts)

@@ -93,6 +93,24 @@ class JournalBusy(EngineError):
     """Another process is writing, undoing or finishing a tag batch on the same journal."""
 
 
+def _end_of_torn_row(path: Path) -> str:
+    """What ends a row cut by a power loss, so that it cannot swallow the next batch's first row.
+
+    Nothing when the journal ends with a whole row; else a newline, after a closing quote when the
+    cut fell inside a quoted cell (the JSON of a ``begin`` note or of an old value): a newline alone
+    left the quote open, and the reader ran on into the next row, which lost a field from that
+    batch's undo. Whether a quote is open is known only from the start of the file (a quoted cell
+    may hold newlines), and it is read only after a cut, which is rare.
+    """
+    with open(path, "rb") as handle:
+        handle.seek(-1, os.SEEK_END)
+        if handle.read(1) == b"\n":
+            return ""
+        handle.seek(0)
+        quote_open = handle.read().count(b'"') % 2 == 1  # a quote inside a cell is doubled: parity is the state
+    return '"\n' if quote_open else "\n"
+
+
 class Journal:
     """Append-only; rows are flushed at once, and fsync'ed where the caller asks."""
 
@@ -136,10 +154,7 @@ class Journal:
         stamp = datetime.now(UTC).isoformat(timespec="seconds")
         buffer = io.StringIO()
         if not new:
-            with open(self.path, "rb") as tail:
-                tail.seek(-1, os.SEEK_END)
-                if tail.read(1) != b"\n":  # a row cut by a power loss: end it, so it cannot swallow this one
-                    buffer.write("\n")
+            buffer.write(_end_of_torn_row(self.path))
         writer = csv.DictWriter(buffer, fieldnames=COLUMNS, restval="")
         if new:
             writer.writeheader()
@@ -193,7 +208,8 @@ class Journal:
             return []
         found: dict[str, Batch] = {}
         pending: dict[str, list[PlannedField]] = {}
-        with open(self.path, newline="", encoding="utf-8") as handle:
+        # errors="replace": a power cut may end the file inside a character; that row is torn anyway
+        with open(self.path, newline="", encoding="utf-8", errors="replace") as handle:
             for row in csv.DictReader(handle):
                 if row.get("path"):
                     row["path"] = restore_formula(row["path"])  # a song named "=x.mp3" was written as "'=x.mp3"
