@@ -116,3 +116,44 @@ def test_a_stand_in_warm_up_never_marks_the_real_one_done(tmp_path, monkeypatch)
     assert jit_marker(warm_up) == jit_marker()
     assert jit_marker(quiet_warm_up) != jit_marker(warm_up)
     assert jit_marker(partial(timed_warm_up, "x")) != jit_marker(warm_up)
+
+
+def recording_warm_up(folder: str) -> None:
+    """Writes down which process warmed up (the engine's own, or a worker)."""
+    Path(folder, f"{os.getpid()}.txt").write_text(str(time.time()))
+
+
+def test_the_engines_own_warm_up_waits_for_the_lock_too(tmp_path, monkeypatch, no_stray_workers):
+    """Another app or command starting at the same moment: its parent process must not write numba's
+    cache while this one's workers (or parent) do. Red when the parent warms up without the lock."""
+    import threading
+
+    from filelock import FileLock
+
+    from engine.run.runner import Engine
+    from engine.settings import AnalysisSettings, EngineOptions
+
+    cache, record = tmp_path / "numba", tmp_path / "warm-ups"
+    cache.mkdir()
+    record.mkdir()
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(cache))
+    held = FileLock(str(cache / ".workers-warming-up.lock"))
+    held.acquire()
+    engine = Engine(
+        AnalysisSettings(),
+        EngineOptions(workers=1, use_cache=False),
+        chunk_function=partial(time.sleep),  # never called: only the warm-up is looked at
+        warm_up=partial(recording_warm_up, str(record)),
+    )
+    warming = threading.Thread(target=lambda: list(engine.warm_up()), daemon=True)
+    try:
+        warming.start()
+        time.sleep(2.0)
+        assert not (record / f"{os.getpid()}.txt").exists()  # still waiting for the other process's lock
+        held.release()
+        warming.join(timeout=120)
+        assert (record / f"{os.getpid()}.txt").exists()
+    finally:
+        if held.is_locked:
+            held.release()
+        engine.close()

@@ -37,7 +37,7 @@ THREAD_ENV_VARS = (
 )
 WORKER_NICE = 5
 WARM_UP_LOCK = ".workers-warming-up.lock"
-"""A file in the numba cache folder held by the one worker warming up at a time (see :func:`_warm_up_alone`)."""
+"""A file in the numba cache folder held by the one worker warming up at a time (see :func:`warm_up_alone`)."""
 WARM_UP_LOCK_WAIT_S = 120.0
 """How long a worker waits for another's warm-up before it warms up anyway: every wait is bounded."""
 STOP_WAIT_S = 5.0
@@ -139,12 +139,13 @@ def _worker_initializer(notices: Any, warm_up: Callable[[], None] | None, numba_
     _lower_priority()
     _route_native_stderr()
     if warm_up is not None:
-        _warm_up_alone(warm_up, numba_cache_dir)
+        warm_up_alone(warm_up, numba_cache_dir)
     notices.put(("ready", os.getpid(), None, time.time()))
 
 
-def _warm_up_alone(warm_up: Callable[[], None], numba_cache_dir: str | None) -> None:
-    """Warm up while no other worker does, until a warm-up has shown that numba's cache is complete.
+def warm_up_alone(warm_up: Callable[[], None], numba_cache_dir: str | None) -> None:
+    """Warm up while no other process does (a worker, or another engine's parent), until a warm-up has
+    shown that numba's cache is complete.
 
     A warm-up imports librosa, whose gufuncs compile and save themselves to the numba cache when the
     cache has no entry a spawned process accepts. Two workers doing that at once each number their
@@ -193,7 +194,7 @@ def _touch(path: str) -> None:
 
 
 def _settled_marker(warm_up: Callable[[], None]) -> str:
-    """The file that says ``warm_up`` found everything it compiles already in the cache (see :func:`_warm_up_alone`)."""
+    """The file that says ``warm_up`` found everything it compiles already in the cache (see :func:`warm_up_alone`)."""
     from engine.cachedirs import jit_marker
 
     marker = jit_marker(warm_up)

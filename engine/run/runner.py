@@ -302,7 +302,7 @@ class Engine:
     def _ensure_pool(self) -> Iterator[ev.WarmUp]:
         if self._pool is not None and self._pool.running and len(self._pool.ready_pids) >= self.options.workers:
             return
-        from engine.run.pool import AnalysisPool
+        from engine.run.pool import AnalysisPool, warm_up_alone
 
         began = time.monotonic()
         if self._pool is None:
@@ -313,9 +313,11 @@ class Engine:
             if self._warm_up is not None:
                 marker = jit_marker(self._warm_up)
                 if not marker.exists():
-                    # numba compiles and writes its cache here, once, before any worker reads it
-                    # (concurrent writers can corrupt it: librosa issue 1998).
-                    self._warm_up()
+                    # numba compiles and writes its cache here, once, before any worker reads it, and
+                    # under the same lock as the workers' warm-ups: another app or command starting at
+                    # the same moment must not write it at once (concurrent writers corrupt it, and a
+                    # corrupted entry segfaults every later process that loads it: librosa issue 1998).
+                    warm_up_alone(self._warm_up, os.environ.get("NUMBA_CACHE_DIR"))
                     marker.touch()
             yield ev.WarmUp("parent", 1, 1, time.monotonic() - began)
             self._pool = AnalysisPool(self.options.workers, self._warm_up, os.environ.get("NUMBA_CACHE_DIR"))
