@@ -59,18 +59,24 @@ def settled_markers(cache: Path) -> list[Path]:
     return list(cache.glob(".workers.warm-*"))
 
 
-def test_workers_skip_the_lock_once_a_locked_warm_up_wrote_nothing(tmp_path, monkeypatch):
-    """The lock costs a whole warm-up per worker on every pool start; a complete cache needs none."""
-    from filelock import FileLock
-
+def after_one_warm_up(tmp_path: Path, monkeypatch, warm_up) -> Path:
+    """A fresh numba cache folder, after one pool's single worker warmed up with ``warm_up`` under the lock."""
     cache = tmp_path / "numba"
     cache.mkdir()
     monkeypatch.setenv("NUMBA_CACHE_DIR", str(cache))
-    first = AnalysisPool(1, quiet_warm_up, str(cache))
+    first = AnalysisPool(1, warm_up, str(cache))
     try:
         assert start_and_wait(first, 1, 60) == 1
     finally:
         first.stop()
+    return cache
+
+
+def test_workers_skip_the_lock_once_a_locked_warm_up_wrote_nothing(tmp_path, monkeypatch):
+    """The lock costs a whole warm-up per worker on every pool start; a complete cache needs none."""
+    from filelock import FileLock
+
+    cache = after_one_warm_up(tmp_path, monkeypatch, quiet_warm_up)
     assert len(settled_markers(cache)) == 1
     held = FileLock(str(cache / ".workers-warming-up.lock"))
     held.acquire()  # another process warming up: only workers that still need the lock would wait
@@ -85,14 +91,7 @@ def test_workers_skip_the_lock_once_a_locked_warm_up_wrote_nothing(tmp_path, mon
 def test_a_warm_up_that_writes_into_the_cache_keeps_the_next_workers_waiting(tmp_path, monkeypatch):
     from filelock import FileLock
 
-    cache = tmp_path / "numba"
-    cache.mkdir()
-    monkeypatch.setenv("NUMBA_CACHE_DIR", str(cache))
-    first = AnalysisPool(1, compiling_warm_up, str(cache))
-    try:
-        assert start_and_wait(first, 1, 60) == 1
-    finally:
-        first.stop()
+    cache = after_one_warm_up(tmp_path, monkeypatch, compiling_warm_up)
     assert list(cache.glob("entry-*.nbc")) and not settled_markers(cache)
     held = FileLock(str(cache / ".workers-warming-up.lock"))
     held.acquire()
