@@ -212,3 +212,32 @@ def test_a_song_read_from_the_results_cache_draws_the_same_tempo_curve_and_words
     assert tempo.shown == fresh and list(tempo.curve.getData()[1]) == pytest.approx(fresh.bpms)
     assert panel.view.chunks == fresh_bars
     window.inspector.close()
+
+
+def test_the_players_beat_tracker_waits_for_the_numba_cache_lock(qtbot, tmp_path, monkeypatch):
+    """librosa's tracker compiles into numba's cache on first use, in the window's process: it must not
+    write while another process warms up (a corrupted cache segfaults every later process). Red when the
+    player tracks beats without the lock."""
+    from filelock import FileLock
+
+    from gui.inspector.clicks import detect_beats
+
+    monkeypatch.setenv(AUDIO_ENV, NULL_SINK)
+    y = clicks_at(steady_beats(GRID_BPM, GRID_START, 4.0), 4.0)
+    detect_beats(y.astype(np.float32), 22050)  # numba loaded (its cache folder fixed) and the tracker compiled
+    cache = tmp_path / "numba"  # only the lock's folder: numba reads its own setting once, at import
+    cache.mkdir()
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(cache))
+    path = write(tmp_path / "steady.wav", y)
+    held = FileLock(str(cache / ".workers-warming-up.lock"))
+    held.acquire()
+    player = Player()
+    try:
+        player.load(str(path), GRID_BPM, None)
+        qtbot.wait(2500)
+        assert player.state == "loading"  # still waiting for the other process's lock
+        held.release()
+        qtbot.waitUntil(lambda: player.state == "ready", timeout=60_000)
+    finally:
+        if held.is_locked:
+            held.release()

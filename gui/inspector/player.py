@@ -93,10 +93,17 @@ def _decode_song(path: str, track_beats: bool = True) -> tuple[int, np.ndarray, 
     """Off the GUI thread: the whole song as float32 at its own rate, and its beats (tracked only for a
     song without a beat grid: the grid's clicks need no tracker, and librosa's costs seconds of CPU)."""
     from engine.analysis.decoding import probe, read_segment
+    from engine.run.pool import warm_up_alone
 
     info = probe(path)
     y = read_segment(path, 0.0, info.duration_s, info.samplerate).astype(np.float32)
-    bpm, beats = detect_beats(y, info.samplerate) if track_beats else (None, np.zeros(0))
+    if not track_beats:
+        return info.samplerate, y, None, np.zeros(0)
+    found: list[tuple[float | None, np.ndarray]] = []
+    # librosa's tracker compiles into numba's cache on its first use: under the lock the engine's warm-ups
+    # take, so that another window or command cannot write the cache at the same moment (it would corrupt it)
+    warm_up_alone(lambda: found.append(detect_beats(y, info.samplerate)), os.environ.get("NUMBA_CACHE_DIR"))
+    bpm, beats = found[0]
     return info.samplerate, y, bpm, beats
 
 
