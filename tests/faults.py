@@ -133,3 +133,32 @@ def faulty_combine(path: str, *args: Any, faults: dict[str, str], marker_dir: st
     if kind:
         inject(kind, marker_dir)
     return combine(path, *args)
+
+
+def logged_chunk(
+    path: str,
+    start_s: float,
+    end_s: float,
+    settings: AnalysisSettings,
+    *,
+    log_dir: str,
+    hang: str = "",
+    hang_once: str = "",
+) -> ChunkFeatures:
+    """The real chunk analysis, after a second's pause, leaving when it ran (wall clock) in ``log_dir``.
+
+    A file per attempt, ``<song name>@<chunk start>-<n>`` holding "began ended", so a test can see which
+    chunks of different songs ran at the same time. The song named ``hang`` hangs on every attempt, the song
+    named ``hang_once`` on its first.
+    """
+    began = time.time()
+    name = f"{Path(path).name}@{start_s:g}"
+    attempt = len(list(Path(log_dir).glob(f"{name}-*")))
+    log = Path(log_dir) / f"{name}-{attempt}"
+    log.write_text(f"{began} nan")
+    if Path(path).name == hang or (attempt == 0 and Path(path).name == hang_once):
+        probes.inject("hang")
+    time.sleep(1.0)
+    features = analyse_chunk(path, start_s, end_s, settings)
+    log.write_text(f"{began} {time.time()}")
+    return features

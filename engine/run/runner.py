@@ -2,11 +2,15 @@
 
 The engine's own thread (the window's process) only schedules: a song's chunks run in the pool,
 and so does combining them into the song's result (the consensus and the beat-grid fit, issue 23),
-one more task once the chunks are back. Every wait here is bounded. pebble enforces each task's
-deadline by killing its worker; a watchdog above it rebuilds the whole pool if even that does not
-come back, so no failure of a worker can stall the run. The runner is a generator of events, safe to drive from any
-single thread (the CLI's main thread or the GUI's QThread); ``cancel``/``pause``/``resume``
-may be called from any other thread.
+one more task once the chunks are back. Songs are reported strictly one after another, but a worker
+that the current song leaves idle (its last chunk runs alone, or only its combine is left) starts
+the next song's chunks early: most songs are one or two chunks, so without that one worker of two
+would idle through much of a run. Those chunks are announced when their song's turn comes.
+
+Every wait here is bounded. pebble enforces each task's deadline by killing its worker; a watchdog
+above it rebuilds the whole pool if even that does not come back, so no failure of a worker can
+stall the run. The runner is a generator of events, safe to drive from any single thread (the CLI's
+main thread or the GUI's QThread); ``cancel``/``pause``/``resume`` may be called from any other thread.
 """
 
 from __future__ import annotations
@@ -56,6 +60,8 @@ class _InFlight:
     submitted: float
     started: float | None = None
     pid: int | None = None
+    announced: bool = False
+    """Its ChunkStarted was yielded (a chunk started early, for the next song, waits for its song's turn)."""
 
 
 @dataclass
@@ -78,6 +84,14 @@ class _SongRun:
         self.by_token.pop(item.token, None)
         return item
 
+    def requeue_unfinished(self) -> None:
+        """The pool is being replaced under chunks that started early: those without an answer run again."""
+        for future, item in list(self.inflight.items()):
+            if not future.done():
+                future.cancel()
+                self.take(future)
+                self.pending.appendleft((item.span, item.attempt))
+
     def abandon_inflight(self, keep: list[_InFlight]) -> None:
         """Cancel every running chunk; all but ``keep`` (lost ones, reported) go back to the front of the queue."""
         for future, item in list(self.inflight.items()):
@@ -86,6 +100,25 @@ class _SongRun:
                 self.pending.appendleft((item.span, item.attempt))
         self.inflight.clear()
         self.by_token.clear()
+
+
+@dataclass
+class _Prepared:
+    """A song probed and planned, before its turn (early, for idle workers) or at it.
+
+    ``song`` is None when there is nothing to run: ``error`` holds the song's result (it could not be
+    probed), or, for a song looked at early, neither is set (its result is in the cache, or it is not
+    to be started early) and its turn proceeds as usual.
+    """
+
+    index: int
+    path: str
+    identity: tuple[str, int, int] | None
+    began: float
+    duration_s: float = 0.0
+    spans: list[ChunkSpan] = field(default_factory=list)
+    song: _SongRun | None = None
+    error: SongResult | None = None
 
 
 @dataclass(frozen=True)
@@ -181,6 +214,10 @@ class Engine:
         self._running = threading.Event()
         self._running.set()
         self._tokens = count(1)
+        self._queue: list[str] = []
+        self._force = False
+        self._next: _Prepared | None = None
+        """The song after the current one, once looked at; its chunks may already run."""
         self._cache = SessionCache(self.options.cache_path, enabled=self.options.use_cache)
 
     # -- control, callable from any thread ------------------------------------------------------
@@ -227,12 +264,13 @@ class Engine:
         tally = _Tally()
         yield ev.RunStarted(total_songs=len(paths), workers=self.options.workers)
         cancelled = False
+        self._queue, self._force, self._next = [str(p) for p in paths], force, None
         try:
-            for index, raw_path in enumerate(paths):
+            for index, path in enumerate(self._queue):
                 self._check_cancel()
                 self._wait_while_paused()
-                path = str(raw_path)
-                cached = None if force else self._cache.get(path, self.settings.fingerprint())
+                early = self._take_prepared(index)
+                cached = None if force or early is not None else self._cache.get(path, self.settings.fingerprint())
                 if cached is not None:
                     _name(cached)
                     tally.cached += 1
@@ -240,9 +278,9 @@ class Engine:
                     yield ev.SongFinished(index, cached)
                     continue
                 yield from self._ensure_pool()
-                identity = file_identity(path)
-                result = yield from self._analyse_song(index, path, tally)
-                if result.analysed and file_identity(path) != identity:
+                prepared = early or self._prepare(index, path)
+                result = yield from self._analyse_song(prepared, tally)
+                if result.analysed and file_identity(path) != prepared.identity:
                     # Chunks may mix old and new audio, and the cache would file it under the new file.
                     result = error_result(path, FILE_CHANGED, result.duration_s)
                 _name(result)
@@ -257,6 +295,8 @@ class Engine:
             if self._pool is not None:
                 self._pool.stop(kill=True)  # leaves no child process; the next run starts a fresh pool
                 self._pool = None
+        finally:
+            self._queue, self._next = [], None
         summary = ev.RunSummary(
             songs_total=len(paths),
             songs_done=tally.done,
@@ -302,6 +342,8 @@ class Engine:
     def _ensure_pool(self) -> Iterator[ev.WarmUp]:
         if self._pool is not None and self._pool.running and len(self._pool.ready_pids) >= self.options.workers:
             return
+        if self._pool is not None and not self._pool.running:
+            self._requeue_early_chunks()  # pebble gave up on the pool: they will never answer
         from engine.run.pool import AnalysisPool, warm_up_alone
 
         began = time.monotonic()
@@ -342,8 +384,9 @@ class Engine:
                 yield ev.WarmUp("workers", min(len(self._pool.ready_pids), total), total, time.monotonic() - began)
         yield ev.WarmUp("done", total, total, time.monotonic() - began)
 
-    def _analyse_song(self, index: int, path: str, tally: _Tally) -> Generator[ev.Event, None, SongResult]:
-        began = time.monotonic()
+    def _prepare(self, index: int, path: str) -> _Prepared:
+        """Probe and plan a song (in this process: a header read), or say why it cannot be analysed."""
+        prepared = _Prepared(index, path, file_identity(path), time.monotonic())
         try:
             from engine.analysis.chunk import MIN_SECONDS
             from engine.analysis.decoding import probe
@@ -353,14 +396,90 @@ class Engine:
                 raise AudioDecodeError(
                     f"too short to analyse: {info.duration_s:.2f} s of audio (at least {MIN_SECONDS:g} s needed)"
                 )
-            spans = plan_chunks(info.duration_s, self.settings)
+            prepared.spans = plan_chunks(info.duration_s, self.settings)
         except (AudioDecodeError, ValueError) as exc:
-            return error_result(path, str(exc))
-        yield ev.SongStarted(index, path, info.duration_s, len(spans))
-        song = _SongRun(index, path, deque((span, 1) for span in spans))
+            prepared.error = error_result(path, str(exc))
+            return prepared
+        prepared.duration_s = info.duration_s
+        prepared.song = _SongRun(index, path, deque((span, 1) for span in prepared.spans))
+        return prepared
+
+    def _take_prepared(self, index: int) -> _Prepared | None:
+        """The song whose turn it is, if it was prepared early (with or without chunks already running)."""
+        prepared, self._next = self._next, None
+        if prepared is None or prepared.index != index or (prepared.song is None and prepared.error is None):
+            return None
+        return prepared
+
+    def _next_song(self, index: int) -> _Prepared | None:
+        """The song after the current one, looked at once: prepared, or marked as not to start early."""
+        if self._next is not None and self._next.index == index:
+            return self._next
+        if index >= len(self._queue):
+            return None
+        path = self._queue[index]
+        if not self._force and self._cache.get(path, self.settings.fingerprint()) is not None:
+            self._next = _Prepared(index, path, None, time.monotonic())  # its turn serves it from the cache
+        else:
+            self._next = self._prepare(index, path)
+        return self._next
+
+    def _use_idle_workers(self, current: _SongRun, combining: bool = False) -> None:
+        """Start the next song's chunks on workers the current song no longer needs.
+
+        Only once every chunk of the current song was handed out, and never while paused; the next
+        song's chunks are announced (ChunkStarted) when its turn comes, so events stay song by song.
+        """
+        if current.pending or not self._running.is_set():
+            return
+        upcoming = self._next_song(current.index + 1)
+        song = upcoming.song if upcoming is not None else None
+        if song is None:
+            return
+        free = self.options.workers - len(current.inflight) - int(combining) - len(song.inflight)
+        while free > 0 and song.pending:
+            span, attempt = song.pending.popleft()
+            song.track(*self._submit(song.path, span, attempt))
+            free -= 1
+
+    def _requeue_early_chunks(self) -> None:
+        if self._next is not None and self._next.song is not None:
+            self._next.song.requeue_unfinished()
+
+    def _rebuild_pool(self) -> None:
+        """Replace the whole pool; the next song's early chunks run again in the new one."""
+        self._requeue_early_chunks()
+        self._pool.rebuild()
+
+    def _note_starts(self, current: _SongRun | None) -> list[Any]:
+        """Drain the pool's notices; a chunk of the current or the next song that began gets its start."""
+        notices = self._pool.poll_notices()
+        songs = [s for s in (current, self._next.song if self._next is not None else None) if s is not None]
+        for notice in notices:
+            if notice.kind != "start":
+                continue
+            for song in songs:
+                item = song.by_token.get(notice.token)
+                if item is not None and item.started is None:
+                    item.started, item.pid = time.monotonic(), notice.pid
+        return notices
+
+    @staticmethod
+    def _announce(song: _SongRun) -> Iterator[ev.ChunkStarted]:
+        for item in song.inflight.values():
+            if item.started is not None and item.pid is not None and not item.announced:
+                item.announced = True
+                yield ev.ChunkStarted(song.index, item.span.index, item.pid, item.span.start_s, item.span.end_s)
+
+    def _analyse_song(self, prepared: _Prepared, tally: _Tally) -> Generator[ev.Event, None, SongResult]:
+        if prepared.error is not None or prepared.song is None:
+            return prepared.error or error_result(prepared.path, "it could not be prepared for analysis")
+        song = prepared.song
+        yield ev.SongStarted(song.index, song.path, prepared.duration_s, len(prepared.spans))
+        yield from self._announce(song)
         yield from self._run_chunks(song, tally)
-        result = yield from self._combine(song, info.duration_s, spans, tally)
-        result.analysis_s = time.monotonic() - began
+        result = yield from self._combine(song, prepared.duration_s, prepared.spans, tally)
+        result.analysis_s = time.monotonic() - prepared.began
         return result
 
     def _combine(
@@ -388,13 +507,14 @@ class Engine:
             future = self._pool.submit(token, combine_in_worker, (self._combine_function, args), timeout=deadline)
             while not future.done():
                 self._check_cancel()
+                self._use_idle_workers(song, combining=True)
                 wait([future], timeout=POLL_SECONDS)
-                for notice in self._pool.poll_notices():
+                for notice in self._note_starts(song):
                     if notice.kind == "start" and notice.token == token:
                         pid = notice.pid
                 if not future.done() and time.monotonic() - submitted > deadline + WATCHDOG_GRACE:
                     future.cancel()
-                    self._pool.rebuild()
+                    self._rebuild_pool()
                     tally.replacements += 1
                     text = "no answer from its worker after its deadline; pool rebuilt"
                     yield ev.PoolRecovered(ev.RecoveryReason.POOL_REBUILT, pid, text)
@@ -440,16 +560,14 @@ class Engine:
             while song.pending and len(song.inflight) < self.options.workers and self._running.is_set():
                 span, attempt = song.pending.popleft()
                 song.track(*self._submit(song.path, span, attempt))
+            self._use_idle_workers(song)
             if song.inflight:
                 done, _ = wait(list(song.inflight), timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
             else:  # paused with nothing running
                 done = set()
                 self._running.wait(POLL_SECONDS)
-            for notice in self._pool.poll_notices():
-                item = song.by_token.get(notice.token) if notice.kind == "start" else None
-                if item is not None and item.started is None:
-                    item.started, item.pid = time.monotonic(), notice.pid
-                    yield ev.ChunkStarted(song.index, item.span.index, notice.pid, item.span.start_s, item.span.end_s)
+            self._note_starts(song)
+            yield from self._announce(song)
             for future in done:
                 item = song.take(future)
                 result, retry, recovery = self._classify(song.path, item, future)
@@ -478,7 +596,7 @@ class Engine:
         if not lost:
             return
         song.abandon_inflight(keep=lost)
-        self._pool.rebuild()
+        self._rebuild_pool()
         tally.replacements += 1
         yield ev.PoolRecovered(ev.RecoveryReason.POOL_REBUILT, None, "a chunk was not returned after its deadline")
         for item in lost:
@@ -551,5 +669,5 @@ class Engine:
         except Exception as exc:  # MemoryError, a bug in analysis, a broken pool: retry once
             text = f"{type(exc).__name__}: {exc}".rstrip(": ")
             if not self._pool.running:
-                self._pool.rebuild()
+                self._rebuild_pool()
             return None, _Failure(ChunkStatus.FAILED, text, True, None, pid)
