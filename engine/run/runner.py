@@ -433,10 +433,12 @@ class Engine:
         if current.pending or not self._running.is_set():
             return
         upcoming = self._next_song(current.index + 1)
-        song = upcoming.song if upcoming is not None else None
-        if song is None:
+        if upcoming is None or upcoming.song is None:
             return
+        song = upcoming.song
         free = self.options.workers - len(current.inflight) - int(combining) - len(song.inflight)
+        if free > 0 and song.pending and not song.inflight and not song.chunks:
+            upcoming.began = time.monotonic()  # its analysis_s counts from its first chunk
         while free > 0 and song.pending:
             span, attempt = song.pending.popleft()
             song.track(*self._submit(song.path, span, attempt))
@@ -475,6 +477,8 @@ class Engine:
         if prepared.error is not None or prepared.song is None:
             return prepared.error or error_result(prepared.path, "it could not be prepared for analysis")
         song = prepared.song
+        if not song.inflight and not song.chunks:  # nothing started early: it starts now
+            prepared.began = time.monotonic()
         yield ev.SongStarted(song.index, song.path, prepared.duration_s, len(prepared.spans))
         yield from self._announce(song)
         yield from self._run_chunks(song, tally)
