@@ -27,8 +27,9 @@ def test_run_stats_follow_events_to_progress_eta_realtime_and_busy_workers():
     stats.on_event(ev.WarmUp("done", 2, 2, 5.0), 105.0)
     stats.on_event(ev.SongStarted(0, "a.wav", 20.0, 2), 105.0)
     stats.on_event(ev.ChunkStarted(0, 0, 11, 0.0, 10.0), 105.0)
-    stats.on_event(ev.ChunkStarted(0, 1, 12, 10.0, 20.0), 105.0)
+    stats.on_event(ev.ChunkStarted(0, 1, 12, 10.0, 20.0, started_at=104.2), 105.0)  # began early, announced now
     assert stats.busy_workers == 2 and stats.tasks[12].chunk == 1
+    assert stats.tasks[11].since == 105.0 and stats.tasks[12].since == 104.2
     stats.on_event(ev.ChunkFinished(0, chunk("a.wav", 0)), 106.0)
     assert stats.busy_workers == 1 and stats.fraction_done == pytest.approx(0.25)
     stats.on_event(ev.ChunkFinished(0, chunk("a.wav", 1, ChunkStatus.TIMEOUT, 12)), 107.0)

@@ -7,6 +7,7 @@ one worker of two would idle. Through the real spawn pool and the real analysis:
 
 from __future__ import annotations
 
+import time
 from functools import partial
 from pathlib import Path
 
@@ -44,8 +45,11 @@ def test_the_next_songs_chunk_runs_beside_the_current_song_and_events_stay_song_
     tmp_path, songs, no_stray_workers
 ):
     """Red without the early start: each song's chunk then begins only after the song before it was combined."""
+    received: list[tuple[float, ev.Event]] = []
     with make_engine(tmp_path) as engine:
-        events = list(engine.run(songs))
+        for event in engine.run(songs):
+            received.append((time.monotonic(), event))
+    events = [event for _, event in received]
     results = {r.path: r for r in events[-1].results}
     assert all(r.status is SongStatus.DONE for r in results.values())
     first_ended = ran(tmp_path, Path(songs[0]).name)[1]
@@ -59,6 +63,10 @@ def test_the_next_songs_chunk_runs_beside_the_current_song_and_events_stay_song_
         kinds = [type(e) for e in own]
         assert kinds == [ev.SongStarted, ev.ChunkStarted, ev.ChunkFinished, ev.SongFinished], kinds
         assert own[1].worker_pid == own[2].result.worker_pid
+    # the second song's chunk is announced after the first song finished, with when it really began
+    first_done = next(at for at, e in received if isinstance(e, ev.SongFinished) and e.index == 0)
+    early = next(e for e in events if isinstance(e, ev.ChunkStarted) and e.index == 1)
+    assert early.started_at is not None and early.started_at < first_done
 
 
 def test_a_pool_rebuilt_under_an_early_chunk_runs_that_chunk_again(tmp_path, songs, no_stray_workers, monkeypatch):

@@ -41,6 +41,10 @@ class ChunkStarted:
     worker_pid: int
     start_s: float
     end_s: float
+    started_at: float | None = None
+    """When its worker began it, in ``time.monotonic()`` of the engine's process. A chunk that a free
+    worker started early, for the next song, is announced when that song starts, so this can be earlier
+    than the event; ``None`` means "now"."""
 
 
 @dataclass(frozen=True)

@@ -471,7 +471,9 @@ class Engine:
         for item in song.inflight.values():
             if item.started is not None and item.pid is not None and not item.announced:
                 item.announced = True
-                yield ev.ChunkStarted(song.index, item.span.index, item.pid, item.span.start_s, item.span.end_s)
+                yield ev.ChunkStarted(
+                    song.index, item.span.index, item.pid, item.span.start_s, item.span.end_s, item.started
+                )
 
     def _analyse_song(self, prepared: _Prepared, tally: _Tally) -> Generator[ev.Event, None, SongResult]:
         if prepared.error is not None or prepared.song is None:
