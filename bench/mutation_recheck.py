@@ -1,0 +1,99 @@
+"""Re-check a mutation run's survivors against tests written since, or tests outside its scope.
+
+    python bench/mutation_recheck.py --module fit --scratch DIR [--tests tests/a.py tests/b.py ...]
+                                     [--names 'x__reason*,x__summary*'] [--out FILE] [--timeout 300]
+
+``bench/mutation_run.py`` runs each module against its own fast tests. Some survivors are killed by
+tests written for them afterwards, or by slower tests that run real pools in subprocesses, which
+mutmut cannot attribute to the mutated function. For each survivor of the run kept in ``DIR``
+(``--scratch`` of that run), this applies the mutant to the scratch copy (``mutmut apply``), runs the
+given tests there with the current ``tests/`` of this checkout, and restores the module: killed when
+pytest fails, survived when it passes. The work tree is never touched. Writes one line per mutant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import fnmatch
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from mutation_run import REPO, SCOPES
+
+
+def survivor_names(work: Path, mutmut: str) -> list[str]:
+    listing = subprocess.run([mutmut, "results"], cwd=work, capture_output=True, text=True, check=False).stdout
+    names = []
+    for line in listing.splitlines():
+        name, _, status = line.strip().partition(": ")
+        if status in ("survived", "timeout"):
+            names.append(name)
+    return names
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--module", required=True, choices=sorted(SCOPES))
+    parser.add_argument("--scratch", type=Path, required=True, help="the --scratch folder of the mutation run")
+    parser.add_argument("--tests", nargs="+", default=None, help="default: the module's own scope")
+    parser.add_argument("--names", default="", help="comma-separated patterns of survivors to re-check")
+    parser.add_argument("--timeout", type=float, default=300.0, help="seconds per mutant (then: killed, timeout)")
+    parser.add_argument("--out", type=Path, default=None)
+    args = parser.parse_args()
+    mutmut = str(Path(sys.executable).with_name("mutmut"))
+    module, scope = SCOPES[args.module]
+    work = args.scratch / Path(module).stem
+    source = work / module
+    if source.read_bytes() != (REPO / module).read_bytes():
+        print(f"warning: {module} changed since the run; its mutants are of the old code", file=sys.stderr)
+    shutil.rmtree(work / "tests")
+    shutil.copytree(REPO / "tests", work / "tests", ignore=shutil.ignore_patterns("__pycache__"))
+    tests = args.tests or scope
+    patterns = [p for p in args.names.split(",") if p]
+    names = [
+        n for n in survivor_names(work, mutmut) if not patterns or any(fnmatch.fnmatch(n, "*" + p) for p in patterns)
+    ]
+    original = source.read_bytes()
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONDONTWRITEBYTECODE": "1"}
+    lines = [f"# {module}: {len(names)} survivors re-checked against {' '.join(tests)}"]
+    killed = 0
+    try:
+        for name in names:
+            subprocess.run([mutmut, "apply", name], cwd=work, capture_output=True, check=True)
+            began = time.monotonic()
+            try:
+                done = subprocess.run(
+                    ["nice", "-n", "19", sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *tests],
+                    cwd=work,
+                    env=env,
+                    capture_output=True,
+                    text=True,
+                    timeout=args.timeout,
+                    check=False,
+                )
+                verdict = "survived" if done.returncode == 0 else "killed"
+                if done.returncode not in (0, 1):
+                    verdict += f" (pytest exit {done.returncode})"
+            except subprocess.TimeoutExpired:
+                verdict = "killed (timeout)"
+            finally:
+                source.write_bytes(original)
+            killed += verdict.startswith("killed")
+            line = f"{name}: {verdict} in {time.monotonic() - began:.0f} s"
+            lines.append(line)
+            print(line, flush=True)
+    finally:
+        source.write_bytes(original)
+    lines.append(f"# killed {killed} of {len(names)}")
+    print(lines[-1])
+    if args.out:
+        args.out.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
