@@ -324,7 +324,9 @@ def test_a_verdict_with_only_disagreements_shown_moves_on_to_the_song_below(qtbo
         assert not window.table.selectionModel().selectedRows()
 
 
-def test_at_1366_by_768_play_and_every_verdict_button_show_without_scrolling(qtbot, make_window, song_folder, tmp_path):
+def test_at_1366_by_768_play_every_verdict_button_and_the_chunk_plot_show_without_scrolling(
+    qtbot, make_window, song_folder, tmp_path
+):
     reference = write_reference(tmp_path / "reference.csv")
     window = make_window()
     window.resize(1366, 768)
@@ -340,6 +342,7 @@ def test_at_1366_by_768_play_and_every_verdict_button_show_without_scrolling(qtb
     assert page.verticalScrollBar().value() == 0
     assert window.rect().contains(QRect(viewport.mapTo(window, QPoint(0, 0)), viewport.size()))
     wanted = {"Play": panel.play_button, **{f"verdict {k}": b for k, b in panel.verdict_buttons.items()}}
+    wanted["chunk plot"] = panel.plot  # whole, its seconds axis too: the panel takes the tab's height
     for name, widget in wanted.items():
         shown = QRect(widget.mapTo(viewport, QPoint(0, 0)), widget.size())
         assert widget.isVisible() and viewport.rect().contains(shown), (name, shown, viewport.rect())

@@ -190,7 +190,7 @@ class InspectorPanel(QWidget):
         right.addWidget(self.player_note)
         right.addLayout(verdicts)
         right.addLayout(tables, 1)
-        layout = QHBoxLayout(self)
+        layout = _TabHighLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         left = QVBoxLayout()
         left.setSpacing(2)
@@ -440,3 +440,15 @@ def _clock(seconds: float) -> str:
 
 def _html(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+class _TabHighLayout(QHBoxLayout):
+    """The panel's layout, telling its scroll area to give it the tab's height (down to its minimum).
+
+    Its wrapped labels ask for their height at their width, and a layout holding one says so; the scroll
+    area then sized the panel to every part's *preferred* height (602 px in a 286 px tab at 1366×768), and
+    the chunk plot's bars were under the fold. The labels still wrap inside the height they get.
+    """
+
+    def hasHeightForWidth(self) -> bool:
+        return False
