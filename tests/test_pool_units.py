@@ -137,3 +137,47 @@ def test_a_stopping_pool_starts_no_new_worker():
     with pytest.raises(OSError, match=r"^the pool is stopping: no new worker is started$"):
         context.Process(target=os.getpid).start()
     assert worker_processes() == []
+
+
+def leave_marker(folder: str) -> None:
+    """A warm-up that says which worker ran it."""
+    with open(os.path.join(folder, f"warmed-{os.getpid()}"), "w", encoding="utf-8"):
+        pass
+
+
+def test_each_worker_runs_the_warm_up_before_it_says_ready(tmp_path, no_stray_workers):
+    from functools import partial
+
+    pool = AnalysisPool(2, partial(leave_marker, str(tmp_path)))
+    pool.start()
+    try:
+        give_up = time.monotonic() + 60
+        while len(pool.ready_pids) < 2:
+            assert time.monotonic() < give_up, "workers did not start"
+            pool.poll_notices(0.1)
+            # a worker is ready only once its warm-up ran
+            assert pool.ready_pids <= {int(p.name.split("-")[1]) for p in tmp_path.glob("warmed-*")}
+        assert len(list(tmp_path.glob("warmed-*"))) == 2
+    finally:
+        pool.stop()
+
+
+def test_polling_for_notices_waits_up_to_the_time_given_and_no_longer_than_needed(no_stray_workers):
+    """The engine's start-up loop polls with a wait instead of spinning: with nothing to report, a poll takes
+    about its wait, on a running pool and on one that is not running (a stopped pool must not raise)."""
+    idle = AnalysisPool(1)
+    began = time.monotonic()
+    assert idle.poll_notices(0.2) == []
+    assert time.monotonic() - began >= 0.15
+    pool = ready_pool(1)
+    try:
+        pool.poll_notices()  # drain
+        began = time.monotonic()
+        assert pool.poll_notices(0.3) == []
+        assert time.monotonic() - began >= 0.25
+        pool.submit("t", os.getpid, (), timeout=30).result(timeout=30)
+        began = time.monotonic()
+        assert [n.kind for n in pool.poll_notices(5.0)] == ["start"]  # the notice ends the wait
+        assert time.monotonic() - began < 4.0
+    finally:
+        pool.stop()
