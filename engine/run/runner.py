@@ -269,16 +269,17 @@ class Engine:
             for index, path in enumerate(self._queue):
                 self._check_cancel()
                 self._wait_while_paused()
-                early = self._take_prepared(index)
+                early = self._prepared_early(index)
                 cached = None if force or early is not None else self._cache.get(path, self.settings.fingerprint())
                 if cached is not None:
+                    self._next = None
                     _name(cached)
                     tally.cached += 1
                     self._count(tally, cached)
                     yield ev.SongFinished(index, cached)
                     continue
-                yield from self._ensure_pool()
-                prepared = early or self._prepare(index, path)
+                yield from self._ensure_pool()  # a pool pebble gave up on: its early chunks go back on the queue
+                prepared, self._next = early or self._prepare(index, path), None
                 result = yield from self._analyse_song(prepared, tally)
                 if result.analysed and file_identity(path) != prepared.identity:
                     # Chunks may mix old and new audio, and the cache would file it under the new file.
@@ -404,9 +405,9 @@ class Engine:
         prepared.song = _SongRun(index, path, deque((span, 1) for span in prepared.spans))
         return prepared
 
-    def _take_prepared(self, index: int) -> _Prepared | None:
+    def _prepared_early(self, index: int) -> _Prepared | None:
         """The song whose turn it is, if it was prepared early (with or without chunks already running)."""
-        prepared, self._next = self._next, None
+        prepared = self._next
         if prepared is None or prepared.index != index or (prepared.song is None and prepared.error is None):
             return None
         return prepared
