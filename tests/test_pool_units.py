@@ -62,7 +62,7 @@ def test_a_pool_runs_tasks_in_its_own_announced_workers_then_stops_them_all(no_s
         workers = pool.worker_pids()
     finally:
         pool.stop()
-    assert not pool.running and pool.worker_pids() == [] and not pool.ready_pids and not pool.born_pids
+    assert not pool.running and pool.worker_pids() == [] and pool.ready_pids == pool.born_pids == set()
     assert alive(workers) == []
     with pytest.raises(PoolClosedError, match=r"^the analysis pool is not running$"):
         pool.submit(None, os.getpid, (), timeout=1)
@@ -91,7 +91,7 @@ def test_a_worker_cannot_start_a_process_or_a_pool(no_stray_workers):
     try:
         with pytest.raises(NestedPoolError, match="may not start processes or pools"):
             pool.submit(None, start_a_process, (), timeout=30).result(timeout=30)
-        with pytest.raises(NestedPoolError):
+        with pytest.raises(NestedPoolError, match="may not start processes or pools"):
             pool.submit(None, AnalysisPool, (1,), timeout=30).result(timeout=30)
     finally:
         pool.stop()
@@ -173,11 +173,76 @@ def test_polling_for_notices_waits_up_to_the_time_given_and_no_longer_than_neede
     try:
         pool.poll_notices()  # drain
         began = time.monotonic()
+        assert pool.poll_notices() == []  # no wait given: none taken (the engine polls between every event)
+        assert time.monotonic() - began < 0.5
+        began = time.monotonic()
         assert pool.poll_notices(0.3) == []
         assert time.monotonic() - began >= 0.25
         pool.submit("t", os.getpid, (), timeout=30).result(timeout=30)
         began = time.monotonic()
         assert [n.kind for n in pool.poll_notices(5.0)] == ["start"]  # the notice ends the wait
         assert time.monotonic() - began < 4.0
+    finally:
+        pool.stop()
+
+
+def make_a_pool_and_report(answers) -> None:
+    """In a child process that is not a pool worker: try to own a pool, and say what happened."""
+    try:
+        AnalysisPool(1)
+        answers.put("made a pool")
+    except NestedPoolError as exc:
+        answers.put(str(exc))
+
+
+def test_no_child_process_may_own_a_pool_not_only_pool_workers():
+    """One pool, owned by the app's own process: a child that is not one of our workers (a helper a library
+    started, say) is refused too."""
+    context = multiprocessing.get_context("spawn")
+    answers = context.Queue()
+    child = context.Process(target=make_a_pool_and_report, args=(answers,))
+    child.start()
+    try:
+        assert "may not start processes or pools" in answers.get(timeout=60)
+    finally:
+        child.join(timeout=30)
+
+
+def ignore_term_and_hang() -> None:
+    """A task stuck where SIGTERM cannot end it (a handler that ignores it, as some native libraries install)."""
+    import signal
+
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    time.sleep(600)
+
+
+def test_stop_ends_a_worker_that_ignores_sigterm_at_once(no_stray_workers):
+    """``stop(kill=True)`` must not wait out a stuck task: its worker is SIGKILLed, not asked to stop."""
+    import threading
+
+    pool = ready_pool(1)
+    (worker,) = pool.worker_pids()
+    pool.submit("stuck", ignore_term_and_hang, (), timeout=None)
+    while not [n for n in pool.poll_notices(0.1) if n.kind == "start"]:
+        pass
+    time.sleep(0.2)  # the handler is in place
+    stopper = threading.Thread(target=pool.stop, kwargs={"kill": True})
+    stopper.start()
+    stopper.join(timeout=4)  # at once, by SIGKILL; without it, a 5 s wait and pebble's SIGTERM, wait, SIGKILL
+    still_stopping = stopper.is_alive()
+    stopper.join(timeout=120)
+    assert not still_stopping, "stop waited for a worker that ignores SIGTERM"
+    assert alive([worker]) == []
+
+
+def report_numba_cache_dir() -> str | None:
+    return os.environ.get("NUMBA_CACHE_DIR")
+
+
+def test_workers_compile_into_the_cache_folder_the_pool_was_given(tmp_path, no_stray_workers):
+    pool = AnalysisPool(1, None, str(tmp_path))
+    pool.start()
+    try:
+        assert pool.submit(None, report_numba_cache_dir, (), timeout=60).result(timeout=60)[0] == str(tmp_path)
     finally:
         pool.stop()
