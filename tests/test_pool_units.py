@@ -246,3 +246,16 @@ def test_workers_compile_into_the_cache_folder_the_pool_was_given(tmp_path, no_s
         assert pool.submit(None, report_numba_cache_dir, (), timeout=60).result(timeout=60)[0] == str(tmp_path)
     finally:
         pool.stop()
+
+
+def test_starting_a_pool_gives_the_parents_thread_limits_back(monkeypatch, no_stray_workers):
+    """The one-thread limits are set in the parent's environment only while the workers are spawned: a value
+    the parent had comes back, and one it did not have is gone again."""
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
+    pool = ready_pool(1)
+    try:
+        assert pool.submit(None, worker_facts, (), timeout=30).result(timeout=30)[0][1] == "1"
+        assert os.environ.get("OMP_NUM_THREADS") == "3" and "OPENBLAS_NUM_THREADS" not in os.environ
+    finally:
+        pool.stop()
