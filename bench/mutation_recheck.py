@@ -9,6 +9,10 @@ mutmut cannot attribute to the mutated function. For each survivor of the run ke
 (``--scratch`` of that run), this applies the mutant to the scratch copy (``mutmut apply``), runs the
 given tests there with the current ``tests/`` of this checkout, and restores the module: killed when
 pytest fails, survived when it passes. The work tree is never touched. Writes one line per mutant.
+
+The mutant is put in place here, not by ``mutmut apply``: that replaces the first function of the name
+in the module, whatever its class (a mutant of ``AnalysisPool.__init__`` went into ``_SpawnGuard``'s),
+and every such "kill" was a broken module, not a test.
 """
 
 from __future__ import annotations
@@ -23,6 +27,63 @@ import time
 from pathlib import Path
 
 from mutation_run import REPO, SCOPES
+
+
+def apply_mutant(work: Path, module: str, name: str) -> None:
+    """Replace the mutated function (or method, in its own class) in the scratch copy's module."""
+    import libcst as cst
+
+    short = name.rsplit(".", 1)[1]  # "xǁAnalysisPoolǁstart__mutmut_3" or "x__end_processes__mutmut_5"
+    if short.startswith("xǁ"):
+        _, owner, rest = short.split("ǁ")
+        function = rest.rsplit("__mutmut_", 1)[0]
+    else:
+        owner, function = "", short[2:].rsplit("__mutmut_", 1)[0]
+    mutated = [
+        node
+        for node in _functions(cst.parse_module((work / "mutants" / module).read_text(encoding="utf-8")))
+        if node.name.value == short
+    ]
+    if len(mutated) != 1:
+        raise LookupError(f"{name}: not found in the mutants module")
+    source = cst.parse_module((work / module).read_text(encoding="utf-8"))
+
+    class Swap(cst.CSTTransformer):
+        def __init__(self) -> None:
+            self.classes: list[str] = []
+            self.done = 0
+
+        def visit_ClassDef(self, node: cst.ClassDef) -> None:
+            self.classes.append(node.name.value)
+
+        def leave_ClassDef(self, original: cst.ClassDef, updated: cst.ClassDef) -> cst.ClassDef:
+            self.classes.pop()
+            return updated
+
+        def leave_FunctionDef(self, original: cst.FunctionDef, updated: cst.FunctionDef) -> cst.FunctionDef:
+            if original.name.value == function and self.classes == ([owner] if owner else []):
+                self.done += 1
+                return mutated[0].with_changes(name=cst.Name(function))
+            return updated
+
+    swap = Swap()
+    changed = source.visit(swap)
+    if swap.done != 1:
+        raise LookupError(f"{name}: {owner + '.' if owner else ''}{function} found {swap.done} times in {module}")
+    (work / module).write_text(changed.code, encoding="utf-8")
+
+
+def _functions(module) -> list:
+    import libcst as cst
+
+    found: list = []
+
+    class Collect(cst.CSTVisitor):
+        def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+            found.append(node)
+
+    module.visit(Collect())
+    return found
 
 
 def survivor_names(work: Path, mutmut: str) -> list[str]:
@@ -63,7 +124,7 @@ def main() -> int:
     killed = 0
     try:
         for name in names:
-            subprocess.run([mutmut, "apply", name], cwd=work, capture_output=True, check=True)
+            apply_mutant(work, module, name)
             began = time.monotonic()
             try:
                 done = subprocess.run(
