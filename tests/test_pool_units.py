@@ -228,7 +228,7 @@ def test_stop_ends_a_worker_that_ignores_sigterm_at_once(no_stray_workers):
     time.sleep(0.2)  # the handler is in place
     stopper = threading.Thread(target=pool.stop, kwargs={"kill": True})
     stopper.start()
-    stopper.join(timeout=4)  # at once, by SIGKILL; without it, a 5 s wait and pebble's SIGTERM, wait, SIGKILL
+    stopper.join(timeout=2.5)  # at once, by SIGKILL, not after a SIGTERM and its 3 s grace
     still_stopping = stopper.is_alive()
     stopper.join(timeout=120)
     assert not still_stopping, "stop waited for a worker that ignores SIGTERM"
