@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import fnmatch
+import functools
 import os
 import shutil
 import subprocess
@@ -39,12 +40,8 @@ def apply_mutant(work: Path, module: str, name: str) -> None:
         function = rest.rsplit("__mutmut_", 1)[0]
     else:
         owner, function = "", short[2:].rsplit("__mutmut_", 1)[0]
-    mutated = [
-        node
-        for node in _functions(cst.parse_module((work / "mutants" / module).read_text(encoding="utf-8")))
-        if node.name.value == short
-    ]
-    if len(mutated) != 1:
+    mutated = _mutant_functions(work / "mutants" / module).get(short)
+    if mutated is None:
         raise LookupError(f"{name}: not found in the mutants module")
     source = cst.parse_module((work / module).read_text(encoding="utf-8"))
 
@@ -63,7 +60,7 @@ def apply_mutant(work: Path, module: str, name: str) -> None:
         def leave_FunctionDef(self, original: cst.FunctionDef, updated: cst.FunctionDef) -> cst.FunctionDef:
             if original.name.value == function and self.classes == ([owner] if owner else []):
                 self.done += 1
-                return mutated[0].with_changes(name=cst.Name(function))
+                return mutated.with_changes(name=cst.Name(function))
             return updated
 
     swap = Swap()
@@ -73,16 +70,18 @@ def apply_mutant(work: Path, module: str, name: str) -> None:
     (work / module).write_text(changed.code, encoding="utf-8")
 
 
-def _functions(module) -> list:
+@functools.cache
+def _mutant_functions(path: Path) -> dict:
+    """Every function of mutmut's mutants module by name (parsed once: it holds every mutant, megabytes)."""
     import libcst as cst
 
-    found: list = []
+    found: dict = {}
 
     class Collect(cst.CSTVisitor):
         def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-            found.append(node)
+            found[node.name.value] = node
 
-    module.visit(Collect())
+    cst.parse_module(path.read_text(encoding="utf-8")).visit(Collect())
     return found
 
 
