@@ -70,6 +70,33 @@ def test_no_rule_found_names_the_library_size_and_the_support_needed() -> None:
             "rejected, no gain: cross-validated (2 fold layouts) Acc1 0.800 → 0.800, MAE 2.00 → 2.50, "
             "within 0.05 BPM 90% → 50%; held-out songs better/worse 2/4 (sign test p = 0.688)",
         ),
+        (  # a perfect MAE after is still lower: the cost in exact tempi is said
+            False,
+            tempo(0.8, 0.5, 0.9),
+            tempo(0.8, 0.0, 0.5),
+            Verdict(4, 2, 0.344),
+            1,
+            "rejected, costs exact tempi: cross-validated Acc1 0.800 → 0.800, MAE 0.50 → 0.00, "
+            "within 0.05 BPM 90% → 50%; held-out songs better/worse 4/2",
+        ),
+        (  # the same MAE is not a lower one, and a perfect MAE before cannot be lowered
+            False,
+            tempo(0.8, 0.0, 0.9),
+            tempo(0.8, 0.0, 0.5),
+            Verdict(2, 4, 0.891),
+            1,
+            "rejected, no gain: cross-validated Acc1 0.800 → 0.800, MAE 0.00 → 0.00, "
+            "within 0.05 BPM 90% → 50%; held-out songs better/worse 2/4 (sign test p = 0.891)",
+        ),
+        (
+            False,
+            tempo(0.8, 0.0, 0.9),
+            tempo(0.8, 0.5, 0.5),
+            Verdict(2, 4, 0.891),
+            1,
+            "rejected, no gain: cross-validated Acc1 0.800 → 0.800, MAE 0.00 → 0.50, "
+            "within 0.05 BPM 90% → 50%; held-out songs better/worse 2/4 (sign test p = 0.891)",
+        ),
         (  # no Acc2 hit at all: no share to show, read as 0 %
             False,
             tempo(0.0, 9.0, None),

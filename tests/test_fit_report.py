@@ -65,7 +65,7 @@ def test_the_smallest_library_cross_validation_can_use_is_three_songs() -> None:
     obs = library()[2:5]
     calibration = fit_calibration(obs, min_songs=3)
     assert calibration.profile.n_tempo == 3 and calibration.profile.n_key == 3
-    with pytest.raises(ValueError, match="min_songs must be at least 3: cross-validation needs songs to hold out"):
+    with pytest.raises(ValueError, match=r"^min_songs must be at least 3: cross-validation needs songs to hold out$"):
         fit_calibration(obs, min_songs=2)
 
 
@@ -76,5 +76,21 @@ def test_too_few_of_both_is_refused_but_enough_of_either_is_fitted() -> None:
         CalibrationError, match=r"need at least 13 matched songs .*; have 12 with a BPM and 5 with a key"
     ):
         fit_calibration(library(), min_songs=13)
-    keys_only = fit_calibration(library()[:7], min_songs=5)  # 5 keys and 5 BPMs
-    assert keys_only.profile.n_key == 5 and "key" in keys_only.cv_folds
+    both = fit_calibration(library()[:7], min_songs=5)  # 5 keys and 5 BPMs: both fitted
+    assert both.profile.n_key == 5 and set(both.cv_folds) == {"tempo", "key"}
+    assert {stage["domain"] for stage in both.profile.stages} == {"tempo", "key"}
+
+
+def test_a_library_with_enough_keys_but_too_few_tempi_is_fitted_for_key_only() -> None:
+    """Exactly the minimum of keys is enough; the two songs with a BPM keep their raw tempo as their answer."""
+    obs = library()[:7]
+    for i in range(2, 5):  # 2 of the 5 keyed songs keep their reference BPM
+        obs[i].row.bpm = None
+    calibration = fit_calibration(obs, min_songs=5)
+    assert "tempo not calibrated: 2 matched songs have a reference BPM; at least 5 are needed" in calibration.notes
+    assert {stage["domain"] for stage in calibration.profile.stages} == {"key"} and list(calibration.cv_folds) == [
+        "key"
+    ]
+    assert calibration.bpm_cv == [None] * 5 + [105.0, 106.0]
+    rows = {r["metric"]: r for r in calibration.metrics}
+    assert rows["tempo_acc1"]["n"] == 2 and rows["key_exact"]["n"] == 5
