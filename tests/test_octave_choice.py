@@ -82,6 +82,7 @@ def test_octave_choice_learns_a_convention_that_depends_on_onset_rate():
     refs = [o.row.bpm for o in calibration.observations]
     assert acc1([o.song.bpm for o in calibration.observations], refs) < 0.65
     assert acc1(calibration.bpm_cv, refs) >= 0.9
+    assert acc1(calibration.bpm_in_sample, refs) >= 0.9  # the in-sample column reads each song's evidence too
     # unseen songs, through the saved profile's own code path
     unseen = busy_set(40, seed=2)
     profile = Profile.from_json(calibration.profile.to_json())
