@@ -134,5 +134,30 @@ def test_a_scaler_is_kept_only_when_it_beats_the_baseline_held_out(noise: float)
     loudness = stage(calibration, "loudness_db")
     assert not loudness["kept"] and loudness["reason"].startswith("rejected, no cross-validated gain: MAE ")
     assert calibration.profile.features == [] and "loudness_db" not in calibration.features_cv
-    row = next(r for r in calibration.metrics if r["metric"] == "feature_loudness_db_mae")
-    assert row["calibrated_cv"] == row["calibrated_in_sample"] == row["raw"]
+    for metric in ("feature_loudness_db_mae", "feature_loudness_db_r2"):  # a rejected scaler changes no number
+        row = next(r for r in calibration.metrics if r["metric"] == metric)
+        assert row["calibrated_cv"] == row["calibrated_in_sample"] == row["raw"]
+    if noise:  # held out, the scaler helps some songs and hurts others: it is not better on every song
+        assert loudness["sign_test"]["songs_better"] < N
+
+
+def test_reported_numbers_are_rounded_as_documented_and_stay_numbers() -> None:
+    """profile.json and metrics.csv carry the slope to 6 places, the rest to 4, per-song answers to 3: on a
+    noisy line each of them has digits to lose, so each must equal its own rounding, and be a float."""
+    rng = np.random.default_rng(11)
+    noisy = REFERENCE_LOUDNESS + rng.normal(0, 0.3, N)
+    obs = [observation(i, float(LOUDNESS[i]), {"loudness_db": float(noisy[i])}) for i in range(N)]
+    calibration = fit_calibration(obs, min_songs=N)
+    loudness = stage(calibration, "loudness_db")
+    assert loudness["kept"]
+    (correction,) = loudness["corrections"]
+    assert correction["slope"] == round(correction["slope"], 6)
+    assert correction["intercept"] == round(correction["intercept"], 4)
+    for name, value in correction["stats"].items():
+        if name not in ("n", "baseline"):
+            assert isinstance(value, float) and value == round(value, 4) and value > 0.0, (name, value)
+    for row in (r for r in calibration.metrics if r["metric"].startswith("feature_loudness_db")):
+        for column in ("raw", "calibrated_in_sample", "calibrated_cv"):
+            assert isinstance(row[column], float) and row[column] == round(row[column], 4), (row["metric"], column)
+    answers = calibration.features_in_sample["loudness_db"] + calibration.features_cv["loudness_db"]
+    assert all(isinstance(v, float) and v == round(v, 3) for v in answers)
