@@ -12,6 +12,7 @@ and thread limits have to be in the environment before those libraries load.
 
 from __future__ import annotations
 
+import functools
 import multiprocessing
 import multiprocessing.process
 import os
@@ -53,6 +54,8 @@ NESTED_POOL_MESSAGE = (
 
 _in_worker = False
 _notices: Any = None  # the worker's end of the notice queue
+_tasks_settled = False
+"""A task of this install already ran under the lock without adding to numba's cache (see :func:`run_task`)."""
 
 
 def in_worker() -> bool:
@@ -143,7 +146,9 @@ def _worker_initializer(notices: Any, warm_up: Callable[[], None] | None, numba_
     notices.put(("ready", os.getpid(), None, time.time()))
 
 
-def warm_up_alone(warm_up: Callable[[], None], numba_cache_dir: str | None) -> None:
+def warm_up_alone(
+    warm_up: Callable[[], None], numba_cache_dir: str | None, marker_for: Callable[..., Any] | None = None
+) -> None:
     """Warm up while no other process does (a worker, or another engine's parent), until a warm-up has
     shown that numba's cache is complete.
 
@@ -165,7 +170,7 @@ def warm_up_alone(warm_up: Callable[[], None], numba_cache_dir: str | None) -> N
     if not numba_cache_dir:
         warm_up()
         return
-    settled = _settled_marker(warm_up)
+    settled = _settled_marker(marker_for or warm_up)
     if os.path.exists(settled):
         warm_up()
         return
@@ -193,7 +198,7 @@ def _touch(path: str) -> None:
         pass  # no marker: the next workers take the lock again, which is only slower
 
 
-def _settled_marker(warm_up: Callable[[], None]) -> str:
+def _settled_marker(warm_up: Callable[..., Any]) -> str:
     """The file that says ``warm_up`` found everything it compiles already in the cache (see :func:`warm_up_alone`)."""
     from engine.cachedirs import jit_marker
 
@@ -217,12 +222,31 @@ def _last_write(folder: str) -> tuple[int, int]:
 
 
 def run_task(token: Any, function: Callable[..., Any], args: tuple) -> tuple[Any, int, float]:
-    """Wrapper every task runs in: announces which worker took it, and times it."""
+    """Wrapper every task runs in: announces which worker took it, and times it.
+
+    Until a task has run without adding anything to numba's cache, each runs under the warm-up's lock
+    (:func:`warm_up_alone`): real audio makes numba compile signatures the warm-up's clicks did not, and
+    two workers compiling the same function at once corrupt the cache (seen in a fresh clone's test run,
+    once the next song's chunks started beside the current song's). Later tasks run side by side.
+    """
+    global _tasks_settled
     started = time.time()
     if _notices is not None:
         _notices.put(("start", os.getpid(), token, started))
-    value = function(*args)
+    cache_dir = os.environ.get("NUMBA_CACHE_DIR") if _in_worker else None
+    if cache_dir and not _tasks_settled:
+        _tasks_settled = os.path.exists(_settled_marker(run_task))
+    if cache_dir and not _tasks_settled:
+        answer: list[Any] = []
+        warm_up_alone(functools.partial(_keep_answer, answer, function, args), cache_dir, marker_for=run_task)
+        value = answer[0]
+    else:
+        value = function(*args)
     return value, os.getpid(), time.time() - started
+
+
+def _keep_answer(answer: list[Any], function: Callable[..., Any], args: tuple) -> None:
+    answer.append(function(*args))
 
 
 @dataclass(frozen=True)
