@@ -259,3 +259,32 @@ def test_starting_a_pool_gives_the_parents_thread_limits_back(monkeypatch, no_st
         assert os.environ.get("OMP_NUM_THREADS") == "3" and "OPENBLAS_NUM_THREADS" not in os.environ
     finally:
         pool.stop()
+
+
+def lock_state(cache_dir: str) -> str:
+    """Whether another holder has the numba cache's warm-up lock right now."""
+    from filelock import FileLock, Timeout
+
+    from engine.run.pool import WARM_UP_LOCK
+
+    lock = FileLock(os.path.join(cache_dir, WARM_UP_LOCK))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        return "held"
+    lock.release()
+    return "free"
+
+
+def test_tasks_run_under_the_cache_lock_until_one_adds_nothing_to_the_cache(tmp_path, no_stray_workers):
+    """Real audio compiles signatures the warm-up did not; two workers compiling at once corrupt numba's
+    cache. So a worker's task holds the lock until a task has run without adding anything; then none does."""
+    pool = AnalysisPool(1, None, str(tmp_path))
+    pool.start()
+    try:
+        first = pool.submit(None, lock_state, (str(tmp_path),), timeout=60).result(timeout=60)[0]
+        second = pool.submit(None, lock_state, (str(tmp_path),), timeout=60).result(timeout=60)[0]
+    finally:
+        pool.stop()
+    assert first == "held"  # nothing had shown the cache complete: the task ran alone
+    assert second == "free"  # the first added nothing, so the next runs side by side
