@@ -15,6 +15,9 @@ from engine.staging import read_path, write_path
 
 CSV_ENCODING = "utf-8-sig"
 """UTF-8 with a byte-order mark: Excel needs it to read non-ASCII names, pandas and csv skip it."""
+CSV_ERRORS = "surrogateescape"
+"""A Linux file name that is not UTF-8 (``caf\xe9.flac`` from an old Windows copy) is written as its own bytes
+and read back as the same path, so a later command finds the file; text that is UTF-8 is unaffected."""
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 """A cell starting with one of these is run as a formula by Excel, LibreOffice and Google Sheets."""
 
@@ -42,7 +45,9 @@ def restore_formula(value: str) -> str:
     return value  # including "'-3.5": a number is never given the guard, so this ' is the cell's own
 
 
-def _atomic_write(path: Path, write: Any, newline: str | None = None, encoding: str = "utf-8") -> None:
+def _atomic_write(
+    path: Path, write: Any, newline: str | None = None, encoding: str = "utf-8", errors: str = "strict"
+) -> None:
     """Write ``path`` through a temporary file, fsync'ed and renamed; inside :func:`engine.staging.staged_outputs`
     the result goes to the staging folder, and the rename over ``path`` waits for the stage's commit."""
     target = Path(path)
@@ -53,7 +58,7 @@ def _atomic_write(path: Path, write: Any, newline: str | None = None, encoding: 
     except OSError as exc:
         raise ExportError(exc.errno, f"cannot write to {target.parent}: {exc.strerror or exc}") from None
     try:
-        with os.fdopen(fd, "w", encoding=encoding, newline=newline) as handle:
+        with os.fdopen(fd, "w", encoding=encoding, errors=errors, newline=newline) as handle:
             write(handle)
             handle.flush()
             os.fsync(handle.fileno())
@@ -80,7 +85,7 @@ def write_csv(path: str | os.PathLike[str], fieldnames: Sequence[str], rows: Ite
         writer.writeheader()
         writer.writerows({k: neutralise_formula(v) for k, v in row.items()} for row in rows)
 
-    _atomic_write(Path(path), write, newline="", encoding=CSV_ENCODING)
+    _atomic_write(Path(path), write, newline="", encoding=CSV_ENCODING, errors=CSV_ERRORS)
 
 
 def write_json(path: str | os.PathLike[str], data: Any) -> None:
@@ -89,7 +94,7 @@ def write_json(path: str | os.PathLike[str], data: Any) -> None:
 
 def read_csv_rows(path: str | os.PathLike[str]) -> tuple[list[str], list[dict[str, str]]]:
     """Header and rows of a CSV this program wrote, with :func:`neutralise_formula` undone."""
-    with open(path, newline="", encoding=CSV_ENCODING) as handle:
+    with open(path, newline="", encoding=CSV_ENCODING, errors=CSV_ERRORS) as handle:
         reader = csv.DictReader(handle)
         header = list(reader.fieldnames or [])
         rows = [{k: restore_formula(v) if isinstance(v, str) else v for k, v in row.items()} for row in reader]

@@ -64,7 +64,9 @@ def setup_logging(component: str, level: int = logging.INFO, max_bytes: int = MA
     path = log_file()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        handler = RotatingFileHandler(path, maxBytes=max_bytes, backupCount=BACKUPS, encoding="utf-8")
+        handler = RotatingFileHandler(
+            path, maxBytes=max_bytes, backupCount=BACKUPS, encoding="utf-8", errors="backslashreplace"
+        )  # errors: a non-UTF-8 file name in a message must not lose the message
     except OSError:
         return None
     handler.setFormatter(logging.Formatter(FORMAT))

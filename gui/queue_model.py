@@ -19,6 +19,7 @@ from engine.references.keynotation import format_key
 from engine.references.scoring import key_relation, tempo_ratio_class
 from engine.results import SongStatus
 from engine.settings import BpmRange
+from engine.wording import readable
 from gui.inspector.song_evidence import LOW_CONFIDENCE, confidence_text, disagrees
 from gui.widgets.colour_legend import CORRECTED_MARK
 
@@ -268,7 +269,7 @@ class QueueModel(QAbstractTableModel):
 
     def _display(self, row: SongRow, col: Col) -> str:
         if col == Col.SONG:
-            return row.display_name
+            return readable(row.display_name)
         if col == Col.BPM_IN_RANGE:
             return _fmt_bpm(self.bpm_in_range(row), row.tempo_stable)
         if col == Col.DURATION:
@@ -331,7 +332,7 @@ class QueueModel(QAbstractTableModel):
 
     def _tooltip(self, row: SongRow, col: Col) -> str | None:
         if col == Col.SONG:
-            return row.path if row.display_name == row.name else f"{row.name}\n{row.path}"
+            return readable(row.path if row.display_name == row.name else f"{row.name}\n{row.path}")
         if col == Col.BPM_IN_RANGE and self.bpm_range is not None:
             low, high = self.bpm_range.low, self.bpm_range.high
             return f"BPM folded into {low:g}–{high:g} (Settings); analysed: {_fmt_bpm(row.bpm)}"

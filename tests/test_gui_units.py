@@ -87,6 +87,20 @@ def test_one_status_enum_says_which_rows_are_analysed_and_text_becomes_the_enum(
         model.update(0, status="finished")  # not a status: said at once, not shown as a blank cell
 
 
+def test_a_file_name_that_is_not_utf8_shows_its_unreadable_byte_instead_of_losing_it(qtbot):
+    """``caf\xe9 au lait.flac`` (Latin-1 on Linux) reaches Python as a lone surrogate; Qt alone drops it and shows
+    ``caf au lait.flac``, a file that does not exist. Read through Qt (``QModelIndex.data``), as a view reads it."""
+    from PySide6.QtCore import Qt
+
+    from gui.queue_model import Col, QueueModel
+
+    model = QueueModel()
+    model.add_paths(["/music/caf\udce9 au lait.flac"])
+    assert model.index(0, int(Col.SONG)).data() == "caf\ufffd au lait.flac"
+    assert model.index(0, int(Col.SONG)).data(Qt.ItemDataRole.ToolTipRole) == "/music/caf\ufffd au lait.flac"
+    assert model.song(0).path == "/music/caf\udce9 au lait.flac"  # the path itself still opens the file
+
+
 def test_format_seconds():
     assert [format_seconds(s) for s in (None, 0, 75, 3725)] == ["–", "0:00", "1:15", "1:02:05"]
 

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.calibration.dataset import Observation
-from engine.csv_io import CSV_ENCODING, neutralise_formula, restore_formula
+from engine.csv_io import CSV_ENCODING, CSV_ERRORS, neutralise_formula, restore_formula
 from engine.errors import EngineError
 from engine.references.keynotation import KeyNotationError, parse_key
 
@@ -125,7 +125,7 @@ class CorrectionLog:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             if not new:
                 self._end_with_newline()
-            with open(self.path, "a", encoding=CSV_ENCODING, newline="") as handle:
+            with open(self.path, "a", encoding=CSV_ENCODING, errors=CSV_ERRORS, newline="") as handle:
                 handle.write(buffer.getvalue())
                 handle.flush()
                 os.fsync(handle.fileno())
@@ -144,7 +144,7 @@ class CorrectionLog:
         if not self.path.exists():
             return [], []
         try:
-            with open(self.path, encoding=CSV_ENCODING, newline="") as handle:
+            with open(self.path, encoding=CSV_ENCODING, errors=CSV_ERRORS, newline="") as handle:
                 text = handle.read()
         except (OSError, UnicodeDecodeError) as exc:
             raise CorrectionsError(f"cannot read {self.path}: {exc}") from exc

@@ -41,13 +41,28 @@ def default_cache_path() -> Path:
     return cache_folder("") / "results.sqlite3"
 
 
-def file_identity(path: str | os.PathLike[str]) -> tuple[str, int, int] | None:
+def path_key(path: str | os.PathLike[str]) -> str | bytes:
+    """The resolved path as the database keys it: text, or the file system's bytes where it is not text.
+
+    On Linux a file name is bytes, and one written in another encoding (an old Windows or FAT copy:
+    ``caf\xe9.flac``) reaches Python as a string with lone surrogates, which SQLite cannot store as
+    text. Such a path is keyed by its bytes (a BLOB never equals a TEXT value, so it cannot meet another
+    song's key); every other path stays the text it has always been, so existing caches keep their rows.
+    """
+    resolved = str(Path(path).resolve())
     try:
-        resolved = Path(path).resolve()
-        stat = resolved.stat()
+        resolved.encode("utf-8")
+    except UnicodeEncodeError:
+        return os.fsencode(resolved)
+    return resolved
+
+
+def file_identity(path: str | os.PathLike[str]) -> tuple[str | bytes, int, int] | None:
+    try:
+        stat = Path(path).resolve().stat()
     except OSError:
         return None
-    return str(resolved), stat.st_size, stat.st_mtime_ns
+    return path_key(path), stat.st_size, stat.st_mtime_ns
 
 
 class ResultsCache:
@@ -97,11 +112,10 @@ class ResultsCache:
     # ---- used by tag writing (engine/tagging): a tag write changes mtime/size, never the audio ----
     def identities(self, path: str | os.PathLike[str]) -> list[tuple[int, int]]:
         """(size, mtime_ns) of every cached analysis of ``path`` by this engine version, any settings."""
-        resolved = str(Path(path).resolve())
         with self._lock:
             rows = self._db.execute(
                 "SELECT DISTINCT size, mtime_ns FROM songs WHERE path=? AND engine_version=?",
-                (resolved, ENGINE_VERSION),
+                (path_key(path), ENGINE_VERSION),
             ).fetchall()
         return [(int(size), int(mtime)) for size, mtime in rows]
 
@@ -110,11 +124,10 @@ class ResultsCache:
 
         Only for a change known to leave the audio alone (a tag write), so the next run reuses them.
         """
-        resolved = str(Path(path).resolve())
         with self._lock, self._db:
             return self._db.execute(
                 "UPDATE OR REPLACE songs SET size=?, mtime_ns=? WHERE path=? AND size=? AND mtime_ns=?",
-                (*new, resolved, *old),
+                (*new, path_key(path), *old),
             ).rowcount
 
     def clear(self) -> int:

@@ -113,7 +113,7 @@ class _Prepared:
 
     index: int
     path: str
-    identity: tuple[str, int, int] | None
+    identity: tuple[str | bytes, int, int] | None
     began: float
     duration_s: float = 0.0
     spans: list[ChunkSpan] = field(default_factory=list)

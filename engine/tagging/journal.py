@@ -37,7 +37,7 @@ from typing import Any
 
 from filelock import FileLock, Timeout
 
-from engine.csv_io import neutralise_formula, restore_formula
+from engine.csv_io import CSV_ERRORS, neutralise_formula, restore_formula
 from engine.errors import EngineError
 
 COLUMNS = ("batch", "time", "action", "path", "field", "old", "new", "old_raw", "new_raw", "size", "mtime_ns", "note")
@@ -160,7 +160,7 @@ class Journal:
             writer.writeheader()
         for row in rows:
             writer.writerow({"time": stamp, **{k: neutralise_formula(v) for k, v in row.items()}})
-        data = memoryview(buffer.getvalue().encode("utf-8"))
+        data = memoryview(buffer.getvalue().encode("utf-8", CSV_ERRORS))  # a non-UTF-8 file name: its own bytes
         fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         try:
             while data:
@@ -208,8 +208,9 @@ class Journal:
             return []
         found: dict[str, Batch] = {}
         pending: dict[str, list[PlannedField]] = {}
-        # errors="replace": a power cut may end the file inside a character; that row is torn anyway
-        with open(self.path, newline="", encoding="utf-8", errors="replace") as handle:
+        # a power cut may end the file inside a character: that row is torn anyway; the same error handler
+        # gives a non-UTF-8 file name back as the path it was written from
+        with open(self.path, newline="", encoding="utf-8", errors=CSV_ERRORS) as handle:
             for row in csv.DictReader(handle):
                 if row.get("path"):
                     row["path"] = restore_formula(row["path"])  # a song named "=x.mp3" was written as "'=x.mp3"
