@@ -239,7 +239,8 @@ class DjExportDialog(QDialog):
     def _summary_text(self) -> str:
         assert self.preview is not None and self.selection is not None and self.preview.report is not None
         report = self.preview.report
-        chosen = "".join(f"Note: {note}. " for note in self.selection.notes) + self.selection.summary()
+        notes = [*self.selection.notes, *report.notes]  # report.notes: songs a collection cannot name
+        chosen = "".join(f"Note: {note}. " for note in notes) + self.selection.summary()
         if not self.preview.merge:
             return f"{chosen}. A new collection of {plural(report.added, 'track')}, {report.grids} with a beat grid."
         parts = [

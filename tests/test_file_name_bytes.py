@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import mutagen
@@ -65,3 +66,11 @@ def test_a_file_name_that_is_not_utf8_goes_through_analysis_cache_export_tags_an
     undone = run_cli("tag", "--undo", "last", "--journal", str(journal), "--cache-file", str(cache))
     assert undone.returncode == 0, undone.stdout + undone.stderr
     assert "BPM" not in mutagen.File(odd)
+
+    # a DJ collection is Unicode XML and cannot name the file: that song is left out, said, and the rest exported
+    collection = tmp_path / "rekordbox.xml"
+    exported = run_cli("export", str(out), "--to", str(collection))
+    assert exported.returncode == 0, exported.stderr
+    assert "caf\ufffd au lait.flac left out: its file name is not UTF-8" in exported.stderr
+    tracks = ET.parse(collection).getroot().findall("COLLECTION/TRACK")
+    assert [Path(track.get("Location", "")).name for track in tracks] == ["plain.flac"]

@@ -143,6 +143,8 @@ def run_export(args: argparse.Namespace) -> int:
     except ExportError as exc:
         print(f"error: {exc}; nothing written", file=sys.stderr)
         return ExitCode.FAILED
+    for note in report.notes:
+        print(f"warning: {note}", file=sys.stderr)
     if not args.quiet:
         print(selection.summary(), file=sys.stderr)
         print(report.summary(), file=sys.stderr)

@@ -18,7 +18,7 @@ from engine.csv_io import write_text
 from engine.errors import EngineError
 from engine.references.readers import detect_format
 from engine.references.writers import rekordbox, traktor
-from engine.references.writers.model import NOTATIONS, ExportReport, key_text
+from engine.references.writers.model import NOTATIONS, ExportReport, key_text, nameable
 from engine.selection import OutgoingSong
 
 FORMATS = ("rekordbox", "traktor")
@@ -68,6 +68,7 @@ def export_collection(
             raise CollectionError(f"cannot read the collection {into}: {exc.strerror or exc}") from None
     fmt = choose_format(to, fmt, into_data)
     report = ExportReport(path=to, format=fmt)
+    songs = nameable(songs, report)
     writer = _WRITERS[fmt]
     if into_data is None:
         text = writer.new_collection(songs, notation, report)

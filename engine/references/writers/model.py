@@ -17,7 +17,7 @@ import defusedxml.ElementTree as SafeET
 
 from engine.references.keynotation import format_key, tonic_and_mode
 from engine.selection import OutgoingSong
-from engine.wording import plural
+from engine.wording import plural, readable
 
 NOTATIONS = ("classic", "camelot", "openkey")
 DJ_NAMES = ("C", "Db", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
@@ -48,6 +48,28 @@ def parse_collection(data: bytes, root_tag: str, program: str) -> tuple[ET.Eleme
     if collection is None:
         raise ValueError(f"the {program} collection has no COLLECTION element")
     return root, collection
+
+
+def nameable(songs: Iterable[OutgoingSong], report: ExportReport) -> list[OutgoingSong]:
+    """The songs a collection can name; each other one is left out with a note on ``report``.
+
+    A DJ collection is Unicode XML. A Linux file name that is not UTF-8 (``caf\\xe9.flac``, held by Python
+    with a lone surrogate) has no spelling there, and rekordbox or Traktor could not find the file by any
+    spelling we chose; one such song must not stop the export of the others.
+    """
+    kept = []
+    for song in songs:
+        try:
+            for text in (song.path, song.title, song.artist):
+                text.encode("utf-8")
+        except UnicodeEncodeError:
+            report.notes.append(
+                f"{readable(Path(song.path).name)} left out: its file name is not UTF-8, which a DJ collection "
+                "cannot hold (rename the file to export it)"
+            )
+            continue
+        kept.append(song)
+    return kept
 
 
 def path_key(path: str) -> str:

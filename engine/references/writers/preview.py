@@ -15,7 +15,7 @@ from pathlib import Path
 
 from engine.references.readers import detect_format, parse_reference_bytes
 from engine.references.writers import CollectionError, choose_format, rekordbox, traktor
-from engine.references.writers.model import ExportReport, key_text, path_key
+from engine.references.writers.model import ExportReport, key_text, nameable, path_key
 from engine.selection import OutgoingSong
 
 _WRITERS = {"rekordbox": rekordbox, "traktor": traktor}
@@ -67,6 +67,7 @@ def preview_export(
             raise CollectionError(f"cannot read the collection {into}: {exc.strerror or exc}") from None
     fmt = choose_format(Path(f"collection.{'xml' if fmt == 'rekordbox' else 'nml'}"), fmt, into_data)
     report = ExportReport(path=Path(into or "."), format=fmt)
+    songs = nameable(songs, report)
     writer = _WRITERS[fmt]
     current: dict[str, tuple[float | None, str]] = {}
     try:
