@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 from common import DEFAULT_DATA, load_dev_set, run_engine_on
-from robustness import CONDITIONS, GROOVES, render
+from robustness import CONDITIONS, GROOVES, MOVING, render
 
 from engine.analysis import consensus
 from engine.analysis import grid as beat_grid
@@ -35,9 +35,6 @@ from engine.analysis.chunking import plan_chunks
 from engine.references.scoring import bpm_error_at_level
 from engine.results import ChunkStatus
 from engine.settings import AnalysisSettings
-
-MOVING = ("wander2", "speedup4")
-"""Conditions under which the tempo moves: no song should be stable there."""
 
 
 def harvest(args: argparse.Namespace) -> None:

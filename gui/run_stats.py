@@ -90,7 +90,7 @@ class RunStats:
             self.current_chunks_done = 0
         elif isinstance(event, ev.ChunkStarted):
             path = self.song_paths.get(event.index, self.current_path)
-            since = now if event.started_at is None else min(event.started_at, now)  # started early: began then
+            since = event.began(now)  # started early: began then
             task = WorkerTask(event.index, path, event.chunk_index, self.current_chunks_total, since)
             self.tasks[event.worker_pid] = task
         elif isinstance(event, ev.ChunkFinished):

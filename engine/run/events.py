@@ -46,6 +46,10 @@ class ChunkStarted:
     worker started early, for the next song, is announced when that song starts, so this can be earlier
     than the event; ``None`` means "now"."""
 
+    def began(self, now: float) -> float:
+        """When the chunk began, as seen at ``now`` (a clock read after the event): never later than ``now``."""
+        return now if self.started_at is None else min(self.started_at, now)
+
 
 @dataclass(frozen=True)
 class ChunkFinished:

@@ -219,7 +219,7 @@ class RunFeature(QObject):
     def _on_chunk_started(self, event: ev.ChunkStarted) -> None:
         now = time.monotonic()
         self.stats.on_event(event, now)
-        since = now if event.started_at is None else min(event.started_at, now)
+        since = event.began(now)
         self.chunk_plot.chunk_started(event.chunk_index, event.worker_pid, since)
 
     def _on_chunk_finished(self, event: ev.ChunkFinished) -> None:
