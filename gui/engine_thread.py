@@ -239,6 +239,7 @@ class EngineController(QObject):
     warmUp = Signal(object)
     songStarted = Signal(object)
     chunkStarted = Signal(object)
+    workerAhead = Signal(object)
     chunkFinished = Signal(object)
     poolRecovered = Signal(object)
     songFinished = Signal(object)
@@ -257,6 +258,7 @@ class EngineController(QObject):
         ev.WarmUp: "warmUp",
         ev.SongStarted: "songStarted",
         ev.ChunkStarted: "chunkStarted",
+        ev.WorkerAhead: "workerAhead",
         ev.ChunkFinished: "chunkFinished",
         ev.PoolRecovered: "poolRecovered",
         ev.SongFinished: "songFinished",

@@ -93,12 +93,16 @@ class RunStats:
             since = event.began(now)  # started early: began then
             task = WorkerTask(event.index, path, event.chunk_index, self.current_chunks_total, since)
             self.tasks[event.worker_pid] = task
+        elif isinstance(event, ev.WorkerAhead):
+            self._worker_ahead(event, now)
         elif isinstance(event, ev.ChunkFinished):
             self._chunk_finished(event, now)
         elif isinstance(event, ev.PoolRecovered):
             self.replacements += 1
             if event.worker_pid is not None:
                 self.tasks.pop(event.worker_pid, None)
+            elif event.reason is ev.RecoveryReason.POOL_REBUILT:
+                self.tasks.clear()  # every worker was replaced, those working ahead too
         elif isinstance(event, ev.SongFinished | ev.SongFailed):
             self._song_finished(event, now)
         elif isinstance(event, ev.RunFinished):
@@ -106,6 +110,17 @@ class RunStats:
             self.cancelled = event.summary.cancelled
             self.tasks.clear()
             self.warming = False
+
+    def _worker_ahead(self, event: ev.WorkerAhead, now: float) -> None:
+        """A worker busy with the next song's chunk before that song's turn, or free again after it."""
+        task = self.tasks.get(event.worker_pid)
+        if not event.finished:
+            since = min(event.started_at, now)
+            self.tasks[event.worker_pid] = WorkerTask(
+                event.song_index, event.path, event.chunk_index, event.chunks_total, since
+            )
+        elif task is not None and (task.song_index, task.chunk) == (event.song_index, event.chunk_index):
+            del self.tasks[event.worker_pid]
 
     def _chunk_finished(self, event: ev.ChunkFinished, now: float) -> None:
         chunk = event.result

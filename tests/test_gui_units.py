@@ -49,6 +49,32 @@ def test_run_stats_follow_events_to_progress_eta_realtime_and_busy_workers():
     assert [p.status for p in stats.chunk_points] == ["ok", "timeout"]
 
 
+def test_a_worker_busy_with_the_next_song_shows_busy_in_the_workers_view_until_its_chunk_is_back(qtbot):
+    """The runner starts the next song's chunk on a free worker; that song's events wait for its turn, so
+    without ``WorkerAhead`` the workers view showed the worker idle while it worked. Read from the real view."""
+    from gui.widgets.plot_style import WorkerPalette
+    from gui.widgets.pool_view import PoolView
+
+    stats = RunStats()
+    stats.reset(["/m/a.wav", "/m/b.wav"], now=100.0)
+    stats.on_event(ev.RunStarted(2, 2), 100.0)
+    stats.on_event(ev.SongStarted(0, "/m/a.wav", 10.0, 1), 100.0)
+    stats.on_event(ev.ChunkStarted(0, 0, 11, 0.0, 10.0), 100.0)
+    stats.on_event(ev.WorkerAhead(12, 1, "/m/b.wav", 0, 3, started_at=100.5), 101.0)
+    view = PoolView(WorkerPalette())
+    qtbot.addWidget(view)
+
+    def shown() -> dict[str, list[str]]:
+        view.refresh([11, 12], stats, 0, 102.0)
+        table = view.table
+        return {table.item(r, 0).text(): [table.item(r, c).text() for c in (1, 2, 3)] for r in range(table.rowCount())}
+
+    assert stats.busy_workers == 2
+    assert shown() == {"11": ["a.wav", "1/1", "2.0 s"], "12": ["b.wav (next song, started early)", "1/3", "1.5 s"]}
+    stats.on_event(ev.WorkerAhead(12, 1, "/m/b.wav", 0, 3, started_at=100.5, finished=True), 101.5)
+    assert stats.busy_workers == 1 and shown()["12"] == ["idle", "", ""]
+
+
 def test_songs_from_the_cache_count_as_progress_but_not_as_throughput():
     """A run of cached songs finishes in a blink; "126,000× realtime" would be a claim about nothing."""
     stats = RunStats()

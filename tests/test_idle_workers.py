@@ -67,6 +67,13 @@ def test_the_next_songs_chunk_runs_beside_the_current_song_and_events_stay_song_
     first_done = next(at for at, e in received if isinstance(e, ev.SongFinished) and e.index == 0)
     early = next(e for e in events if isinstance(e, ev.ChunkStarted) and e.index == 1)
     assert early.started_at is not None and early.started_at < first_done
+    # meanwhile the worker was said to be busy with it (the workers view), while the first song still ran
+    ahead = [(at, e) for at, e in received if isinstance(e, ev.WorkerAhead) and e.song_index == 1]
+    assert ahead and ahead[0][0] < first_done and not ahead[0][1].finished, ahead
+    began = ahead[0][1]
+    assert (began.worker_pid, began.chunk_index, began.started_at) == (early.worker_pid, 0, early.started_at)
+    assert began.path == str(songs[1]) and began.chunks_total == 1
+    assert [e.finished for _, e in ahead] in ([False], [False, True])  # said once each, never out of order
 
 
 def test_a_pool_rebuilt_under_an_early_chunk_runs_that_chunk_again(tmp_path, songs, no_stray_workers, monkeypatch):

@@ -52,6 +52,26 @@ class ChunkStarted:
 
 
 @dataclass(frozen=True)
+class WorkerAhead:
+    """A free worker began (or finished) a chunk of the song after the current one, before that song's turn.
+
+    Song events stay song by song: the chunk's :class:`ChunkStarted` and :class:`ChunkFinished` come at its
+    song's turn. This event is about the worker, not the song (so it has no ``index``): a view of the workers
+    shows the worker busy while it is, instead of idle until the next song's turn.
+    """
+
+    worker_pid: int
+    song_index: int
+    path: str
+    chunk_index: int
+    chunks_total: int
+    started_at: float
+    """When the worker began the chunk, in ``time.monotonic()`` of the engine's process."""
+    finished: bool = False
+    """The chunk's answer is back: the worker is free again (its song's events will say what it found)."""
+
+
+@dataclass(frozen=True)
 class ChunkFinished:
     index: int  # song index
     result: ChunkResult
@@ -122,6 +142,7 @@ Event = (
     | WarmUp
     | SongStarted
     | ChunkStarted
+    | WorkerAhead
     | ChunkFinished
     | PoolRecovered
     | SongFinished

@@ -62,6 +62,8 @@ class _InFlight:
     pid: int | None = None
     announced: bool = False
     """Its ChunkStarted was yielded (a chunk started early, for the next song, waits for its song's turn)."""
+    ahead: int = 0
+    """How much :class:`~engine.run.events.WorkerAhead` said of a chunk started early: 1 began, 2 finished."""
 
 
 @dataclass
@@ -476,6 +478,27 @@ class Engine:
                     song.index, item.span.index, item.pid, item.span.start_s, item.span.end_s, item.started
                 )
 
+    def _ahead(self) -> Iterator[ev.WorkerAhead]:
+        """What the workers do for the next song before its turn: each early chunk's start, then its end."""
+        upcoming = self._next
+        if upcoming is None or upcoming.song is None:
+            return
+        for future, item in upcoming.song.inflight.items():
+            if item.started is None or item.pid is None:
+                continue
+            stage = 2 if future.done() else 1
+            if item.ahead < stage:
+                item.ahead = stage
+                yield ev.WorkerAhead(
+                    item.pid,
+                    upcoming.index,
+                    upcoming.path,
+                    item.span.index,
+                    len(upcoming.spans),
+                    item.started,
+                    finished=stage == 2,
+                )
+
     def _analyse_song(self, prepared: _Prepared, tally: _Tally) -> Generator[ev.Event, None, SongResult]:
         if prepared.error is not None or prepared.song is None:
             return prepared.error or error_result(prepared.path, "it could not be prepared for analysis")
@@ -519,6 +542,7 @@ class Engine:
                 for notice in self._note_starts(song):
                     if notice.kind == "start" and notice.token == token:
                         pid = notice.pid
+                yield from self._ahead()
                 if not future.done() and time.monotonic() - submitted > deadline + WATCHDOG_GRACE:
                     future.cancel()
                     self._rebuild_pool()
@@ -575,6 +599,7 @@ class Engine:
                 self._running.wait(POLL_SECONDS)
             self._note_starts(song)
             yield from self._announce(song)
+            yield from self._ahead()
             for future in done:
                 item = song.take(future)
                 result, retry, recovery = self._classify(song.path, item, future)

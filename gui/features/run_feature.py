@@ -123,6 +123,7 @@ class RunFeature(QObject):
         c.warmUp.connect(self._on_warm_up)
         c.songStarted.connect(self._on_song_started)
         c.chunkStarted.connect(self._on_chunk_started)
+        c.workerAhead.connect(self._on_worker_ahead)
         c.chunkFinished.connect(self._on_chunk_finished)
         c.poolRecovered.connect(self._on_pool_recovered)
         c.songFinished.connect(self._on_song_finished)
@@ -221,6 +222,10 @@ class RunFeature(QObject):
         self.stats.on_event(event, now)
         since = event.began(now)
         self.chunk_plot.chunk_started(event.chunk_index, event.worker_pid, since)
+
+    def _on_worker_ahead(self, event: ev.WorkerAhead) -> None:
+        """A worker busy with the next song before its turn: the workers view shows it (it redraws on its tick)."""
+        self.stats.on_event(event, time.monotonic())
 
     def _on_chunk_finished(self, event: ev.ChunkFinished) -> None:
         self.stats.on_event(event, time.monotonic())

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.wording import readable
 from gui.run_stats import RunStats
 from gui.widgets.plot_style import WorkerPalette
 
@@ -51,7 +52,9 @@ class PoolView(QWidget):
             self.table.setRowCount(len(known))
         for row, pid in enumerate(known):
             task = stats.tasks.get(pid)
-            name = task.song.replace("\\", "/").rsplit("/", 1)[-1] if task else "idle"
+            name = readable(task.song.replace("\\", "/").rsplit("/", 1)[-1]) if task else "idle"
+            if task and stats.current_index is not None and task.song_index > stats.current_index:
+                name += " (next song, started early)"
             chunk = f"{task.chunk + 1}/{task.chunks_total}" if task and task.chunks_total else ""
             since = f"{now - task.since:.1f} s" if task else ""
             for column, text in enumerate((str(pid), name, chunk, since)):
