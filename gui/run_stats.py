@@ -99,10 +99,10 @@ class RunStats:
             self._chunk_finished(event, now)
         elif isinstance(event, ev.PoolRecovered):
             self.replacements += 1
-            if event.worker_pid is not None:
-                self.tasks.pop(event.worker_pid, None)
-            elif event.reason is ev.RecoveryReason.POOL_REBUILT:
+            if event.reason is ev.RecoveryReason.POOL_REBUILT:
                 self.tasks.clear()  # every worker was replaced, those working ahead too
+            elif event.worker_pid is not None:
+                self.tasks.pop(event.worker_pid, None)
         elif isinstance(event, ev.SongFinished | ev.SongFailed):
             self._song_finished(event, now)
         elif isinstance(event, ev.RunFinished):

@@ -17,6 +17,7 @@ import pytest
 from engine.analysis.chunk import warm_up
 from engine.results import ChunkStatus, SongStatus
 from engine.run import events as ev
+from engine.run import runner
 from engine.run.runner import COMBINE_FAILED, Engine
 from engine.settings import AnalysisSettings, EngineOptions
 from tests.audio import song
@@ -131,6 +132,28 @@ def test_a_combine_that_dies_raises_or_hangs_fails_that_song_alone_with_the_step
     assert results[str(songs[-1])].status is SongStatus.DONE and results[str(songs[-1])].bpm
     assert events[-1].summary.songs_failed == 3 and events[-1].summary.songs_done == 1
     assert events[-1].summary.worker_replacements == 3
+
+
+def test_a_combine_that_pebble_never_ends_is_ended_by_the_watchdog_and_fails_that_song_alone(
+    tmp_path, songs, no_stray_workers, monkeypatch
+):
+    """The second line behind pebble's deadline: a combine that hangs where pebble's kill never comes (its
+    deadline here is a minute away) is given up by the engine's own watchdog at deadline + grace (here 8 s),
+    the pool is rebuilt, that song fails with its chunks kept, and the songs after it are done (the next
+    song's chunks, started early in the old pool, run again in the new one). Red with the combine's watchdog
+    check removed: the run waits for pebble's deadline instead (the song then says "timed out after 60 s")."""
+    monkeypatch.setattr(runner, "WATCHDOG_GRACE", -52.0)
+    queue = songs[1:]
+    with make_engine(tmp_path, faults={queue[0]: "hang"}, chunk_timeout=60.0) as engine:
+        events = list(engine.run(queue))
+    results = results_by_path(events)
+    hung = results[str(queue[0])]
+    assert hung.status is SongStatus.ERROR
+    assert hung.error == f"{COMBINE_FAILED}: no answer from its worker after its deadline; pool rebuilt"
+    assert hung.chunks_ok == hung.chunks_total == len(hung.chunks) >= 1
+    assert [e.reason for e in events if isinstance(e, ev.PoolRecovered)] == [ev.RecoveryReason.POOL_REBUILT]
+    assert all(results[str(path)].status is SongStatus.DONE for path in queue[1:])
+    assert events[-1].summary.worker_replacements == 1
 
 
 def test_cancel_while_a_song_is_being_combined_stops_at_once_and_leaves_no_worker(tmp_path, songs, no_stray_workers):

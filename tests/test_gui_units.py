@@ -73,6 +73,10 @@ def test_a_worker_busy_with_the_next_song_shows_busy_in_the_workers_view_until_i
     assert shown() == {"11": ["a.wav", "1/1", "2.0 s"], "12": ["b.wav (next song, started early)", "1/3", "1.5 s"]}
     stats.on_event(ev.WorkerAhead(12, 1, "/m/b.wav", 0, 3, started_at=100.5, finished=True), 101.5)
     assert stats.busy_workers == 1 and shown()["12"] == ["idle", "", ""]
+    # a pool rebuilt under the current song's worker (the watchdog) replaced every worker, those ahead too
+    stats.on_event(ev.WorkerAhead(12, 1, "/m/b.wav", 1, 3, started_at=101.6), 101.7)
+    stats.on_event(ev.PoolRecovered(ev.RecoveryReason.POOL_REBUILT, 11, "pool rebuilt"), 102.0)
+    assert stats.busy_workers == 0
 
 
 def test_songs_from_the_cache_count_as_progress_but_not_as_throughput():
