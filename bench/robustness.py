@@ -129,6 +129,8 @@ def speed_up(total: float) -> Transform:
     return transform
 
 
+LEVELS = (1 / 3, 1 / 2, 2 / 3, 1.0, 3 / 2, 2.0, 3.0)
+"""Beat levels as multiples of the label's tempo (0.5: half time), where a grid's departure is measured."""
 MOVING = ("wander2", "speedup4")
 """Conditions under which the tempo moves: no song whose beats leave one grid should be stable there."""
 
@@ -148,12 +150,13 @@ def render(
     references: list[Reference],
     transform: Transform | None,
     folder: Path,
-    departures: dict[Path, tuple[float, float]] | None = None,
+    departures: dict[Path, dict[float, tuple[float, float]]] | None = None,
 ) -> list[Reference]:
     """Each song through ``transform``, as FLAC in ``folder``; references carry the scaled tempo.
 
     With ``departures`` (for the conditions that move the tempo), each new path gets how far its true beats
-    leave one constant grid: :func:`grid_departure` of the same transform applied to the song's clock.
+    leave one constant grid at each metrical level of :data:`LEVELS`: :func:`grid_departure` of the same
+    transform applied to the song's clock.
     """
     import librosa
     import soundfile
@@ -170,7 +173,7 @@ def render(
         out.append(replace(ref, path=path, bpm=None if ref.bpm is None else ref.bpm * rate))
         if departures is not None and ref.bpm is not None:
             clock, _rate = transform(np.arange(y.size) / SAMPLE_RATE, np.random.default_rng(index))
-            departures[path] = grid_departure(clock, 60.0 / ref.bpm)
+            departures[path] = {level: grid_departure(clock, 60.0 / (ref.bpm * level)) for level in LEVELS}
     return out
 
 
@@ -232,16 +235,28 @@ def precision(references: list[Reference], answers: dict[Path, float], only: set
     return f"{np.median(hits):.3f} / {100 * np.mean(np.array(hits) <= 0.05 + 1e-9):.0f} % ({len(hits)})"
 
 
-def moving_verdict(references: list[Reference], steady: set[Path], departures: dict[Path, tuple[float, float]]) -> str:
-    """Where the tempo moves: how many songs whose true beats leave one grid beyond the drift tolerance
-    were called stable, and each stable song with its true departure (8-beat median / single beat)."""
-    leaving = {path for path, (median, _single) in departures.items() if median > DRIFT_TOLERANCE}
-    named = ", ".join(
-        f"{ref.source} {ref.path.name} {departures[ref.path][0]:.3f}/{departures[ref.path][1]:.3f}"
-        for ref in references
-        if ref.path in steady and ref.path in departures
-    )
-    return f"{len(steady & leaving)} of {len(leaving)} leaving the tolerance | stable: {named or 'none'} |"
+def moving_verdict(
+    references: list[Reference],
+    answers: dict[Path, float],
+    steady: set[Path],
+    departures: dict[Path, dict[float, tuple[float, float]]],
+) -> str:
+    """Where the tempo moves: how many songs whose true beats leave one grid beyond the drift tolerance were
+    called stable, and each stable song with its true departure (8-beat median / single beat), both at the
+    level the engine read (the label's when it read none of :data:`LEVELS`)."""
+    leaving, wrong, named = 0, 0, []
+    for ref in references:
+        if ref.path not in departures or ref.bpm is None:
+            continue
+        ratio = answers.get(ref.path, 0.0) / ref.bpm
+        level = min(LEVELS, key=lambda lv: abs(np.log(max(ratio, 1e-9) / lv)))
+        level = level if abs(ratio / level - 1) <= 0.08 else 1.0
+        median, single = departures[ref.path][level]
+        leaving += median > DRIFT_TOLERANCE
+        wrong += ref.path in steady and median > DRIFT_TOLERANCE
+        if ref.path in steady:
+            named.append(f"{ref.source} {ref.path.name} ×{level:.2g} {median:.3f}/{single:.3f}")
+    return f"{wrong} of {leaving} leaving the tolerance | stable: {', '.join(named) or 'none'} |"
 
 
 def main() -> None:
@@ -267,7 +282,7 @@ def main() -> None:
     for name in names:
         description, transform = CONDITIONS[name]
         with tempfile.TemporaryDirectory(prefix=f"robustness-{name}-") as folder:
-            departures: dict[Path, tuple[float, float]] = {}
+            departures: dict[Path, dict[float, tuple[float, float]]] = {}
             changed = render(references, transform, Path(folder), departures if name in MOVING else None)
             stable: dict[Path, bool] = {}
             for system, answers in tempi(changed, args, stable).items():
@@ -278,7 +293,7 @@ def main() -> None:
                     steady = {p for p, ok in stable.items() if ok}
                     line += f" {len(steady)} of {len(changed)} | {precision(changed, answers, steady)} |"
                     if departures:
-                        line += " " + moving_verdict(changed, steady, departures)
+                        line += " " + moving_verdict(changed, answers, steady, departures)
                 exact.setdefault(system, []).append(line)
                 print(f"exactness so far: {line}", flush=True)
                 level = " | ".join(f"{a1:.3f} / {a2:.3f}" for a1, a2, _n in table[system][name].values())
