@@ -130,6 +130,13 @@ def test_a_file_name_that_is_not_utf8_shows_its_unreadable_byte_instead_of_losin
     assert model.index(0, int(Col.SONG)).data(Qt.ItemDataRole.ToolTipRole) == "/music/caf\ufffd au lait.flac"
     assert model.song(0).path == "/music/caf\udce9 au lait.flac"  # the path itself still opens the file
 
+    from gui.inspector.panel import InspectorPanel, SongView
+
+    panel = InspectorPanel()
+    qtbot.addWidget(panel)
+    panel.show_song(SongView(path="/music/caf\udce9 au lait.flac", status="done", title="Caf\udce9", artist="X"))
+    assert "X – Caf\ufffd</b> <small>(caf\ufffd au lait.flac)</small>" in panel.summary.text()
+
 
 def test_format_seconds():
     assert [format_seconds(s) for s in (None, 0, 75, 3725)] == ["–", "0:00", "1:15", "1:02:05"]

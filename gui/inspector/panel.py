@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine.calibration.corrections import Correction
+from engine.wording import readable
 from gui.inspector.song_evidence import (
     LOW_CONFIDENCE,
     ChunkBar,
@@ -439,7 +440,8 @@ def _clock(seconds: float) -> str:
 
 
 def _html(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """Text for a rich-text label: escaped, and a non-UTF-8 file name's byte shown as ``�`` (Qt drops it)."""
+    return readable(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 class _TabHighLayout(QHBoxLayout):
