@@ -96,6 +96,13 @@ def test_analyze_with_reference_writes_every_calibration_file(analysed):
     same = sum(r["ratio_class"] == "same" for r in comparison)
     assert metrics["tempo_acc1"]["n"] == "4" and float(metrics["tempo_acc1"]["raw"]) == same / 4
     assert int(metrics["tempo_ratio_same"]["raw"]) == same
+    # the command line says how exact the tempo is, not only its level: the numbers metrics.csv holds
+    error, within = metrics["tempo_bpm_error_median_acc2"], metrics["tempo_within_0.05_acc2"]
+    assert (
+        f"at the matched level (Acc2 hits): median error raw {float(error['raw']):.3f} BPM, calibrated "
+        f"{float(error['calibrated_cv']):.3f} BPM; within 0.05 BPM raw {float(within['raw']):.0%}, "
+        f"calibrated {float(within['calibrated_cv']):.0%}"
+    ) in done.stderr, done.stderr
     unmatched = read_csv(out / "unmatched.csv")
     assert sorted((r["kind"], r["path"], r["line"]) for r in unmatched) == [
         ("reference row", "e.wav", "6"),

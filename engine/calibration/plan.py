@@ -317,5 +317,19 @@ def fit_lines(calibration: Calibration) -> list[str]:
                 f"  {metric.label:<11} raw {raw[name]:.3f}  calibrated (cross-validated) {cv[name]:.3f}  "
                 f"[in-sample {fitted[name]:.3f}]"
             )
+        if name == "tempo_acc2":
+            lines += _exactness_line(raw, cv)
     lines += [f"  {note}" for note in calibration.notes]
     return lines
+
+
+def _exactness_line(raw: Mapping[str, Any], cv: Mapping[str, Any]) -> list[str]:
+    """How exact the tempo is where its level is right, raw and cross-validated: Acc1/Acc2 alone would call
+    128.5 for 128 a hit, and a DJ beatmatches by the number."""
+    error, within = "tempo_bpm_error_median_acc2", "tempo_within_0.05_acc2"
+    if raw.get(error, "") == "" or cv.get(error, "") == "":
+        return []  # no Acc2 hit: nothing is exact or not
+    return [
+        f"  {'':<11} at the matched level (Acc2 hits): median error raw {raw[error]:.3f} BPM, calibrated "
+        f"{cv[error]:.3f} BPM; within 0.05 BPM raw {raw[within]:.0%}, calibrated {cv[within]:.0%}"
+    ]
