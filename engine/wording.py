@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 
 def plural(count: int, word: str, many: str | None = None) -> str:
     """``1 song``, ``2 songs``; ``many`` for a word whose plural is not ``word + "s"``."""
@@ -17,3 +19,8 @@ def readable(text: str) -> str:
     its surrogates, which open the file.
     """
     return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+def file_name(path: str | os.PathLike[str]) -> str:
+    """The last part of ``path`` (either slash), :func:`readable`: how the window names a song's file."""
+    return readable(os.fspath(path).replace("\\", "/").rsplit("/", 1)[-1])

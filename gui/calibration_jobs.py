@@ -25,7 +25,7 @@ from engine.calibration.session import CalibrationSession, song_for
 from engine.results import SongResult
 from engine.run import events as ev
 from engine.settings import AnalysisSettings
-from engine.wording import plural
+from engine.wording import file_name, plural
 from gui.queue_model import QueueModel
 from gui.tasks import run_task
 
@@ -78,7 +78,7 @@ class CalibrationJobs(QObject):
         for error in reference.errors:
             self.logged.emit("warning", f"reference {error}")
         self.logged.emit("info", f"reference loaded: {path} ({plural(len(reference.rows), 'row')})")
-        self.message.emit(f"Reference loaded: {Path(path).name} ({plural(len(reference.rows), 'row')})")
+        self.message.emit(f"Reference loaded: {file_name(path)} ({plural(len(reference.rows), 'row')})")
         self.referenceLoaded.emit(str(path))
         self.rematch()
         return True

@@ -40,7 +40,7 @@ from engine.tagging.batch import Tagger
 from engine.tagging.journal import Journal, JournalBusy
 from engine.tagging.notation import NOTATIONS
 from engine.tagging.tag_plan import Plan, Wanted, build_plan
-from engine.wording import plural
+from engine.wording import file_name, plural
 from gui.tasks import run_task, run_write
 
 PREVIEW_ROWS_SHOWN = 5000
@@ -186,7 +186,7 @@ class TagDialog(QDialog):
         rows += [(f.path, c.field, c.old_text or "(none)", c.new_text, False) for f in plan.writable for c in f.changes]
         self.table.setRowCount(min(len(rows), PREVIEW_ROWS_SHOWN))
         for row, (path, name, old, new, refused) in enumerate(rows[:PREVIEW_ROWS_SHOWN]):
-            for column, text in enumerate((Path(path).name, name, old, new)):
+            for column, text in enumerate((file_name(path), name, old, new)):
                 item = QTableWidgetItem(text)
                 item.setToolTip(path if column == 0 else text)
                 if refused:
@@ -257,7 +257,7 @@ class TagDialog(QDialog):
         )
         self.table.setRowCount(len(refused))
         for row, outcome in enumerate(refused):
-            for column, text in enumerate((Path(outcome.path).name, "-", "", f"refused: {outcome.reason}")):
+            for column, text in enumerate((file_name(outcome.path), "-", "", f"refused: {outcome.reason}")):
                 self.table.setItem(row, column, QTableWidgetItem(text))
         self.written.emit(report)
 
@@ -318,7 +318,7 @@ def _tell(
     if error is not None:
         QMessageBox.warning(window, f"{what} failed", str(error))
     else:
-        refused = [f"{Path(o.path).name}: {o.reason}" for o in report.outcomes if o.status == "refused"]
+        refused = [f"{file_name(o.path)}: {o.reason}" for o in report.outcomes if o.status == "refused"]
         verb = "restored" if what == "Undo" else "written"  # an undo puts the old tags back
         text = f"{plural(report.count('written'), 'file')} {verb}, {len(refused)} refused."
         if say is not None:

@@ -20,3 +20,11 @@ def test_many_are_counted_in_the_plural() -> None:
     assert Selection(songs=[]).summary() == "0 songs chosen"
     summary = ExportReport(path=Path("/tmp/c.xml"), format="traktor", updated=2, grids=3).summary()
     assert "2 tracks updated" in summary and "3 beat grids written" in summary, summary
+
+
+def test_a_file_is_named_by_its_last_part_with_an_unreadable_byte_shown_not_dropped() -> None:
+    from engine.wording import file_name
+
+    assert file_name("/music/caf\udce9 au lait.flac") == "caf\ufffd au lait.flac"  # Latin-1 on Linux
+    assert file_name("C:\\Music\\a.wav") == "a.wav" and file_name(Path("/m/b.flac")) == "b.flac"
+    assert file_name("/music/café.flac") == "café.flac"  # UTF-8 names are untouched

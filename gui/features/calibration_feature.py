@@ -13,7 +13,7 @@ from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QFileDialog
 
 from engine.calibration.session import CalibrationSession
-from engine.wording import plural
+from engine.wording import file_name, plural
 from gui.actions import ActionDef, ActionKey, Menu, Place, Section, bind_button
 from gui.shell import Shell
 from gui.widgets.calibration_panel import CalibrationPanel
@@ -86,7 +86,7 @@ class CalibrationFeature(QObject):
     def _on_reference_loaded(self, path: str) -> None:
         reference = self.session.reference
         if reference is not None:
-            self.panel.set_reference(Path(path).name, len(reference.rows), [str(e) for e in reference.errors])
+            self.panel.set_reference(file_name(path), len(reference.rows), [str(e) for e in reference.errors])
 
     def fit(self) -> None:
         self.ws.calibration.fit()

@@ -9,11 +9,11 @@ the user how the save went.
 from __future__ import annotations
 
 from functools import partial
-from pathlib import Path
 
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QMessageBox
 
+from engine.wording import file_name
 from gui.actions import ActionDef, ActionKey, Menu, Place, Section
 from gui.dj_export_dialog import PROGRAMS, DjExportDialog, ExportSource
 from gui.shell import Shell
@@ -84,4 +84,4 @@ class DjExportFeature(QObject):
             return
         summary = report.summary()  # type: ignore[attr-defined]
         self.shell.note("info", summary)
-        self.shell.say(f"Exported to {Path(report.path).name}")  # type: ignore[attr-defined]
+        self.shell.say(f"Exported to {file_name(report.path)}")  # type: ignore[attr-defined]

@@ -11,7 +11,6 @@ Like every feature it receives the :class:`~gui.workspace.Workspace` and the
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 
 from PySide6.QtCore import QModelIndex, QObject, QTimer
 from PySide6.QtGui import QAction, QKeySequence
@@ -20,7 +19,7 @@ from PySide6.QtWidgets import QFrame, QScrollArea
 from engine.calibration.corrections import corrections_path_for
 from engine.results import ChunkResult, SongResult
 from engine.run import events as ev
-from engine.wording import plural
+from engine.wording import file_name, plural
 from gui.actions import ActionDef, ActionKey, Menu, Place, Section
 from gui.inspector.panel import InspectorPanel, SongView
 from gui.inspector.player import Player, output_problem
@@ -222,7 +221,7 @@ class Inspector(QObject):
                 given, method = found
                 view.match_method = method
                 view.ref_bpm_given, view.ref_key_given = given.bpm, given.key or ""
-                where = f"{Path(given.source).name} line {given.line}"
+                where = f"{file_name(given.source)} line {given.line}"
                 view.ref_source = "song tags" if given.source == "tags" else where
                 used = next((o.row for o in matched.observations if o.path == view.path), given)
                 view.ref_bpm, view.ref_key = used.bpm, used.key or ""

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QLabel
 
 from engine.results import ChunkStatus, SongStatus
 from engine.run import events as ev
-from engine.wording import plural
+from engine.wording import file_name, plural
 from gui.actions import ActionDef, ActionKey, Menu, Place
 from gui.run_stats import RunStats, finished_text, format_seconds
 from gui.shell import Shell
@@ -214,8 +213,8 @@ class RunFeature(QObject):
         if row is not None:
             values = {"duration_s": event.duration_s, "chunks_total": event.chunks_total, "chunks_done": 0}
             self.ws.model.update(row, status=SongStatus.ANALYSING, **values)
-        self.chunk_plot.start_song(Path(event.path).name, event.chunks_total)
-        self.shell.say(f"Analysing {Path(event.path).name}")
+        self.chunk_plot.start_song(file_name(event.path), event.chunks_total)
+        self.shell.say(f"Analysing {file_name(event.path)}")
 
     def _on_chunk_started(self, event: ev.ChunkStarted) -> None:
         now = time.monotonic()
@@ -235,7 +234,7 @@ class RunFeature(QObject):
             self.ws.model.update(row, chunks_done=self.ws.model.song(row).chunks_done + 1)
         chunk = event.result
         if chunk.status is not ChunkStatus.OK:
-            name = Path(chunk.song_path).name
+            name = file_name(chunk.song_path)
             self.shell.note("warning", f"{name}: chunk {chunk.index + 1} {chunk.status.value}: {chunk.error}")
 
     def _on_pool_recovered(self, event: ev.PoolRecovered) -> None:
@@ -246,7 +245,7 @@ class RunFeature(QObject):
         """The workspace stores the result and fills the row; the run counts it and says what went wrong."""
         self.stats.on_event(event, time.monotonic())
         result = event.result
-        name = Path(result.path).name
+        name = file_name(result.path)
         if result.status is SongStatus.ERROR:
             self.shell.note("error", f"{name}: {result.error}")
         elif result.status is SongStatus.PARTIAL:

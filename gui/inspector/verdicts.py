@@ -14,6 +14,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from engine.calibration.corrections import Correction, CorrectionLog, CorrectionsError, Verdicts
+from engine.wording import file_name
 
 FIELD_WORDS = {"bpm": "reference BPM", "key": "reference key", "exclude": "exclude", "confirmed": "confirm detection"}
 
@@ -72,7 +73,7 @@ class VerdictStore(QObject):
 
 class _VerdictCommand(QUndoCommand):
     def __init__(self, store: VerdictStore, before: Correction | None, after: Correction) -> None:
-        name = after.path.replace("\\", "/").rsplit("/", 1)[-1]
+        name = file_name(after.path)
         word = FIELD_WORDS[after.field]
         text = f"{word} {after.corrected} for {name}" if after.field in ("bpm", "key") else f"{word}: {name}"
         super().__init__(text)

@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 
 from engine.errors import EngineError
 from engine.references.readers import REFERENCE_SUFFIXES, ReferenceRow
-from engine.wording import plural
+from engine.wording import file_name, plural
 from gui.pairing_decisions import PairingReview
 
 SONG_ROLE = Qt.ItemDataRole.UserRole
@@ -117,7 +117,7 @@ class PairingReviewPanel(QWidget):
         self.where.setText(f"Your decisions are saved to {path}" if path else "Load a reference file to review pairs")
         self.songs.clear()
         for song in review.unmatched_songs():
-            item = QTreeWidgetItem([Path(song.path).name, "", "you said: no row" if song.declined else ""])
+            item = QTreeWidgetItem([file_name(song.path), "", "you said: no row" if song.declined else ""])
             item.setToolTip(0, song.path)
             item.setData(0, SONG_ROLE, song.path)
             for candidate in song.candidates:
@@ -136,7 +136,7 @@ class PairingReviewPanel(QWidget):
         self.paired.clear()
         for pair in review.paired():
             score = f"{pair.score:.2f}" if pair.method == "fuzzy" else ""
-            item = QTreeWidgetItem([Path(pair.path).name, row_text(pair.row), pair.method, score])
+            item = QTreeWidgetItem([file_name(pair.path), row_text(pair.row), pair.method, score])
             item.setToolTip(0, pair.path)
             item.setData(0, SONG_ROLE, pair.path)
             self.paired.addTopLevelItem(item)
@@ -161,22 +161,22 @@ class PairingReviewPanel(QWidget):
         song = self._selected(self.songs, SONG_ROLE)
         row = self._selected(self.songs, ROW_ROLE) or self._selected(self.rows, ROW_ROLE)
         if song and row is not None:
-            self._decide(lambda: self.review.pair(song, row), f"paired {Path(song).name} with {row.where()}")
+            self._decide(lambda: self.review.pair(song, row), f"paired {file_name(song)} with {row.where()}")
 
     def decline_selected(self) -> None:
         song = self._selected(self.songs, SONG_ROLE)
         if song:
-            self._decide(lambda: self.review.unpair(song), f"{Path(song).name}: no reference row")
+            self._decide(lambda: self.review.unpair(song), f"{file_name(song)}: no reference row")
 
     def unpair_selected(self) -> None:
         song = self._selected(self.paired, SONG_ROLE)
         if song:
-            self._decide(lambda: self.review.unpair(song), f"unpaired {Path(song).name}")
+            self._decide(lambda: self.review.unpair(song), f"unpaired {file_name(song)}")
 
     def forget_selected(self) -> None:
         song = self._selected(self.paired, SONG_ROLE) or self._selected(self.songs, SONG_ROLE)
         if song:
-            self._decide(lambda: self.review.forget(song), f"{Path(song).name}: automatic pairing decides")
+            self._decide(lambda: self.review.forget(song), f"{file_name(song)}: automatic pairing decides")
 
     def _decide(self, action: Any, what: str) -> None:
         try:

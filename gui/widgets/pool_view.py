@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.wording import readable
+from engine.wording import file_name
 from gui.run_stats import RunStats
 from gui.widgets.plot_style import WorkerPalette
 
@@ -52,7 +52,7 @@ class PoolView(QWidget):
             self.table.setRowCount(len(known))
         for row, pid in enumerate(known):
             task = stats.tasks.get(pid)
-            name = readable(task.song.replace("\\", "/").rsplit("/", 1)[-1]) if task else "idle"
+            name = file_name(task.song) if task else "idle"
             if task and stats.current_index is not None and task.song_index > stats.current_index:
                 name += " (next song, started early)"
             chunk = f"{task.chunk + 1}/{task.chunks_total}" if task and task.chunks_total else ""
