@@ -140,7 +140,21 @@ CASES: dict[str, Case] = {
     ),
     "random bytes .m4a": Case(lambda f: random_bytes(f / "noise.m4a"), "error", "not a readable audio file"),
 }
+if hasattr(os, "mkfifo"):  # a pipe left by a script: opening it to read waits for a writer, maybe forever
+    CASES["named pipe .wav"] = Case(lambda f: _named_pipe(f / "pipe.wav"), "error", "is a named pipe, not an audio")
+if Path("/dev/zero").exists():  # reading it never ends
+    CASES["link to a device .mp3"] = Case(lambda f: _linked(f / "zero.mp3", "/dev/zero"), "error", "is a device, not")
 QUEUED_CASES = ("folder named x.mp3 queued as a file", "deleted after it was queued", "replaced while analysed")
+
+
+def _named_pipe(path: Path) -> Path:
+    os.mkfifo(path)
+    return path
+
+
+def _linked(path: Path, target: str) -> Path:
+    path.symlink_to(target)
+    return path
 
 
 def _touch(path: Path) -> Path:

@@ -21,6 +21,7 @@ import soundfile as sf
 
 from engine.analysis import pyav_decoding
 from engine.errors import AudioDecodeError
+from engine.filekinds import irregular_kind
 from engine.native_stderr import native_stderr_to_log
 
 PYAV_EXTENSIONS = frozenset(
@@ -45,6 +46,9 @@ def _check_file(path: Path) -> None:
         raise AudioDecodeError(f"file not found: {path}")
     if path.is_dir():
         raise AudioDecodeError(f"is a folder, not an audio file: {path}")
+    kind = irregular_kind(path)
+    if kind is not None:  # before any open: a named pipe would block the reader, a device never end
+        raise AudioDecodeError(f"is {kind}, not an audio file: {path}")
     try:
         size = path.stat().st_size
     except OSError as exc:

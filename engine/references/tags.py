@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from engine.filekinds import irregular_kind
+
 
 @dataclass(frozen=True)
 class SongTags:
@@ -42,6 +44,9 @@ _VORBIS = {
 
 def read_tags(path: str | os.PathLike[str]) -> SongTags:
     """Whatever of title/artist/BPM/key the file carries; an unreadable file gives ``error``, not an exception."""
+    kind = irregular_kind(path)
+    if kind is not None:  # never opened: a named pipe would block this thread until something wrote into it
+        return SongTags(error=f"tags unreadable: the path is {kind}")
     try:
         import mutagen
 
