@@ -100,8 +100,8 @@ def test_tag_undo_says_restored(tmp_path, capsys):
     )
     journal = tmp_path / "journal.csv"
     assert cli_main(["tag", str(results), "--yes", "--journal", str(journal), "--no-cache"]) == 0
-    assert "1 files written" in capsys.readouterr().out
+    assert "1 file written" in capsys.readouterr().out
     assert cli_main(["tag", "--undo", "last", "--journal", str(journal), "--no-cache"]) == 0
     said = capsys.readouterr().out
-    assert "1 files restored" in said and "written" not in said
+    assert "1 file restored" in said and "written" not in said
     assert read_tags(music).key == "Dm"

@@ -154,7 +154,7 @@ def test_preview_hides_unchanged_and_dry_run_writes_nothing(tmp_path: Path, jour
     assert tag(results, "--dry-run", "--journal", journal_path, "--no-cache") == 0
     out = capsys.readouterr().out
     assert "todo.flac" in out and "(none) → 90" in out and "(none) → Am" in out
-    assert "done.flac" not in out and "1 files already up to date" in out
+    assert "done.flac" not in out and "1 file already up to date" in out
     assert todo.read_bytes() == raw and not journal_path.exists()
 
 

@@ -28,3 +28,16 @@ def test_a_file_is_named_by_its_last_part_with_an_unreadable_byte_shown_not_drop
     assert file_name("/music/caf\udce9 au lait.flac") == "caf\ufffd au lait.flac"  # Latin-1 on Linux
     assert file_name("C:\\Music\\a.wav") == "a.wav" and file_name(Path("/m/b.flac")) == "b.flac"
     assert file_name("/music/café.flac") == "café.flac"  # UTF-8 names are untouched
+
+
+
+def test_the_tag_preview_counts_in_the_singular_and_the_plural() -> None:
+    """The command line's tag preview once said "2 tags to write in 1 files"."""
+    from engine.tagging.tag_plan import FieldChange, FileChange, Plan, preview_lines
+
+    one = FileChange("/m/a.flac", [FieldChange("bpm", None, ["120"]), FieldChange("key", None, ["Am"])])
+    said = preview_lines(Plan([one], unchanged=1))[-1]
+    assert said == "2 tags to write in 1 file; 0 refused; 1 file already up to date"
+    only = FileChange("/m/b.flac", [FieldChange("bpm", None, ["99"])])
+    said = preview_lines(Plan([only], unchanged=2))[-1]
+    assert said == "1 tag to write in 1 file; 0 refused; 2 files already up to date"

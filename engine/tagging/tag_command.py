@@ -21,6 +21,7 @@ from pathlib import Path
 from engine.frontends.exitcodes import ExitCode
 from engine.frontends.keyoption import add_key_notation_option
 from engine.tagging.notation import FIELDS
+from engine.wording import plural
 
 EXIT_OK, EXIT_SOME_REFUSED, EXIT_USAGE = ExitCode.OK, ExitCode.FAILED, ExitCode.USAGE
 
@@ -200,7 +201,7 @@ def _summary(report, hint: str, done: str = "written") -> int:
         if outcome.status == "refused":
             print(f"refused: {outcome.path}: {outcome.reason}", file=sys.stderr)
     print(
-        f"batch {report.batch}: {report.count('written')} files {done}, {report.count('refused')} refused, "
+        f"batch {report.batch}: {plural(report.count('written'), 'file')} {done}, {report.count('refused')} refused, "
         f"{report.count('already')} already as wanted. {hint}".rstrip()
     )
     return EXIT_SOME_REFUSED if report.count("refused") else EXIT_OK

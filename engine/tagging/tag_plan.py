@@ -15,6 +15,7 @@ from pathlib import Path
 from engine.tagging.formats import Raw, TagFile, UnsupportedFile, display
 from engine.tagging.notation import FIELDS, comment_with_key, format_bpm, format_key, has_key_prefix
 from engine.tagging.safewrite import Refused, check_writable
+from engine.wording import plural
 
 
 class PlanError(ValueError):
@@ -168,8 +169,8 @@ def preview_lines(plan: Plan, width: int = 60) -> list[str]:
             lines.append(f"{name:<{width}}  {c.field:<4}  {c.old_text or '(none)'} → {c.new_text}")
     fields = sum(len(f.changes) for f in plan.writable)
     lines.append(
-        f"{fields} tags to write in {len(plan.writable)} files; {len(plan.refused)} refused; "
-        f"{plan.unchanged} files already up to date"
+        f"{plural(fields, 'tag')} to write in {plural(len(plan.writable), 'file')}; {len(plan.refused)} refused; "
+        f"{plural(plan.unchanged, 'file')} already up to date"
     )
     return lines
 
