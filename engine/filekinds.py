@@ -1,4 +1,4 @@
-"""What a path names, asked before anything opens it as a song.
+"""What a path names, asked before anything opens it as a song, and how to spell it to C code.
 
 Opening a named pipe for reading waits until something writes into it, which may be never; reading a
 character device such as ``/dev/zero`` never ends. A folder of music can hold either under an audio name
@@ -30,3 +30,22 @@ def irregular_kind(path: str | os.PathLike[str]) -> str | None:
     if stat.S_ISREG(mode):
         return None
     return next((words for test, words in _KINDS if test(mode)), "not a regular file")
+
+
+def has_utf8_spelling(text: str) -> bool:
+    """False for a Linux file name in another encoding (``caf\\xe9.flac``), which reaches Python with lone
+    surrogates: SQLite, libsndfile and XML cannot take it as text."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def native_name(path: str | os.PathLike[str]) -> str | bytes:
+    """``path`` as text where it has a UTF-8 spelling, else the file system's own bytes, which open the file.
+
+    Text stays text wherever it can (Windows opens text paths as wide characters; existing cache keys stay).
+    """
+    name = os.fspath(path)
+    return name if has_utf8_spelling(name) else os.fsencode(name)

@@ -19,7 +19,7 @@ from engine.references.keynotation import format_key
 from engine.references.scoring import key_relation, tempo_ratio_class
 from engine.results import SongStatus
 from engine.settings import BpmRange
-from engine.wording import readable
+from engine.wording import file_name, readable
 from gui.inspector.song_evidence import LOW_CONFIDENCE, confidence_text, disagrees
 from gui.widgets.colour_legend import CORRECTED_MARK
 
@@ -150,7 +150,7 @@ class SongRow:
     @property
     def name(self) -> str:
         """The file name (always available: the Song cell's tooltip, copy, the inspector)."""
-        return self.path.replace("\\", "/").rsplit("/", 1)[-1]
+        return file_name(self.path)
 
     @property
     def display_name(self) -> str:

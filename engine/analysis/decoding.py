@@ -21,7 +21,7 @@ import soundfile as sf
 
 from engine.analysis import pyav_decoding
 from engine.errors import AudioDecodeError
-from engine.filekinds import irregular_kind
+from engine.filekinds import irregular_kind, native_name  # native_name: soundfile encodes text strictly
 from engine.native_stderr import native_stderr_to_log
 
 PYAV_EXTENSIONS = frozenset(
@@ -59,21 +59,6 @@ def _check_file(path: Path) -> None:
         raise AudioDecodeError("permission denied: the file is not readable")
 
 
-def _libsndfile_name(path: Path) -> str | bytes:
-    """The name to give libsndfile: the path, or its bytes where it is not text.
-
-    soundfile encodes a text path strictly, so a Linux file name in another encoding (``caf\xe9.flac``
-    reaches Python with a lone surrogate) would fail to open; its bytes open it. Text paths stay text
-    (Windows opens them as wide characters).
-    """
-    name = str(path)
-    try:
-        name.encode("utf-8")
-    except UnicodeEncodeError:
-        return os.fsencode(name)
-    return name
-
-
 def _soundfile_error(path: Path, exc: Exception) -> AudioDecodeError:
     text = str(exc)
     # The file was checked to exist first, so libsndfile's "does not exist or is not a regular
@@ -100,7 +85,7 @@ def _probe(path: str | os.PathLike[str]) -> AudioInfo:
     if suffix in PYAV_EXTENSIONS:
         return AudioInfo(*pyav_decoding.probe(path), "pyav")
     try:
-        info = sf.info(_libsndfile_name(path))
+        info = sf.info(native_name(path))
     except (sf.LibsndfileError, RuntimeError, TypeError) as exc:
         if suffix in SECOND_TRY_EXTENSIONS:
             return _probe_second_try(path, _soundfile_error(path, exc))
@@ -147,7 +132,7 @@ def _read_segment(path: str | os.PathLike[str], start_s: float, end_s: float, ta
     if suffix in PYAV_EXTENSIONS:
         return _read_pyav(path, start_s, end_s, target_sr)
     try:
-        with sf.SoundFile(_libsndfile_name(path)) as handle:
+        with sf.SoundFile(native_name(path)) as handle:
             sr = handle.samplerate
             start = round(start_s * sr)
             stop = min(round(end_s * sr), handle.frames) if handle.frames > 0 else round(end_s * sr)
@@ -170,7 +155,7 @@ def _read_what_is_there(path: Path, start: int, count: int) -> np.ndarray:
     """Frames up to where the data breaks off: a truncated FLAC otherwise fails its whole read."""
     pieces: list[np.ndarray] = []
     try:
-        with sf.SoundFile(_libsndfile_name(path)) as handle:
+        with sf.SoundFile(native_name(path)) as handle:
             if start > 0:
                 handle.seek(start)
             for block in handle.blocks(blocksize=16384, frames=count, dtype="float32", always_2d=True):

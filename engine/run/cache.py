@@ -17,6 +17,7 @@ import sqlite3
 import threading
 from pathlib import Path
 
+from engine.filekinds import native_name
 from engine.results import SongResult
 from engine.version import ENGINE_VERSION
 
@@ -44,17 +45,11 @@ def default_cache_path() -> Path:
 def path_key(path: str | os.PathLike[str]) -> str | bytes:
     """The resolved path as the database keys it: text, or the file system's bytes where it is not text.
 
-    On Linux a file name is bytes, and one written in another encoding (an old Windows or FAT copy:
-    ``caf\xe9.flac``) reaches Python as a string with lone surrogates, which SQLite cannot store as
-    text. Such a path is keyed by its bytes (a BLOB never equals a TEXT value, so it cannot meet another
-    song's key); every other path stays the text it has always been, so existing caches keep their rows.
+    SQLite cannot store a Linux file name in another encoding (``caf\\xe9.flac``) as text, so that path is
+    keyed by its bytes (a BLOB never equals a TEXT value, so it cannot meet another song's key); every other
+    path stays the text it has always been, so existing caches keep their rows.
     """
-    resolved = str(Path(path).resolve())
-    try:
-        resolved.encode("utf-8")
-    except UnicodeEncodeError:
-        return os.fsencode(resolved)
-    return resolved
+    return native_name(Path(path).resolve())
 
 
 def file_identity(path: str | os.PathLike[str]) -> tuple[str | bytes, int, int] | None:

@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine.calibration.corrections import Correction
-from engine.wording import readable
+from engine.wording import file_name, readable
 from gui.inspector.song_evidence import (
     LOW_CONFIDENCE,
     ChunkBar,
@@ -82,7 +82,7 @@ class SongView:
 
     @property
     def name(self) -> str:
-        return self.path.replace("\\", "/").rsplit("/", 1)[-1]
+        return file_name(self.path)
 
     @property
     def heading(self) -> str:
@@ -228,8 +228,8 @@ class InspectorPanel(QWidget):
         v, n = self.view, self.notation
         if not v.path:
             return "Select a song to inspect it"
-        file_name = f" <small>({_html(v.name)})</small>" if v.heading != v.name else ""
-        lines = [f"<b>{_html(v.heading)}</b>{file_name} — {v.status or 'queued'}"]
+        shown_file = f" <small>({_html(v.name)})</small>" if v.heading != v.name else ""
+        lines = [f"<b>{_html(v.heading)}</b>{shown_file} — {v.status or 'queued'}"]
         if v.chunks_total:
             done = len(v.chunks)
             lines[0] += f" ({done}/{v.chunks_total} chunks)" if done < v.chunks_total else ""

@@ -15,9 +15,10 @@ from pathlib import Path
 
 import defusedxml.ElementTree as SafeET
 
+from engine.filekinds import has_utf8_spelling
 from engine.references.keynotation import format_key, tonic_and_mode
 from engine.selection import OutgoingSong
-from engine.wording import plural, readable
+from engine.wording import file_name, plural
 
 NOTATIONS = ("classic", "camelot", "openkey")
 DJ_NAMES = ("C", "Db", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
@@ -59,12 +60,9 @@ def nameable(songs: Iterable[OutgoingSong], report: ExportReport) -> list[Outgoi
     """
     kept = []
     for song in songs:
-        try:
-            for text in (song.path, song.title, song.artist):
-                text.encode("utf-8")
-        except UnicodeEncodeError:
+        if not all(has_utf8_spelling(text) for text in (song.path, song.title, song.artist)):
             report.notes.append(
-                f"{readable(Path(song.path).name)} left out: its file name is not UTF-8, which a DJ collection "
+                f"{file_name(song.path)} left out: its file name is not UTF-8, which a DJ collection "
                 "cannot hold (rename the file to export it)"
             )
             continue
