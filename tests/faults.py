@@ -118,6 +118,16 @@ def warm_up_that_kills_workers() -> None:
         os._exit(3)
 
 
+def warm_up_that_dies_on_a_poisoned_cache() -> None:
+    """Kills a pool worker while numba's cache folder holds ``poisoned``: a damaged compiled entry, which
+    segfaults every process that loads it, as a fresh clone's cache once did."""
+    import multiprocessing
+
+    folder = os.environ.get("NUMBA_CACHE_DIR", "")
+    if multiprocessing.parent_process() is not None and folder and os.path.exists(os.path.join(folder, "poisoned")):
+        os._exit(3)
+
+
 def faulty_combine(path: str, *args: Any, faults: dict[str, str], marker_dir: str) -> SongResult:
     """The real combine (consensus and beat-grid fit) of a song's chunks, with the fault ``faults[path]`` injected.
 

@@ -184,9 +184,16 @@ def test_pause_holds_the_run_until_resume(tmp_path, songs, no_stray_workers):
         assert isinstance(seen[-1], ev.RunFinished) and seen[-1].summary.songs_done == 2
 
 
-def test_workers_that_die_while_starting_stop_the_run_instead_of_hanging(tmp_path, songs, no_stray_workers):
+def test_workers_that_die_while_starting_stop_the_run_instead_of_hanging(
+    tmp_path, songs, no_stray_workers, monkeypatch
+):
+    """A broken install: every worker dies in its warm-up. numba's cache is set aside once (it could have been
+    the cause), the second pool dies too, and the run stops with the reason."""
     from engine.errors import EngineError
     from tests.faults import warm_up_that_kills_workers
+
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path / "numba"))  # never the user's: it is set aside here
+    (tmp_path / "numba").mkdir()
 
     options = EngineOptions(workers=2, use_cache=False)
     engine = Engine(
@@ -197,6 +204,26 @@ def test_workers_that_die_while_starting_stop_the_run_instead_of_hanging(tmp_pat
             list(engine.run(songs[:1]))
     finally:
         engine.close()
+    assert len(list(tmp_path.glob("numba.set-aside-*"))) == 1
+
+
+def test_a_damaged_compiled_code_cache_is_set_aside_and_the_run_goes_on(tmp_path, songs, no_stray_workers, monkeypatch):
+    """numba's cache once held an entry two processes wrote at once: every worker loading it segfaulted, and no
+    run could start until the folder was deleted by hand. The engine sets the folder aside and starts cold.
+    Red without :meth:`Engine._set_aside_compiled_code`: "the analysis workers exit while starting"."""
+    from tests.faults import warm_up_that_dies_on_a_poisoned_cache
+
+    cache = tmp_path / "numba"
+    cache.mkdir()
+    (cache / "poisoned").write_text("a damaged entry")
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(cache))
+    options = EngineOptions(workers=2, use_cache=False)
+    chunk = partial(faulty_chunk, faults={})
+    with Engine(SETTINGS, options, chunk_function=chunk, warm_up=warm_up_that_dies_on_a_poisoned_cache) as engine:
+        events = list(engine.run(songs[:1]))
+    assert events[-1].summary.songs_done == 1
+    aside = list(tmp_path.glob("numba.set-aside-*"))
+    assert len(aside) == 1 and (aside[0] / "poisoned").exists() and not (cache / "poisoned").exists()
 
 
 def _alive(pids):

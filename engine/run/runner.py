@@ -15,6 +15,7 @@ main thread or the GUI's QThread); ``cancel``/``pause``/``resume`` may be called
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import time
@@ -31,6 +32,8 @@ from engine.results import ChunkFeatures, ChunkResult, ChunkStatus, SongResult, 
 from engine.run import events as ev
 from engine.run.cache import SessionCache, file_identity
 from engine.settings import AnalysisSettings, EngineOptions
+
+log = logging.getLogger(__name__)
 
 ChunkFunction = Callable[[str, float, float, AnalysisSettings], ChunkFeatures]
 CombineFunction = Callable[[str, float, list[ChunkSpan], list[ChunkResult], AnalysisSettings, float], SongResult]
@@ -220,6 +223,8 @@ class Engine:
         self._force = False
         self._next: _Prepared | None = None
         """The song after the current one, once looked at; its chunks may already run."""
+        self._cache_set_aside = False
+        """numba's cache was set aside once after workers died warming up (:meth:`_set_aside_compiled_code`)."""
         self._cache = SessionCache(self.options.cache_path, enabled=self.options.use_cache)
 
     # -- control, callable from any thread ------------------------------------------------------
@@ -377,6 +382,9 @@ class Engine:
             died = len(self._pool.born_pids - self._pool.ready_pids - set(self._pool.worker_pids()))
             if died >= MAX_FAILED_WORKER_STARTS or not self._pool.running:
                 # pebble replaces a worker that dies in its initializer, forever: stop instead of waiting out the limit
+                if self._set_aside_compiled_code():
+                    yield from self._ensure_pool()  # a new pool, once, with numba's cache cold
+                    return
                 raise EngineError(
                     f"the analysis workers exit while starting ({max(died, 1)} died); "
                     "worker-stderr.log in the log folder may say why, and `main.py doctor` checks the set-up"
@@ -386,6 +394,32 @@ class Engine:
             if len(self._pool.ready_pids) != before:
                 yield ev.WarmUp("workers", min(len(self._pool.ready_pids), total), total, time.monotonic() - began)
         yield ev.WarmUp("done", total, total, time.monotonic() - began)
+
+    def _set_aside_compiled_code(self) -> bool:
+        """Workers that die while warming up, once per engine: set numba's cache aside and start cold.
+
+        A damaged entry in numba's cache (two processes once wrote it at the same moment) segfaults every
+        process that loads it, so every new worker dies in its warm-up and no run could ever start until
+        someone deleted the folder by hand. The folder is renamed (kept, for a report), an empty one takes
+        its place, and the pool starts again: the workers compile afresh, one at a time under the warm-up
+        lock. Whether a second pool fails too (a broken install) is then said as before.
+        """
+        folder = os.environ.get("NUMBA_CACHE_DIR")
+        if self._cache_set_aside or not folder or not os.path.isdir(folder):
+            return False
+        self._cache_set_aside = True
+        aside = f"{folder}.set-aside-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
+        try:
+            os.replace(folder, aside)
+            os.makedirs(folder, exist_ok=True)
+        except OSError:
+            return False
+        log.warning("analysis workers died while starting: numba's compiled-code cache set aside as %s", aside)
+        from engine.run.pool import AnalysisPool
+
+        self._pool.stop(kill=True)
+        self._pool = AnalysisPool(self.options.workers, self._warm_up, folder)
+        return True
 
     def _prepare(self, index: int, path: str) -> _Prepared:
         """Probe and plan a song (in this process: a header read), or say why it cannot be analysed."""
